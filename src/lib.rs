@@ -1,2 +1,12 @@
 //! amhash: salted SHA-512 values for the ForgeRock / Ping AM special secret store.
+//!
+//! AM can read the amAdmin password (and other special users' passwords) from a special
+//! secret store instead of its configuration: a file `password.amadmin`, an environment
+//! variable `PASSWORD_AMADMIN` or a Java system property `password.amadmin`, holding a
+//! `{SSHA-512}` value ([`ssha`]), optionally encrypted. This crate makes, checks, encrypts
+//! and installs those values. It never prints, exits or panics on bad input: every
+//! failure is a typed error the `amhash` binary turns into a message and an exit code.
 #![forbid(unsafe_code)]
+
+pub mod password;
+pub mod ssha;
