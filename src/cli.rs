@@ -28,6 +28,14 @@ Exit codes:
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+
+    /// Print one JSON object on stdout (errors: one JSON object on stderr); same exit codes.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print only the value (for pipes); warnings and errors still go to stderr.
+    #[arg(long, short = 'q', global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +46,13 @@ pub enum Command {
     /// Check a password against a {SSHA-512} value (exit 0 match, 1 no match).
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell) on stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) on stdout.
+    Man,
 }
 
 /// Where the password comes from. There is deliberately no flag that takes the password
@@ -113,15 +128,16 @@ pub fn parse() -> Result<Cli, ExitCode> {
                     .collect();
                 let message = first.join(" ");
                 let message = message.trim_start_matches("error: ");
-                eprintln!("amhash: error: {message} (see amhash --help)");
-                ExitCode::from(2)
+                let failure =
+                    crate::failure::Failure::input(format!("{message} (see amhash --help)"));
+                let json = std::env::args_os().any(|a| a == "--json");
+                crate::output::report_failure(failure, crate::output::Mode::new(json, false))
             }
         }
     })
 }
 
 /// The clap command, for completions and the man page.
-#[allow(dead_code)]
 pub fn command() -> clap::Command {
     Cli::command()
 }

@@ -44,6 +44,14 @@ impl Class {
             Self::Operational => 3,
         }
     }
+
+    /// The name used in `--json` error objects.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Input => "input",
+            Self::Operational => "operational",
+        }
+    }
 }
 
 /// A failed command: a class and a one-line message that never contains a secret.
@@ -72,15 +80,6 @@ impl Failure {
     pub fn context(mut self, what: impl fmt::Display) -> Self {
         self.message = format!("{what}: {}", self.message);
         self
-    }
-
-    /// Writes `amhash: error: MESSAGE` to stderr and returns the exit code.
-    pub fn report(self) -> ExitCode {
-        // Messages are built from our own error types; keep them on one line whatever a
-        // lower layer (an OS error, a server) put in them.
-        let one_line = self.message.replace(['\n', '\r'], " ");
-        eprintln!("amhash: error: {one_line}");
-        ExitCode::from(self.class.code())
     }
 }
 

@@ -6,6 +6,7 @@
 mod cli;
 mod commands;
 mod failure;
+mod output;
 
 use std::process::ExitCode;
 
@@ -14,8 +15,9 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(code) => return code,
     };
-    match commands::run(cli) {
-        Ok(outcome) => outcome.into(),
-        Err(failure) => failure.report(),
+    let mode = output::Mode::new(cli.json, cli.quiet);
+    match commands::run(cli.command) {
+        Ok(report) => report.emit(mode),
+        Err(failure) => output::report_failure(failure, mode),
     }
 }

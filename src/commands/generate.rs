@@ -3,10 +3,11 @@
 use secrecy::ExposeSecret;
 
 use crate::cli::GenerateArgs;
-use crate::failure::{Failure, Outcome};
+use crate::failure::Failure;
+use crate::output::Report;
 use amhash::ssha::{Salt, SshaHash};
 
-pub fn run(args: GenerateArgs) -> Result<Outcome, Failure> {
+pub fn run(args: GenerateArgs) -> Result<Report, Failure> {
     // Validate every flag before prompting, so a typo does not cost a password entry.
     let salt = match &args.salt_hex {
         Some(hex) => {
@@ -22,6 +23,5 @@ pub fn run(args: GenerateArgs) -> Result<Outcome, Failure> {
             Failure::operational(format!("the operating system's random source failed: {e}"))
         })?,
     };
-    println!("{hash}");
-    Ok(Outcome::Success)
+    Ok(Report::with_value(hash.to_string()).field("format", "PLAIN"))
 }

@@ -1,18 +1,22 @@
 //! One module per subcommand. Each takes its parsed arguments, does its work through the
 //! library, prints its result and returns an [`Outcome`] or a [`Failure`].
 
+mod docs;
 mod generate;
 mod verify;
 
-use crate::cli::{Cli, Command, PasswordArgs};
-use crate::failure::{Failure, Outcome};
+use crate::cli::{Command, PasswordArgs};
+use crate::failure::Failure;
+use crate::output::Report;
 use amhash::password;
 use secrecy::SecretString;
 
-pub fn run(cli: Cli) -> Result<Outcome, Failure> {
-    match cli.command {
+pub fn run(command: Command) -> Result<Report, Failure> {
+    match command {
         Command::Generate(args) => generate::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man => docs::man(),
     }
 }
 

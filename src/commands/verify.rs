@@ -6,12 +6,13 @@ use secrecy::ExposeSecret;
 
 use crate::cli::VerifyArgs;
 use crate::failure::{Failure, Outcome};
+use crate::output::Report;
 use amhash::ssha::SshaHash;
 
 /// Values are short; anything larger than this is not a value file.
 const MAX_VALUE_FILE: u64 = 64 * 1024;
 
-pub fn run(args: VerifyArgs) -> Result<Outcome, Failure> {
+pub fn run(args: VerifyArgs) -> Result<Report, Failure> {
     // Parse the value before asking for the password: a malformed value is exit 2 without
     // a prompt.
     let text = match (&args.value.hash, &args.value.hash_file) {
@@ -21,13 +22,13 @@ pub fn run(args: VerifyArgs) -> Result<Outcome, Failure> {
     };
     let hash: SshaHash = text.parse::<SshaHash>().map_err(Failure::from)?;
     let password = super::read_password(&args.password, false)?;
-    if hash.verify(password.expose_secret().as_bytes()) {
-        eprintln!("amhash: the password matches");
-        Ok(Outcome::Success)
+    let matches = hash.verify(password.expose_secret().as_bytes());
+    let (outcome, note) = if matches {
+        (Outcome::Success, "the password matches")
     } else {
-        eprintln!("amhash: the password does not match");
-        Ok(Outcome::Negative)
-    }
+        (Outcome::Negative, "the password does not match")
+    };
+    Ok(Report::new(outcome).field("match", matches).note(note))
 }
 
 /// Reads a value file: the whole file, minus one trailing newline.

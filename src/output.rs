@@ -1,0 +1,143 @@
+//! How results and failures reach the user: text or `--json`, `--quiet`, and colour.
+//!
+//! Text mode: the value a command exists to print goes to stdout on one line; reports of
+//! commands without a value (install, doctor) go to stdout; notes go to stderr and are
+//! dropped by `--quiet`; warnings and errors always go to stderr. JSON mode: one object on
+//! stdout for a result, one `{"error": ...}` object on stderr for a failure, same exit codes.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use serde_json::{Map, Value, json};
+
+use crate::failure::{Failure, Outcome};
+
+/// Output settings from the global flags and the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct Mode {
+    pub json: bool,
+    pub quiet: bool,
+    /// Colour on stderr: only on a terminal and never with `NO_COLOR` set.
+    pub color: bool,
+}
+
+impl Mode {
+    pub fn new(json: bool, quiet: bool) -> Self {
+        let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            && std::io::stderr().is_terminal();
+        Self { json, quiet, color }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// What a successful command produced.
+#[derive(Debug)]
+pub struct Report {
+    pub outcome: Outcome,
+    /// The value the command exists to print (a hash, a ciphertext).
+    pub value: Option<String>,
+    /// Report lines for stdout (install, doctor) in text mode.
+    pub lines: Vec<String>,
+    /// Notes for stderr in text mode, dropped by --quiet.
+    pub notes: Vec<String>,
+    /// Warnings for stderr, always shown.
+    pub warnings: Vec<String>,
+    /// Fields of the JSON object besides `value` and `warnings`.
+    pub fields: Map<String, Value>,
+}
+
+impl Report {
+    pub fn new(outcome: Outcome) -> Self {
+        Self {
+            outcome,
+            value: None,
+            lines: Vec::new(),
+            notes: Vec::new(),
+            warnings: Vec::new(),
+            fields: Map::new(),
+        }
+    }
+
+    pub fn with_value(value: String) -> Self {
+        let mut report = Self::new(Outcome::Success);
+        report.value = Some(value);
+        report
+    }
+
+    pub fn field(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.fields.insert(key.to_string(), value.into());
+        self
+    }
+
+    pub fn note(mut self, line: impl Into<String>) -> Self {
+        self.notes.push(line.into());
+        self
+    }
+
+    /// Prints the report and returns the exit code.
+    pub fn emit(self, mode: Mode) -> ExitCode {
+        let mut stdout = std::io::stdout().lock();
+        let written = if mode.json {
+            let mut object = self.fields;
+            if let Some(value) = self.value {
+                object.insert("value".into(), Value::String(value));
+            }
+            if !self.warnings.is_empty() {
+                object.insert("warnings".into(), json!(self.warnings));
+            }
+            writeln!(stdout, "{}", Value::Object(object))
+        } else {
+            for warning in &self.warnings {
+                eprintln!("amhash: {}: {warning}", mode.paint("33", "warning"));
+            }
+            if !mode.quiet {
+                for note in &self.notes {
+                    eprintln!("amhash: {note}");
+                }
+            }
+            let mut result = Ok(());
+            if let Some(value) = &self.value {
+                result = writeln!(stdout, "{value}");
+            }
+            if !mode.quiet {
+                for line in &self.lines {
+                    if result.is_ok() {
+                        result = writeln!(stdout, "{line}");
+                    }
+                }
+            }
+            result
+        };
+        if let Err(e) = written.and_then(|()| stdout.flush()) {
+            // A closed pipe or full disk on stdout: the value did not get out.
+            return report_failure(
+                Failure::operational(format!("cannot write to stdout: {e}")),
+                mode,
+            );
+        }
+        self.outcome.into()
+    }
+}
+
+/// Prints a failure on stderr (one line, or one JSON object) and returns its exit code.
+pub fn report_failure(failure: Failure, mode: Mode) -> ExitCode {
+    // Messages are built from our own error types; keep them on one line whatever a lower
+    // layer (an OS error, a server) put in them.
+    let message = failure.message.replace(['\n', '\r'], " ");
+    let code = failure.class.code();
+    if mode.json {
+        let object =
+            json!({"error": {"code": code, "kind": failure.class.name(), "message": message}});
+        eprintln!("{object}");
+    } else {
+        eprintln!("amhash: {}: {message}", mode.paint("31", "error"));
+    }
+    ExitCode::from(code)
+}
