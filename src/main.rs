@@ -11,6 +11,12 @@ mod output;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Before anything can read a secret: no core dumps, no ptrace or /proc/PID/mem by
+    // other processes of this user. A failure is not fatal (nothing is in memory yet), but
+    // it is reported.
+    if let Err(e) = amhash::hardening::protect_process() {
+        eprintln!("amhash: warning: cannot disable core dumps for this process: {e}");
+    }
     let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(code) => return code,
