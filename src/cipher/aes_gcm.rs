@@ -96,12 +96,12 @@ impl LocalKey {
     /// The key-file text: 64 lowercase hexadecimal characters, no newline.
     #[must_use]
     pub fn to_hex(&self) -> Zeroizing<String> {
-        // Built in a buffer of the final size, so no reallocation leaves a copy behind.
+        // Built in buffers of the final size, so no reallocation leaves a copy behind.
+        let mut digits = Zeroizing::new([0u8; 2 * Self::LEN]);
         let mut text = Zeroizing::new(String::with_capacity(2 * Self::LEN));
-        for b in self.0.iter() {
-            for nibble in [b >> 4, b & 0x0f] {
-                text.push(char::from(b"0123456789abcdef"[usize::from(nibble)]));
-            }
+        // 32 bytes in, 64 digits out: the lengths match, so encoding cannot fail.
+        if hex::encode_to_slice(self.0.as_slice(), digits.as_mut_slice()).is_ok() {
+            text.extend(digits.iter().map(|&d| char::from(d)));
         }
         text
     }
@@ -140,10 +140,11 @@ pub fn gcm_seal_with_nonce(
     out.extend_from_slice(&HEADER);
     out.extend_from_slice(nonce);
     out.extend_from_slice(plaintext);
-    let (head, body) = out.split_at_mut(HEADER_LEN + NONCE_LEN);
+    let (aad, rest) = out.split_at_mut(HEADER_LEN);
+    let (_nonce, body) = rest.split_at_mut(NONCE_LEN);
     let tag = key
         .cipher()
-        .encrypt_in_place_detached(Nonce::from_slice(nonce), &head[..HEADER_LEN], body)
+        .encrypt_in_place_detached(Nonce::from_slice(nonce), aad, body)
         .map_err(|_| CipherError::PlaintextTooLong {
             len: plaintext.len(),
         })?;

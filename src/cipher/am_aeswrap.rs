@@ -39,8 +39,10 @@ use super::{AmCipher, CipherError, Scheme};
 
 /// The version byte of AESWrap values.
 pub const VERSION: u8 = 0x02;
+/// The salt length AM writes, as the byte written in the header.
+const SALT_LEN_BYTE: u8 = 16;
 /// The salt length AM writes.
-pub const SALT_LEN: usize = 16;
+pub const SALT_LEN: usize = SALT_LEN_BYTE as usize;
 /// The smallest salt AM accepts when reading.
 const MIN_SALT_LEN: usize = 16;
 /// AES key wrap works in 64-bit semiblocks.
@@ -241,8 +243,8 @@ fn pkcs5_pad(data: &[u8]) -> Zeroizing<Vec<u8>> {
     let pad = SEMIBLOCK - data.len() % SEMIBLOCK;
     let mut out = Zeroizing::new(Vec::with_capacity(data.len() + pad));
     out.extend_from_slice(data);
-    // `pad` is 1..=8, so the cast cannot truncate.
-    out.resize(data.len() + pad, pad as u8);
+    // `pad` is 1..=8, so it always fits in the byte.
+    out.resize(data.len() + pad, u8::try_from(pad).unwrap_or(0));
     out
 }
 
@@ -288,13 +290,12 @@ pub fn encrypt_with_salt(
     }
     let padded = pkcs5_pad(plaintext);
     let kek = kdf.derive(pw, salt);
-    let header = 2 + SALT_LEN;
-    let mut out = vec![0u8; header + padded.len() + SEMIBLOCK];
-    out[0] = VERSION;
-    // SALT_LEN is 16, well inside a byte.
-    out[1] = SALT_LEN as u8;
-    out[2..header].copy_from_slice(salt);
-    let wrapped = &mut out[header..];
+    let mut out = Vec::with_capacity(2 + SALT_LEN + padded.len() + SEMIBLOCK);
+    out.extend_from_slice(&[VERSION, SALT_LEN_BYTE]);
+    out.extend_from_slice(salt);
+    let header = out.len();
+    out.resize(header + padded.len() + SEMIBLOCK, 0);
+    let (_, wrapped) = out.split_at_mut(header);
     with_kek!(&kek, k => match wrap {
         KeyWrap::Kw => k.wrap(&padded, wrapped),
         KeyWrap::Kwp => k.wrap_with_padding(&padded, wrapped),
