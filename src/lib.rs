@@ -8,6 +8,7 @@
 //! failure is a typed error the `amhash` binary turns into a message and an exit code.
 #![forbid(unsafe_code)]
 
+pub mod cipher;
 pub mod hardening;
 pub mod password;
 pub mod ssha;
