@@ -4,7 +4,11 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+
+use amhash::cipher::{AmCipher, KdfDigest};
+use amhash::key_source::{KeySource, KeyringBackend};
+use amhash::kms::KmsKeyName;
 
 pub const EXIT_CODES: &str = "\
 Exit codes:
@@ -46,6 +50,17 @@ pub enum Command {
     /// Check a password against a {SSHA-512} value (exit 0 match, 1 no match).
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Encrypt an existing {SSHA-512} value (first line of stdin, or --in PATH).
+    #[command(after_help = EXIT_CODES)]
+    Encrypt(EncryptCommandArgs),
+    /// Decrypt a value and print the {SSHA-512} hash inside (detects AM JCE, AM AESWrap and
+    /// amhash AES-GCM; Cloud KMS with --kms-key).
+    #[command(after_help = EXIT_CODES)]
+    Decrypt(DecryptArgs),
+    /// Create a local AES-256 key, or store a secret (such as the AM encryption password) in
+    /// the OS keyring.
+    #[command(subcommand)]
+    Key(KeyCommand),
     /// Print a shell completion script (bash, zsh, fish, powershell) on stdout.
     Completions {
         /// The shell to complete for.
@@ -70,6 +85,9 @@ pub struct PasswordArgs {
 pub struct GenerateArgs {
     #[command(flatten)]
     pub password: PasswordArgs,
+
+    #[command(flatten)]
+    pub encrypt: EncryptArgs,
 
     /// Use this salt (hex, 1 to 255 bytes) instead of 20 random bytes. For test vectors and
     /// reproducible tests only: a fixed salt in production defeats the point of salting.
@@ -97,6 +115,160 @@ pub struct VerifyArgs {
 
     #[command(flatten)]
     pub password: PasswordArgs,
+
+    /// Keys to decrypt an encrypted value first.
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// How to encrypt a value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EncryptWith {
+    /// With the AM encryption password (am.encryption.pwd), as AM's encode.jsp and
+    /// `ampassword --encrypt` do: AM format ENCRYPTED_PLAIN.
+    Am,
+    /// With a local 256-bit key, AES-256-GCM (for transport and backup: AM cannot read it).
+    AesGcm,
+    /// With a Google Cloud KMS key: AM format GOOGLE_KMS_ENCRYPTED.
+    Kms,
+}
+
+#[derive(Debug, Args)]
+pub struct EncryptArgs {
+    /// Encrypt the value: am (AM encryption password, ENCRYPTED_PLAIN), aes-gcm (local key;
+    /// AM cannot read it) or kms (Cloud KMS, GOOGLE_KMS_ENCRYPTED).
+    #[arg(long, value_name = "HOW", ignore_case = true)]
+    pub encrypt: Option<EncryptWith>,
+
+    /// AM encryptor for --encrypt am: jce (JCEEncryption, AM's default), aeswrap
+    /// (AESWrapEncryption, RFC 3394 wrap: AM on Java before 17) or aeswrap-pad
+    /// (AESWrapEncryption, RFC 5649 wrap: AM on Java 17 and later).
+    #[arg(long, value_name = "CIPHER", default_value = "jce", value_parser = parse_am_cipher)]
+    pub am_cipher: AmCipher,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+/// Where keys come from. Key material is never a flag value: a SOURCE names where it lives.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// Key source: file:PATH (mode 0600 or stricter), env:VAR (visible to this user's
+    /// processes) or keyring:SERVICE/ACCOUNT (OS keyring). Holds the AM encryption password
+    /// for --encrypt am, or 64 hex characters for aes-gcm.
+    #[arg(long, value_name = "SOURCE", value_parser = parse_key_source)]
+    pub key: Option<KeySource>,
+
+    /// OS keyring for keyring: sources: auto (Secret Service when a session bus answers,
+    /// else the kernel keyutils user keyring), secret-service or keyutils.
+    #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parse_backend)]
+    pub keyring_backend: KeyringBackend,
+
+    /// AESWrap key derivation digest, as AM's org.forgerock.openam.encryption.key.digest:
+    /// SHA1, SHA256, SHA384 or SHA512.
+    #[arg(long, value_name = "DIGEST", default_value = "SHA1", value_parser = parse_digest)]
+    pub am_kdf_digest: KdfDigest,
+
+    /// AESWrap PBKDF2 iterations, as AM's org.forgerock.openam.encryption.key.iterations
+    /// (at least 10000).
+    #[arg(long, value_name = "N", default_value_t = 10_000)]
+    pub am_kdf_iterations: u32,
+
+    /// AESWrap key size in bits, as AM's org.forgerock.openam.encryption.key.size: 128,
+    /// 192 or 256.
+    #[arg(long, value_name = "BITS", default_value_t = 128)]
+    pub am_key_size: u32,
+
+    #[command(flatten)]
+    pub kms: KmsArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct KmsArgs {
+    /// Cloud KMS key: projects/P/locations/L/keyRings/R/cryptoKeys/K (symmetric) or
+    /// .../cryptoKeys/K/cryptoKeyVersions/V (asymmetric decrypt key version).
+    #[arg(long, value_name = "NAME", value_parser = parse_kms_key)]
+    pub kms_key: Option<KmsKeyName>,
+
+    /// Cloud KMS endpoint (regional or private endpoint, emulator).
+    #[arg(long, value_name = "URL")]
+    pub kms_endpoint: Option<String>,
+
+    /// Send no credentials (emulators and tests). Default: Application Default Credentials.
+    #[arg(long)]
+    pub kms_anonymous: bool,
+
+    /// Cap on the whole KMS operation, retries included.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub kms_timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct EncryptCommandArgs {
+    /// Read the value from PATH instead of the first line of stdin.
+    #[arg(long = "in", value_name = "PATH")]
+    pub input: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub encrypt: EncryptArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DecryptArgs {
+    /// Read the value from PATH instead of stdin (base64 with line breaks is accepted).
+    #[arg(long = "in", value_name = "PATH")]
+    pub input: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Create a random 256-bit key (64 hex characters) for --encrypt aes-gcm, in a new file
+    /// (mode 0600; an existing file is never overwritten) or in the OS keyring.
+    #[command(after_help = EXIT_CODES)]
+    Generate {
+        /// Where to put the key: file:PATH or keyring:SERVICE/ACCOUNT.
+        #[arg(long, value_name = "SOURCE", value_parser = parse_key_source)]
+        out: KeySource,
+
+        /// OS keyring for keyring: sources (auto, secret-service, keyutils).
+        #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parse_backend)]
+        keyring_backend: KeyringBackend,
+    },
+    /// Store a secret read from the terminal (twice, without echo) or the first line of stdin,
+    /// e.g. the AM encryption password, in the OS keyring (or a new 0600 file).
+    #[command(after_help = EXIT_CODES)]
+    Store {
+        /// Where to store it: keyring:SERVICE/ACCOUNT or file:PATH.
+        #[arg(value_name = "SOURCE", value_parser = parse_key_source)]
+        source: KeySource,
+
+        /// OS keyring for keyring: sources (auto, secret-service, keyutils).
+        #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parse_backend)]
+        keyring_backend: KeyringBackend,
+    },
+}
+
+fn parse_key_source(text: &str) -> Result<KeySource, String> {
+    text.parse().map_err(|e: amhash::key_source::KeySourceError| e.to_string())
+}
+
+fn parse_backend(text: &str) -> Result<KeyringBackend, String> {
+    text.parse().map_err(|e: amhash::key_source::KeySourceError| e.to_string())
+}
+
+fn parse_digest(text: &str) -> Result<KdfDigest, String> {
+    text.parse().map_err(|e: amhash::cipher::CipherError| e.to_string())
+}
+
+fn parse_am_cipher(text: &str) -> Result<AmCipher, String> {
+    text.parse().map_err(|e: amhash::cipher::CipherError| e.to_string())
+}
+
+fn parse_kms_key(text: &str) -> Result<KmsKeyName, String> {
+    text.parse().map_err(|e: amhash::kms::KeyNameError| e.to_string())
 }
 
 /// Parses the command line. Usage errors are reported on one line and exit 2; `--help`

@@ -1,7 +1,8 @@
-//! `amhash generate`: hash a password into a `{SSHA-512}` value.
+//! `amhash generate`: hash a password into a `{SSHA-512}` value, optionally encrypted.
 
 use secrecy::ExposeSecret;
 
+use super::crypt;
 use crate::cli::GenerateArgs;
 use crate::failure::Failure;
 use crate::output::Report;
@@ -10,18 +11,23 @@ use amhash::ssha::{Salt, SshaHash};
 pub fn run(args: GenerateArgs) -> Result<Report, Failure> {
     // Validate every flag before prompting, so a typo does not cost a password entry.
     let salt = match &args.salt_hex {
-        Some(hex) => {
-            Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?)
-        }
+        Some(hex) => Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?),
         None => None,
     };
+    let protection = crypt::protection(&args.encrypt)?;
     let password = super::read_password(&args.password, true)?;
-    let bytes = password.expose_secret().as_bytes();
-    let hash = match salt {
-        Some(salt) => SshaHash::with_salt(bytes, salt),
-        None => SshaHash::generate(bytes).map_err(|e| {
+    let hash = hash_password(password.expose_secret().as_bytes(), salt)?;
+    drop(password);
+    let value = crypt::seal(&protection, args.encrypt.keys.keyring_backend, &hash.to_string())?;
+    Ok(super::value_report(value, &protection))
+}
+
+/// Hashes with the given salt, or a fresh random one.
+pub fn hash_password(password: &[u8], salt: Option<Salt>) -> Result<SshaHash, Failure> {
+    match salt {
+        Some(salt) => Ok(SshaHash::with_salt(password, salt)),
+        None => SshaHash::generate(password).map_err(|e| {
             Failure::operational(format!("the operating system's random source failed: {e}"))
-        })?,
-    };
-    Ok(Report::with_value(hash.to_string()).field("format", "PLAIN"))
+        }),
+    }
 }

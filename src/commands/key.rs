@@ -1,0 +1,63 @@
+//! `amhash key generate` and `amhash key store`.
+
+use std::io::{BufRead, IsTerminal};
+
+use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroizing;
+
+use super::crypt::key_failure;
+use crate::cli::KeyCommand;
+use crate::failure::Failure;
+use crate::output::Report;
+use amhash::cipher::LocalKey;
+use amhash::key_source::{KeySource, KeyringBackend};
+
+pub fn run(command: KeyCommand) -> Result<Report, Failure> {
+    match command {
+        KeyCommand::Generate { out, keyring_backend } => generate(&out, keyring_backend),
+        KeyCommand::Store { source, keyring_backend } => store(&source, keyring_backend),
+    }
+}
+
+fn generate(out: &KeySource, backend: KeyringBackend) -> Result<Report, Failure> {
+    if matches!(out, KeySource::Env(_)) {
+        return Err(Failure::input(
+            "a key cannot be written to an environment variable: use file:PATH or keyring:SERVICE/ACCOUNT",
+        ));
+    }
+    let key = LocalKey::generate().map_err(super::crypt::cipher_failure)?;
+    out.create_new(key.to_hex().as_bytes(), backend).map_err(key_failure)?;
+    Ok(Report::new(crate::failure::Outcome::Success)
+        .field("key", out.to_string())
+        .field("bits", 256)
+        .note(format!("wrote a new 256-bit key to {out}; use it with --encrypt aes-gcm --key {out}")))
+}
+
+fn store(source: &KeySource, backend: KeyringBackend) -> Result<Report, Failure> {
+    let secret = read_secret()?;
+    source.store(secret.expose_secret().as_bytes(), backend).map_err(key_failure)?;
+    Ok(Report::new(crate::failure::Outcome::Success)
+        .field("key", source.to_string())
+        .note(format!("stored the secret in {source}")))
+}
+
+/// The secret to store: twice at a terminal prompt, or the first line of stdin without its
+/// line ending (a secret is stored as given, not stripped).
+fn read_secret() -> Result<SecretString, Failure> {
+    if std::io::stdin().is_terminal() {
+        return Ok(amhash::password::from_terminal("Secret: ", true)?);
+    }
+    let mut line = Zeroizing::new(Vec::new());
+    std::io::stdin()
+        .lock()
+        .take(amhash::password::MAX_LINE as u64)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| Failure::operational(e).context("reading the secret from standard input"))?;
+    let text = std::str::from_utf8(&line).map_err(|_| Failure::input("the secret on standard input is not UTF-8"))?;
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.is_empty() {
+        return Err(Failure::input("the secret on standard input is empty"));
+    }
+    Ok(SecretString::from(text))
+}
