@@ -10,5 +10,6 @@
 
 pub mod cipher;
 pub mod hardening;
+pub mod key_source;
 pub mod password;
 pub mod ssha;
