@@ -11,5 +11,6 @@
 pub mod cipher;
 pub mod hardening;
 pub mod key_source;
+pub mod kms;
 pub mod password;
 pub mod ssha;

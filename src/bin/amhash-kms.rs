@@ -1,1 +1,181 @@
-fn main() {}
+//! `amhash-kms`: the Cloud KMS helper of `amhash` (see `amhash::kms` for the contract).
+//!
+//! Thin on purpose: parse arguments, read stdin, call `amhash::kms::client`, write stdout,
+//! print one line on stderr and exit 2 (usage) or 3 (KMS) on failure.
+#![forbid(unsafe_code)]
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use amhash::kms::client::{self, ClientError, MAX_CIPHERTEXT, MAX_PLAINTEXT};
+use amhash::kms::{EXIT_KMS, EXIT_USAGE, KmsKeyName, KmsOptions};
+use base64::Engine as _;
+use clap::{Args, Parser, Subcommand};
+use zeroize::Zeroizing;
+
+/// Google Cloud KMS helper for amhash: encrypt or decrypt standard input.
+///
+/// encrypt: reads the plaintext bytes, writes one line of standard base64.
+/// decrypt: reads base64 (one line, or wrapped as `base64` writes it), writes the plaintext.
+/// Exit status: 0 success, 2 usage error, 3 Cloud KMS or network failure.
+#[derive(Parser, Debug)]
+#[command(name = "amhash-kms", version, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    op: Op,
+}
+
+#[derive(Subcommand, Debug)]
+enum Op {
+    /// Encrypt standard input; print the ciphertext as one line of base64.
+    Encrypt(KmsArgs),
+    /// Decrypt base64 from standard input; print the plaintext bytes.
+    Decrypt(KmsArgs),
+}
+
+#[derive(Args, Debug)]
+struct KmsArgs {
+    /// projects/P/locations/L/keyRings/R/cryptoKeys/K (symmetric), or .../cryptoKeyVersions/V
+    #[arg(long = "kms-key", value_name = "NAME")]
+    kms_key: String,
+    /// Service endpoint (default https://cloudkms.googleapis.com), e.g. an emulator at http://127.0.0.1:PORT
+    #[arg(long = "kms-endpoint", value_name = "URL")]
+    kms_endpoint: Option<String>,
+    /// Send no credentials (emulators, tests); otherwise Application Default Credentials
+    #[arg(long = "kms-anonymous")]
+    kms_anonymous: bool,
+    /// Cap on the whole operation, retries included
+    #[arg(
+        long = "kms-timeout",
+        value_name = "SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    kms_timeout: u64,
+}
+
+/// A failure: exit status and one-line message.
+struct Failure(i32, String);
+
+impl From<ClientError> for Failure {
+    fn from(e: ClientError) -> Self {
+        Failure(e.exit_code(), e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                // Help and version go to stdout (or stderr for the missing-subcommand case)
+                // exactly as clap renders them.
+                let _ = e.print();
+                return if e.use_stderr() {
+                    exit(EXIT_USAGE)
+                } else {
+                    ExitCode::SUCCESS
+                };
+            }
+            // Keep the one-line contract: clap's message up to its usage block, joined.
+            let rendered = e.render().to_string();
+            let message = rendered
+                .lines()
+                .map(str::trim)
+                .skip_while(|l| l.is_empty())
+                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            let message = message.strip_prefix("error: ").unwrap_or(&message);
+            let message = if message.is_empty() {
+                "invalid arguments"
+            } else {
+                message
+            };
+            return fail(Failure(
+                EXIT_USAGE,
+                format!("{message} (see amhash-kms --help)"),
+            ));
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => fail(f),
+    }
+}
+
+fn exit(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(1))
+}
+
+fn fail(Failure(code, message): Failure) -> ExitCode {
+    let line: String = message.chars().filter(|c| !c.is_control()).collect();
+    let _ = writeln!(io::stderr().lock(), "amhash-kms: {line}");
+    exit(code)
+}
+
+fn options(a: &KmsArgs) -> Result<KmsOptions, Failure> {
+    let key: KmsKeyName = a
+        .kms_key
+        .parse()
+        .map_err(|e| Failure(EXIT_USAGE, format!("invalid --kms-key: {e}")))?;
+    if let Some(e) = &a.kms_endpoint {
+        client::check_endpoint(e, a.kms_anonymous)?;
+    }
+    Ok(KmsOptions {
+        key,
+        endpoint: a.kms_endpoint.clone(),
+        anonymous: a.kms_anonymous,
+        timeout: Duration::from_secs(a.kms_timeout),
+    })
+}
+
+/// Read all of stdin into a buffer that is sized once (never reallocated, so no stray copy
+/// of a plaintext is left behind) and zeroized on drop.
+fn read_stdin(max: usize, op: &'static str) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    let mut buf = Zeroizing::new(Vec::with_capacity(max + 64));
+    io::stdin()
+        .lock()
+        .take(max as u64 + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| Failure(EXIT_USAGE, format!("cannot read standard input: {e}")))?;
+    if buf.len() > max {
+        return Err(ClientError::InputTooLarge { op, max }.into());
+    }
+    Ok(buf)
+}
+
+fn write_stdout(data: &[u8]) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    out.write_all(data)
+        .and_then(|()| out.flush())
+        .map_err(|e| Failure(EXIT_KMS, format!("cannot write standard output: {e}")))
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.op {
+        Op::Encrypt(a) => {
+            let opts = options(&a)?;
+            let plaintext = read_stdin(MAX_PLAINTEXT, "encrypt")?;
+            let ciphertext = client::encrypt(&opts, &plaintext)?;
+            let mut line = base64::engine::general_purpose::STANDARD.encode(ciphertext);
+            line.push('\n');
+            write_stdout(line.as_bytes())
+        }
+        Op::Decrypt(a) => {
+            let opts = options(&a)?;
+            // base64 of the largest ciphertext, plus room for line breaks.
+            let text = read_stdin(MAX_CIPHERTEXT / 3 * 4 * 80 / 76 + 64, "decrypt")?;
+            let ciphertext = client::decode_ciphertext(&text)?;
+            let plaintext = client::decrypt(&opts, &ciphertext)?;
+            write_stdout(&plaintext)
+        }
+    }
+}

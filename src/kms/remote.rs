@@ -1,0 +1,373 @@
+//! The `amhash` side of Cloud KMS: run the `amhash-kms` helper and map its answer.
+//!
+//! This module uses std only, so the main binary carries no HTTP or async stack. The helper
+//! is looked up in the directory of [`std::env::current_exe`] (that is how both are
+//! installed); [`Helper::at`] takes an explicit path for tests and packagers.
+//!
+//! Exit status mapping (see the contract in [`crate::kms`]):
+//!
+//! | helper exit | result |
+//! |-------------|--------|
+//! | 0 | `Ok(stdout)` |
+//! | 2 | [`KmsError::Usage`] with the helper's stderr line |
+//! | 3 | [`KmsError::Kms`] with the helper's stderr line |
+//! | other, or killed by a signal | [`KmsError::HelperFailed`] |
+//!
+//! The decrypted plaintext is read straight into a [`Zeroizing`] buffer sized up front so it
+//! is never reallocated (a reallocation would leave an unzeroed copy behind).
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+use base64::Engine as _;
+use zeroize::Zeroizing;
+
+use super::{EXIT_KMS, EXIT_OK, EXIT_USAGE, HELPER_NAME, KmsOptions};
+
+/// Largest output accepted from the helper. Cloud KMS plaintexts are at most 64 KiB and
+/// ciphertexts a little more; base64 adds a third.
+const MAX_OUTPUT: usize = 128 * 1024;
+/// Longest stderr line kept for an error message.
+const MAX_MESSAGE: usize = 2048;
+
+/// Failures of a KMS operation as seen from `amhash`.
+#[derive(Debug, thiserror::Error)]
+pub enum KmsError {
+    /// `amhash-kms` is not next to the running executable.
+    #[error(
+        "amhash was built without KMS support or amhash-kms is not installed next to it (looked for {})",
+        path.display()
+    )]
+    HelperMissing {
+        /// Where the helper was expected.
+        path: PathBuf,
+    },
+    /// The running executable's own path is unknown, so the helper cannot be located.
+    #[error("cannot locate amhash-kms: the path of the running executable is unknown: {source}")]
+    CurrentExe {
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The helper exists but could not be started.
+    #[error("cannot run {}: {source}", path.display())]
+    Spawn {
+        /// The helper's path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// Writing the input to, or reading the output from, the helper failed.
+    #[error("cannot exchange data with {}: {source}", path.display())]
+    Pipe {
+        /// The helper's path.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+    /// The helper rejected the request before contacting KMS (exit 2): a malformed key name,
+    /// bad options or malformed input. The message is the helper's.
+    #[error("{message}")]
+    Usage {
+        /// The helper's one-line message.
+        message: String,
+    },
+    /// KMS refused or failed the operation, or could not be reached (exit 3). The message is
+    /// the helper's and names the key, the KMS status and what to check.
+    #[error("{message}")]
+    Kms {
+        /// The helper's one-line message.
+        message: String,
+    },
+    /// The helper ended in a way its contract does not allow (another exit status, a signal).
+    #[error("{} failed unexpectedly ({status}){}", path.display(), fmt_detail(message))]
+    HelperFailed {
+        /// The helper's path.
+        path: PathBuf,
+        /// How it ended.
+        status: String,
+        /// Its stderr, if any.
+        message: String,
+    },
+    /// The helper succeeded but its output is not what the contract says (encrypt: one line of
+    /// base64; either: at most 128 KiB).
+    #[error("{} produced unexpected output: {what}", path.display())]
+    BadOutput {
+        /// The helper's path.
+        path: PathBuf,
+        /// What is wrong with it.
+        what: &'static str,
+    },
+}
+
+fn fmt_detail(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+impl KmsError {
+    /// True for errors the user caused on the command line or in the input (exit 2 in
+    /// `amhash`); everything else is an operational failure.
+    pub fn is_usage(&self) -> bool {
+        matches!(self, KmsError::Usage { .. })
+    }
+}
+
+/// A located `amhash-kms` executable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Helper {
+    path: PathBuf,
+}
+
+impl Helper {
+    /// The helper next to the running executable.
+    ///
+    /// # Errors
+    /// [`KmsError::CurrentExe`] if the executable's path is unknown, [`KmsError::HelperMissing`]
+    /// if no `amhash-kms` file is there.
+    pub fn locate() -> Result<Helper, KmsError> {
+        let exe = std::env::current_exe().map_err(|source| KmsError::CurrentExe { source })?;
+        let dir = exe.parent().unwrap_or_else(|| Path::new("."));
+        Helper::at(dir.join(HELPER_NAME))
+    }
+
+    /// The helper at an explicit path.
+    ///
+    /// # Errors
+    /// [`KmsError::HelperMissing`] if no file is there.
+    pub fn at(path: impl Into<PathBuf>) -> Result<Helper, KmsError> {
+        let path = path.into();
+        if path.is_file() {
+            Ok(Helper { path })
+        } else {
+            Err(KmsError::HelperMissing { path })
+        }
+    }
+
+    /// The helper's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Encrypt `plaintext` with Cloud KMS; returns the ciphertext as one line of standard
+    /// base64, without the newline.
+    ///
+    /// # Errors
+    /// See [`KmsError`].
+    pub fn encrypt(&self, opts: &KmsOptions, plaintext: &[u8]) -> Result<String, KmsError> {
+        let out = self.run("encrypt", opts, plaintext)?;
+        let bad = |what| KmsError::BadOutput {
+            path: self.path.clone(),
+            what,
+        };
+        let text = std::str::from_utf8(&out).map_err(|_| bad("not text"))?;
+        let line = text.strip_suffix('\n').unwrap_or(text);
+        if line.is_empty() || line.contains(['\n', '\r']) {
+            return Err(bad("expected exactly one line of base64"));
+        }
+        base64::engine::general_purpose::STANDARD
+            .decode(line)
+            .map_err(|_| bad("not standard base64"))?;
+        Ok(line.to_owned())
+    }
+
+    /// Decrypt a base64 Cloud KMS ciphertext (one line, or line-wrapped as `base64` writes it).
+    ///
+    /// # Errors
+    /// See [`KmsError`].
+    pub fn decrypt(
+        &self,
+        opts: &KmsOptions,
+        ciphertext_b64: &str,
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        self.run("decrypt", opts, ciphertext_b64.as_bytes())
+    }
+
+    fn run(
+        &self,
+        op: &str,
+        opts: &KmsOptions,
+        input: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+        let pipe = |source| KmsError::Pipe {
+            path: self.path.clone(),
+            source,
+        };
+        let mut child = Command::new(&self.path)
+            .arg(op)
+            .args(opts.to_args())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| KmsError::Spawn {
+                path: self.path.clone(),
+                source,
+            })?;
+
+        // Drain stderr on its own thread so a chatty child can never block on a full pipe
+        // while we wait on stdout.
+        let stderr = child.stderr.take();
+        let err_reader = std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut e) = stderr {
+                // Best effort: stderr only feeds the error message.
+                let _ = e.by_ref().take(64 * 1024).read_to_end(&mut buf);
+            }
+            buf
+        });
+
+        let write_result = match child.stdin.take() {
+            Some(mut stdin) => stdin.write_all(input),
+            None => Ok(()),
+        };
+        // A helper that rejects its arguments exits without reading stdin: a broken pipe here
+        // is expected then, and the exit status below says what happened.
+        let write_result = match write_result {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        };
+
+        let mut out = Zeroizing::new(Vec::with_capacity(MAX_OUTPUT + 64));
+        let read_result = match child.stdout.take() {
+            Some(stdout) => stdout
+                .take(MAX_OUTPUT as u64 + 1)
+                .read_to_end(&mut out)
+                .map(|_| ()),
+            None => Ok(()),
+        };
+        let status = child.wait().map_err(pipe)?;
+        let message = stderr_line(&err_reader.join().unwrap_or_default());
+        write_result.map_err(pipe)?;
+        read_result.map_err(pipe)?;
+        map_status(&self.path, status, message, out)
+    }
+}
+
+/// Map the helper's exit status (and its stderr line) to the result.
+fn map_status(
+    path: &Path,
+    status: ExitStatus,
+    message: String,
+    out: Zeroizing<Vec<u8>>,
+) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    match status.code() {
+        Some(EXIT_OK) if out.len() > MAX_OUTPUT => Err(KmsError::BadOutput {
+            path: path.to_owned(),
+            what: "more than 128 KiB",
+        }),
+        Some(EXIT_OK) => Ok(out),
+        Some(EXIT_USAGE) => Err(KmsError::Usage {
+            message: or_default(message, "amhash-kms rejected the request"),
+        }),
+        Some(EXIT_KMS) => Err(KmsError::Kms {
+            message: or_default(message, "amhash-kms reported a KMS failure"),
+        }),
+        _ => Err(KmsError::HelperFailed {
+            path: path.to_owned(),
+            status: status.to_string(),
+            message,
+        }),
+    }
+}
+
+fn or_default(message: String, default: &str) -> String {
+    if message.is_empty() {
+        default.to_owned()
+    } else {
+        message
+    }
+}
+
+/// The helper's message: its stderr, trimmed, control characters removed, one line, bounded.
+fn stderr_line(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(raw);
+    let line: String = text
+        .trim()
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_MESSAGE)
+        .collect();
+    line
+}
+
+/// Encrypt with the helper next to the running executable. See [`Helper::encrypt`].
+///
+/// # Errors
+/// See [`KmsError`].
+pub fn encrypt(opts: &KmsOptions, plaintext: &[u8]) -> Result<String, KmsError> {
+    Helper::locate()?.encrypt(opts, plaintext)
+}
+
+/// Decrypt with the helper next to the running executable. See [`Helper::decrypt`].
+///
+/// # Errors
+/// See [`KmsError`].
+pub fn decrypt(opts: &KmsOptions, ciphertext_b64: &str) -> Result<Zeroizing<Vec<u8>>, KmsError> {
+    Helper::locate()?.decrypt(opts, ciphertext_b64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    fn status(code: i32) -> ExitStatus {
+        ExitStatus::from_raw(code << 8)
+    }
+
+    #[test]
+    fn exit_status_table() {
+        let p = Path::new("/x/amhash-kms");
+        let out = || Zeroizing::new(b"data".to_vec());
+        assert_eq!(
+            *map_status(p, status(0), String::new(), out()).unwrap(),
+            b"data"
+        );
+        let e = map_status(p, status(2), "bad key".into(), out()).unwrap_err();
+        assert!(e.is_usage());
+        assert_eq!(e.to_string(), "bad key");
+        let e = map_status(p, status(3), "denied".into(), out()).unwrap_err();
+        assert!(matches!(e, KmsError::Kms { .. }) && !e.is_usage());
+        assert_eq!(e.to_string(), "denied");
+        let e = map_status(p, status(3), String::new(), out()).unwrap_err();
+        assert_eq!(e.to_string(), "amhash-kms reported a KMS failure");
+        let e = map_status(p, status(101), "panicked".into(), out()).unwrap_err();
+        assert!(matches!(e, KmsError::HelperFailed { .. }), "{e}");
+        assert!(e.to_string().contains("panicked"), "{e}");
+        let e = map_status(p, ExitStatus::from_raw(9), String::new(), out()).unwrap_err();
+        assert!(e.to_string().contains("signal"), "{e}");
+        let big = Zeroizing::new(vec![0u8; MAX_OUTPUT + 1]);
+        let e = map_status(p, status(0), String::new(), big).unwrap_err();
+        assert!(matches!(e, KmsError::BadOutput { .. }), "{e}");
+    }
+
+    #[test]
+    fn stderr_becomes_one_line() {
+        assert_eq!(stderr_line(b"  error: x\n"), "error: x");
+        assert_eq!(stderr_line(b"a\n\nb\r\n"), "a b");
+        assert_eq!(stderr_line(b"a\x1b[31mb"), "a[31mb");
+        assert_eq!(stderr_line(b""), "");
+    }
+
+    #[test]
+    fn missing_helper_says_so() {
+        let e = Helper::at("/nonexistent/amhash-kms").unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with(
+                "amhash was built without KMS support or amhash-kms is not installed next to it"
+            ),
+            "{msg}"
+        );
+        assert!(msg.contains("/nonexistent/amhash-kms"), "{msg}");
+    }
+}
