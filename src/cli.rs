@@ -17,6 +17,13 @@ Exit codes:
   2  malformed input or usage error
   3  I/O or other operational failure (wrong key, altered data, keyring, KMS)";
 
+pub const DOCTOR_EXIT_CODES: &str = "\
+Exit codes:
+  0  no problem found (warnings may be printed)
+  1  at least one problem found
+  2  usage error
+  3  I/O failure";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "amhash",
@@ -50,6 +57,15 @@ pub enum Command {
     /// Check a password against a {SSHA-512} value (exit 0 match, 1 no match).
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
+    /// Hash (and optionally encrypt) a new password, or take an existing value, and write it
+    /// to the special secret store directory, a shell profile, Tomcat's setenv.sh or a
+    /// Kubernetes Secret, atomically; then print the AM settings that go with it.
+    #[command(after_help = EXIT_CODES)]
+    Install(InstallArgs),
+    /// Inspect an installation: permissions, owner, the value's format, the configured
+    /// format, decryption and (with --check-password) the password. Exit 1 on a problem.
+    #[command(after_help = DOCTOR_EXIT_CODES)]
+    Doctor(DoctorArgs),
     /// Encrypt an existing {SSHA-512} value (first line of stdin, or --in PATH).
     #[command(after_help = EXIT_CODES)]
     Encrypt(EncryptCommandArgs),
@@ -98,6 +114,18 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 #[group(id = "value", required = true, multiple = false)]
 pub struct ValueArgs {
+    /// Read the stored value from DIR/password.<user> (the special secret store directory).
+    #[arg(long, value_name = "DIR", group = "value")]
+    pub dir: Option<PathBuf>,
+
+    /// Read the stored value from the `export PASSWORD_<USER>=` line of a shell profile.
+    #[arg(long, value_name = "FILE", group = "value")]
+    pub env_file: Option<PathBuf>,
+
+    /// Read the stored value from the amhash block of a Tomcat setenv.sh.
+    #[arg(long, value_name = "FILE", group = "value")]
+    pub setenv: Option<PathBuf>,
+
     /// The {SSHA-512} value to check. Prefer --hash-file: a command line is visible to other
     /// local users, and a fast salted hash can be brute-forced.
     #[arg(long, value_name = "VALUE", group = "value")]
@@ -113,12 +141,123 @@ pub struct VerifyArgs {
     #[command(flatten)]
     pub value: ValueArgs,
 
+    /// The special user whose value to read with --dir, --env-file or --setenv.
+    #[arg(long, value_name = "NAME", default_value = "amadmin")]
+    pub user: String,
+
     #[command(flatten)]
     pub password: PasswordArgs,
 
     /// Keys to decrypt an encrypted value first.
     #[command(flatten)]
     pub keys: KeyArgs,
+}
+
+#[derive(Debug, Args)]
+#[group(id = "target", required = true, multiple = true)]
+pub struct TargetArgs {
+    /// Write DIR/password.<user> (no trailing newline, mode 0600, atomically). DIR must exist
+    /// and not be writable by group or others. Default AM location:
+    /// .../openam/security/secrets/userpasswords.
+    #[arg(long, value_name = "DIR", group = "target")]
+    pub dir: Option<PathBuf>,
+
+    /// Keep one `export PASSWORD_<USER>='...'` line in a shell profile (e.g. the AM user's
+    /// ~/.bash_profile); every other byte of the file is kept.
+    #[arg(long, value_name = "FILE", group = "target")]
+    pub env_file: Option<PathBuf>,
+
+    /// Keep a marked block in Tomcat's setenv.sh adding -Dpassword.<user>=VALUE and the
+    /// format property to CATALINA_OPTS.
+    #[arg(long, value_name = "FILE", group = "target")]
+    pub setenv: Option<PathBuf>,
+
+    /// Write a Kubernetes Secret manifest named NAME (key password.<user>) to stdout, or to
+    /// --out FILE.
+    #[arg(long, value_name = "NAME", group = "target")]
+    pub k8s_secret: Option<String>,
+
+    /// Namespace of the Kubernetes Secret.
+    #[arg(long, value_name = "NS", requires = "k8s_secret")]
+    pub namespace: Option<String>,
+
+    /// Write the Kubernetes Secret manifest to FILE (mode 0600, atomically) instead of stdout.
+    #[arg(long, value_name = "FILE", requires = "k8s_secret")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+
+    /// The special user: secret id password.<name>, variable PASSWORD_<NAME>, property
+    /// password.<name>. Letters, digits, '.', '_' and '-'.
+    #[arg(long, value_name = "NAME", default_value = "amadmin")]
+    pub user: String,
+
+    /// Owner of written files when run as root, USER[:GROUP] or numeric ids. Default: the
+    /// owner of the file being replaced, else the owner of its directory (AM runs as an
+    /// unprivileged user that must be able to read the value).
+    #[arg(long, value_name = "USER[:GROUP]")]
+    pub owner: Option<String>,
+
+    /// Do not keep the replaced value as password.<user>.previous.
+    #[arg(long)]
+    pub no_backup: bool,
+
+    /// Show what would change; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Install an existing value (as printed by generate or encrypt) from PATH instead of
+    /// hashing a new password.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["password_file", "salt_hex", "encrypt"])]
+    pub value_file: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    /// Salt as hex, for tests only (see generate --salt-hex).
+    #[arg(long, value_name = "HEX")]
+    pub salt_hex: Option<String>,
+
+    #[command(flatten)]
+    pub encrypt: EncryptArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// The special secret store directory to inspect.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The special user to inspect.
+    #[arg(long, value_name = "NAME", default_value = "amadmin")]
+    pub user: String,
+
+    /// Tomcat setenv.sh whose amhash block records the configured format.
+    #[arg(long, value_name = "FILE")]
+    pub setenv: Option<PathBuf>,
+
+    /// The format configured in AM (PLAIN, ENCRYPTED_PLAIN or GOOGLE_KMS_ENCRYPTED), when it
+    /// is not in a setenv.sh.
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    pub format: Option<amhash::store::Format>,
+
+    /// Also check a password against the stored value (read like verify reads it).
+    #[arg(long)]
+    pub check_password: bool,
+
+    #[command(flatten)]
+    pub password: PasswordArgs,
+
+    #[command(flatten)]
+    pub keys: KeyArgs,
+}
+
+fn parse_format(text: &str) -> Result<amhash::store::Format, String> {
+    text.parse().map_err(|e: amhash::store::StoreError| e.to_string())
 }
 
 /// How to encrypt a value.

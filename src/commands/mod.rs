@@ -4,7 +4,9 @@
 mod crypt;
 mod crypt_cmds;
 mod docs;
+mod doctor;
 mod generate;
+mod install;
 mod key;
 mod verify;
 
@@ -18,6 +20,8 @@ pub fn run(command: Command) -> Result<Report, Failure> {
     match command {
         Command::Generate(args) => generate::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Install(args) => install::run(args),
+        Command::Doctor(args) => doctor::run(args),
         Command::Encrypt(args) => crypt_cmds::encrypt(args),
         Command::Decrypt(args) => crypt_cmds::decrypt(args),
         Command::Key(command) => key::run(command),

@@ -1,26 +1,28 @@
-//! `amhash verify`: check a password against a stored value.
+//! `amhash verify`: check a password against a stored value, decrypting it first when it is
+//! encrypted.
 
 use std::path::Path;
 
 use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
 
-use crate::cli::VerifyArgs;
+use super::crypt;
+use super::install::store_failure;
+use crate::cli::{ValueArgs, VerifyArgs};
 use crate::failure::{Failure, Outcome};
 use crate::output::Report;
-use amhash::ssha::SshaHash;
+use amhash::store::{self, SecretId};
 
 /// Values are short; anything larger than this is not a value file.
 const MAX_VALUE_FILE: u64 = 64 * 1024;
 
 pub fn run(args: VerifyArgs) -> Result<Report, Failure> {
-    // Parse the value before asking for the password: a malformed value is exit 2 without
-    // a prompt.
-    let text = match (&args.value.hash, &args.value.hash_file) {
-        (Some(value), _) => value.clone(),
-        (None, Some(path)) => read_value_file(path)?,
-        (None, None) => return Err(Failure::input("give --hash-file PATH or --hash VALUE")),
-    };
-    let hash: SshaHash = text.parse::<SshaHash>().map_err(Failure::from)?;
+    // Open the value before asking for the password: a malformed value or a wrong key is
+    // reported without a prompt.
+    let mut warnings = Vec::new();
+    let text = read_value(&args.value, &args.user, &mut warnings)?;
+    let (hash, detected) = crypt::open(&text, &args.keys)?;
+    drop(text);
     let password = super::read_password(&args.password, false)?;
     let matches = hash.verify(password.expose_secret().as_bytes());
     let (outcome, note) = if matches {
@@ -28,13 +30,59 @@ pub fn run(args: VerifyArgs) -> Result<Report, Failure> {
     } else {
         (Outcome::Negative, "the password does not match")
     };
-    Ok(Report::new(outcome).field("match", matches).note(note))
+    let mut report = Report::new(outcome)
+        .field("match", matches)
+        .field("detected", detected.describe())
+        .note(note);
+    report.warnings = warnings;
+    Ok(report)
+}
+
+/// The stored value named by `--hash`, `--hash-file`, `--dir`, `--env-file` or `--setenv`.
+fn read_value(
+    value: &ValueArgs,
+    user: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Zeroizing<String>, Failure> {
+    if let Some(text) = &value.hash {
+        return Ok(Zeroizing::new(text.clone()));
+    }
+    if let Some(path) = &value.hash_file {
+        return read_value_file(path).map(Zeroizing::new);
+    }
+    let id = SecretId::new(user).map_err(store_failure)?;
+    let missing = |place: &Path, what: String| {
+        Failure::operational(format!("{} has no {what}: nothing to verify", place.display()))
+    };
+    if let Some(dir) = &value.dir {
+        let found = store::dir::read_dir_value(dir, &id).map_err(store_failure)?;
+        let found = found.ok_or_else(|| missing(dir, id.file_name()))?;
+        if found.trailing_newline() {
+            warnings.push(format!(
+                "{} ends with a newline, which AM may read as part of the value: reinstall it with amhash install",
+                dir.join(id.file_name()).display()
+            ));
+        }
+        return Ok(Zeroizing::new(found.value().value().expose_secret().to_string()));
+    }
+    if let Some(path) = &value.env_file {
+        let found = store::env_file::read_path(path, &id).map_err(store_failure)?;
+        let var = id.env_var();
+        let found = found.ok_or_else(|| missing(path, format!("{var} assignment")))?;
+        return Ok(Zeroizing::new(found.value.value().expose_secret().to_string()));
+    }
+    if let Some(path) = &value.setenv {
+        let found = store::setenv::read_path(path, &id).map_err(store_failure)?;
+        let found = found.ok_or_else(|| missing(path, format!("amhash block for {}", id.java_property())))?;
+        return Ok(Zeroizing::new(found.value.value().expose_secret().to_string()));
+    }
+    Err(Failure::input("give --hash-file, --hash, --dir, --env-file or --setenv"))
 }
 
 /// Reads a value file: the whole file, minus one trailing newline.
 pub fn read_value_file(path: &Path) -> Result<String, Failure> {
     use std::io::Read;
-    let context = || format!("--hash-file {}", path.display());
+    let context = || format!("{}", path.display());
     let file = std::fs::File::open(path).map_err(|e| Failure::operational(e).context(context()))?;
     let mut bytes = Vec::new();
     file.take(MAX_VALUE_FILE + 1)

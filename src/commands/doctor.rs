@@ -1,0 +1,265 @@
+//! `amhash doctor`: inspect an installation and report each finding as ok, warning or
+//! problem. Exit 0 with no problem, 1 with at least one.
+
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use super::crypt::{self, Detected};
+use super::install::store_failure;
+use crate::cli::DoctorArgs;
+use crate::failure::{Failure, Outcome};
+use crate::output::Report;
+use amhash::store::{self, FileKind, Format, SecretId};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Ok,
+    Warning,
+    Problem,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Warning => "warning",
+            Self::Problem => "problem",
+        }
+    }
+}
+
+#[derive(Default)]
+struct Findings(Vec<(Level, String, String)>);
+
+impl Findings {
+    fn add(&mut self, level: Level, check: &str, message: impl Into<String>) {
+        self.0.push((level, check.to_string(), message.into()));
+    }
+    fn ok(&mut self, check: &str, message: impl Into<String>) {
+        self.add(Level::Ok, check, message);
+    }
+    fn warn(&mut self, check: &str, message: impl Into<String>) {
+        self.add(Level::Warning, check, message);
+    }
+    fn problem(&mut self, check: &str, message: impl Into<String>) {
+        self.add(Level::Problem, check, message);
+    }
+}
+
+pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
+    let id = SecretId::new(&args.user).map_err(store_failure)?;
+    // Flags that cannot work are usage errors before anything is inspected.
+    crypt::kms_options(&args.keys)?;
+    crypt::am_kdf(&args.keys)?;
+    let mut findings = Findings::default();
+    let facts = store::dir::inspect_dir(&args.dir, &id).map_err(store_failure)?;
+    let dir = args.dir.display();
+
+    match &facts.dir {
+        None => findings.problem("directory", format!("{dir} does not exist")),
+        Some(d) if d.kind != FileKind::Directory => {
+            findings.problem("directory", format!("{dir} is not a directory"))
+        }
+        Some(d) => {
+            if facts.dir_writable_by_others() {
+                findings.problem(
+                    "directory",
+                    format!("{dir} is writable by group or others (mode {:04o}): chmod go-w {dir}", d.mode),
+                );
+            } else {
+                findings.ok("directory", format!("{dir}: mode {:04o}, owner uid {} gid {}", d.mode, d.uid, d.gid));
+            }
+            if facts.dir_is_symlink {
+                findings.warn("directory", format!("{dir} is a symbolic link; AM follows it, check where it points"));
+            }
+        }
+    }
+
+    let file_path = args.dir.join(id.file_name());
+    let shown = file_path.display();
+    let mut value_text = None;
+    match &facts.file {
+        None => findings.problem("file", format!("{shown} does not exist: run amhash install --dir {dir}")),
+        Some(f) if f.kind == FileKind::Symlink => findings.problem(
+            "file",
+            format!("{shown} is a symbolic link: replace it with a regular file (amhash install refuses to write through it)"),
+        ),
+        Some(f) if f.kind != FileKind::Regular => {
+            findings.problem("file", format!("{shown} is not a regular file"))
+        }
+        Some(f) => {
+            if f.mode & 0o077 != 0 {
+                findings.problem(
+                    "permissions",
+                    format!("{shown} is accessible to group or others (mode {:04o}): chmod 600 {shown}", f.mode),
+                );
+            } else {
+                findings.ok("permissions", format!("{shown}: mode {:04o}", f.mode));
+            }
+            match facts.dir.as_ref() {
+                Some(d) if d.uid != f.uid => findings.warn(
+                    "owner",
+                    format!(
+                        "{shown} belongs to uid {} but the directory to uid {}: make sure the user AM runs as can read it",
+                        f.uid, d.uid
+                    ),
+                ),
+                _ => findings.ok("owner", format!("{shown}: uid {} gid {}", f.uid, f.gid)),
+            }
+            match store::dir::read_dir_value(&args.dir, &id) {
+                Ok(Some(found)) => {
+                    if found.trailing_newline() {
+                        findings.problem(
+                            "value",
+                            format!("{shown} ends with a newline: AM reads it byte for byte; reinstall with amhash install"),
+                        );
+                    }
+                    value_text = Some(found.value().value().expose_secret().to_string());
+                }
+                Ok(None) => findings.problem("file", format!("{shown} disappeared while being inspected")),
+                Err(e) => findings.problem("file", store_failure(e).message),
+            }
+        }
+    }
+    if let Some(previous) = &facts.previous {
+        findings.warn(
+            "previous",
+            format!(
+                "{} is left from the last rotation: delete it once the new password works",
+                previous.path.display()
+            ),
+        );
+    }
+    for temp in &facts.stale_temps {
+        findings.warn("temp", format!("{} is left by an interrupted amhash run: the next install removes it", temp.display()));
+    }
+
+    if let Some(text) = &value_text {
+        check_value(text, &args, &id, &mut findings)?;
+    }
+
+    let problems = findings.0.iter().filter(|(l, _, _)| *l == Level::Problem).count();
+    let mut report = Report::new(if problems == 0 { Outcome::Success } else { Outcome::Negative });
+    report.lines = findings
+        .0
+        .iter()
+        .map(|(level, check, message)| format!("{:<8} {check}: {message}", level.name()))
+        .collect();
+    report.lines.push(if problems == 0 {
+        "no problem found".into()
+    } else {
+        format!("{problems} problem(s) found")
+    });
+    let list: Vec<Value> = findings
+        .0
+        .iter()
+        .map(|(level, check, message)| json!({"level": level.name(), "check": check, "message": message}))
+        .collect();
+    report.fields.insert("findings".into(), Value::Array(list));
+    report.fields.insert("problems".into(), problems.into());
+    Ok(report)
+}
+
+/// The value's format, the configured format, decryption and the password.
+fn check_value(text: &str, args: &DoctorArgs, id: &SecretId, findings: &mut Findings) -> Result<(), Failure> {
+    let detected = match crypt::detect(text) {
+        Ok(d) => d,
+        Err(e) => {
+            findings.problem("format", e.message);
+            return Ok(());
+        }
+    };
+    if detected == Detected::Plain {
+        match text.parse::<amhash::ssha::SshaHash>() {
+            Ok(_) => findings.ok("format", "the value is a well-formed {SSHA-512} hash (PLAIN)"),
+            Err(e) => {
+                findings.problem("format", format!("the value is malformed: {e}"));
+                return Ok(());
+            }
+        }
+    } else {
+        findings.ok("format", format!("the value is {}", detected.describe()));
+    }
+
+    let configured = configured_format(args, id, findings)?;
+    match (detected.format(), configured) {
+        (None, _) => findings.problem("format", "AM cannot read this value (amhash AES-GCM envelope): decrypt it first"),
+        (Some(actual), Some(configured)) if actual != configured => findings.problem(
+            "format",
+            format!(
+                "the value needs {}={actual} but {configured} is configured",
+                store::PROP_PASSWORDS_FORMAT
+            ),
+        ),
+        (Some(actual), Some(_)) => findings.ok("format", format!("the configured format {actual} matches the value")),
+        (Some(actual), None) => findings.warn(
+            "format",
+            format!(
+                "could not check the configured format: the value needs {}={actual}; give --format or --setenv",
+                store::PROP_PASSWORDS_FORMAT
+            ),
+        ),
+    }
+
+    let has_key = args.keys.key.is_some() || args.keys.kms.kms_key.is_some();
+    let hash = if detected == Detected::Plain {
+        text.parse::<amhash::ssha::SshaHash>().ok()
+    } else if !has_key {
+        findings.warn("decrypt", "decryption not checked: give --key SOURCE (or --kms-key NAME)");
+        None
+    } else {
+        match crypt::open(text, &args.keys) {
+            Ok((hash, _)) => {
+                findings.ok("decrypt", "the value decrypts to a well-formed {SSHA-512} hash");
+                Some(hash)
+            }
+            Err(e) if e.class == crate::failure::Class::Input => return Err(e),
+            Err(e) => {
+                findings.problem("decrypt", e.message);
+                None
+            }
+        }
+    };
+    if args.check_password {
+        match hash {
+            Some(hash) => {
+                let password = super::read_password(&args.password, false)?;
+                if hash.verify(password.expose_secret().as_bytes()) {
+                    findings.ok("password", "the password matches the stored value");
+                } else {
+                    findings.problem("password", "the password does not match the stored value");
+                }
+            }
+            None => findings.warn("password", "password not checked: the value could not be read or decrypted"),
+        }
+    }
+    Ok(())
+}
+
+/// The format recorded in setenv.sh, or given with --format.
+fn configured_format(args: &DoctorArgs, id: &SecretId, findings: &mut Findings) -> Result<Option<Format>, Failure> {
+    let from_setenv = match &args.setenv {
+        Some(path) => match store::setenv::read_path(path, id) {
+            Ok(Some(block)) => {
+                findings.ok("setenv", format!("{} records format {}", path.display(), block.format));
+                Some(block.format)
+            }
+            Ok(None) => {
+                findings.warn("setenv", format!("{} has no amhash block for {}", path.display(), id.java_property()));
+                None
+            }
+            Err(e) => {
+                findings.problem("setenv", store_failure(e).message);
+                None
+            }
+        },
+        None => None,
+    };
+    match (from_setenv, args.format) {
+        (Some(a), Some(b)) if a != b => {
+            findings.problem("format", format!("setenv.sh records {a} but --format says {b}"));
+            Ok(Some(b))
+        }
+        (a, b) => Ok(b.or(a)),
+    }
+}
