@@ -97,10 +97,27 @@ pub struct PasswordArgs {
     pub password_file: Option<PathBuf>,
 }
 
+/// Choosing a new password.
+#[derive(Debug, Args)]
+pub struct NewPasswordArgs {
+    /// Create a random password (22 characters from A-Z a-z 0-9 - _, 132 bits), show it once
+    /// on the terminal (or store it with --password-out) and use it.
+    #[arg(long, conflicts_with = "password_file")]
+    pub random: bool,
+
+    /// With --random: store the new password in SOURCE (file:PATH, created 0600, never
+    /// overwritten; or keyring:SERVICE/ACCOUNT) instead of showing it.
+    #[arg(long, value_name = "SOURCE", requires = "random", value_parser = parse_key_source)]
+    pub password_out: Option<KeySource>,
+}
+
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
     #[command(flatten)]
     pub password: PasswordArgs,
+
+    #[command(flatten)]
+    pub new_password: NewPasswordArgs,
 
     #[command(flatten)]
     pub encrypt: EncryptArgs,
@@ -212,11 +229,19 @@ pub struct InstallArgs {
 
     /// Install an existing value (as printed by generate or encrypt) from PATH instead of
     /// hashing a new password.
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["password_file", "salt_hex", "encrypt"])]
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["password_file", "salt_hex", "encrypt", "random"])]
     pub value_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub password: PasswordArgs,
+
+    #[command(flatten)]
+    pub new_password: NewPasswordArgs,
+
+    /// Install even when the password is weak. A {SSHA-512} value is a fast hash: a weak
+    /// password falls to brute force within hours if the value leaks.
+    #[arg(long)]
+    pub allow_weak: bool,
 
     /// Salt as hex, for tests only (see generate --salt-hex).
     #[arg(long, value_name = "HEX")]
@@ -257,7 +282,8 @@ pub struct DoctorArgs {
 }
 
 fn parse_format(text: &str) -> Result<amhash::store::Format, String> {
-    text.parse().map_err(|e: amhash::store::StoreError| e.to_string())
+    text.parse()
+        .map_err(|e: amhash::store::StoreError| e.to_string())
 }
 
 /// How to encrypt a value.
@@ -391,23 +417,28 @@ pub enum KeyCommand {
 }
 
 fn parse_key_source(text: &str) -> Result<KeySource, String> {
-    text.parse().map_err(|e: amhash::key_source::KeySourceError| e.to_string())
+    text.parse()
+        .map_err(|e: amhash::key_source::KeySourceError| e.to_string())
 }
 
 fn parse_backend(text: &str) -> Result<KeyringBackend, String> {
-    text.parse().map_err(|e: amhash::key_source::KeySourceError| e.to_string())
+    text.parse()
+        .map_err(|e: amhash::key_source::KeySourceError| e.to_string())
 }
 
 fn parse_digest(text: &str) -> Result<KdfDigest, String> {
-    text.parse().map_err(|e: amhash::cipher::CipherError| e.to_string())
+    text.parse()
+        .map_err(|e: amhash::cipher::CipherError| e.to_string())
 }
 
 fn parse_am_cipher(text: &str) -> Result<AmCipher, String> {
-    text.parse().map_err(|e: amhash::cipher::CipherError| e.to_string())
+    text.parse()
+        .map_err(|e: amhash::cipher::CipherError| e.to_string())
 }
 
 fn parse_kms_key(text: &str) -> Result<KmsKeyName, String> {
-    text.parse().map_err(|e: amhash::kms::KeyNameError| e.to_string())
+    text.parse()
+        .map_err(|e: amhash::kms::KeyNameError| e.to_string())
 }
 
 /// Parses the command line. Usage errors are reported on one line and exit 2; `--help`

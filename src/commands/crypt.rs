@@ -104,7 +104,9 @@ pub fn am_kdf(keys: &KeyArgs) -> Result<AmKdf, Failure> {
 pub fn kms_options(keys: &KeyArgs) -> Result<Option<KmsOptions>, Failure> {
     let Some(name) = &keys.kms.kms_key else {
         if keys.kms.kms_endpoint.is_some() || keys.kms.kms_anonymous {
-            return Err(Failure::input("--kms-endpoint and --kms-anonymous need --kms-key NAME"));
+            return Err(Failure::input(
+                "--kms-endpoint and --kms-anonymous need --kms-key NAME",
+            ));
         }
         return Ok(None);
     };
@@ -128,13 +130,16 @@ pub fn seal(
         Protection::Plain => Ok(plaintext.to_string()),
         Protection::Am { cipher, kdf, key } => {
             let password = am_password(key, backend)?;
-            cipher::am_encrypt(*cipher, &password, kdf, plaintext.as_bytes()).map_err(cipher_failure)
+            cipher::am_encrypt(*cipher, &password, kdf, plaintext.as_bytes())
+                .map_err(cipher_failure)
         }
         Protection::Gcm { key } => {
             let key = local_key(key, backend)?;
             cipher::gcm_seal(&key, plaintext.as_bytes()).map_err(cipher_failure)
         }
-        Protection::Kms(opts) => kms::remote::encrypt(opts, plaintext.as_bytes()).map_err(kms_failure),
+        Protection::Kms(opts) => {
+            kms::remote::encrypt(opts, plaintext.as_bytes()).map_err(kms_failure)
+        }
     }
 }
 
@@ -167,7 +172,9 @@ impl Detected {
                 format!("{scheme} (ENCRYPTED_PLAIN)")
             }
             Self::Encrypted(scheme) => format!("{scheme} (AM cannot read this format)"),
-            Self::Opaque => "base64 of no local scheme: a Cloud KMS ciphertext? (GOOGLE_KMS_ENCRYPTED)".into(),
+            Self::Opaque => {
+                "base64 of no local scheme: a Cloud KMS ciphertext? (GOOGLE_KMS_ENCRYPTED)".into()
+            }
         }
     }
 }
@@ -178,7 +185,9 @@ pub fn detect(text: &str) -> Result<Detected, Failure> {
         return Ok(Detected::Plain);
     }
     let bytes = cipher::decode_base64_lenient(text).map_err(|_| {
-        Failure::input("the value is neither a {SSHA-512} hash nor base64 ciphertext: check what was stored")
+        Failure::input(
+            "the value is neither a {SSHA-512} hash nor base64 ciphertext: check what was stored",
+        )
     })?;
     Ok(match Scheme::detect(&bytes) {
         Some(scheme) => Detected::Encrypted(scheme),
@@ -242,7 +251,9 @@ pub fn open(text: &str, keys: &KeyArgs) -> Result<(SshaHash, Detected), Failure>
 fn am_password(key: &KeySource, backend: KeyringBackend) -> Result<SecretString, Failure> {
     let bytes = key.read(backend).map_err(key_failure)?;
     let text = std::str::from_utf8(bytes.expose_secret()).map_err(|_| {
-        Failure::input(format!("the AM encryption password in {key} is not UTF-8 text"))
+        Failure::input(format!(
+            "the AM encryption password in {key} is not UTF-8 text"
+        ))
     })?;
     Ok(SecretString::from(text))
 }

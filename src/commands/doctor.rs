@@ -64,13 +64,25 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
             if facts.dir_writable_by_others() {
                 findings.problem(
                     "directory",
-                    format!("{dir} is writable by group or others (mode {:04o}): chmod go-w {dir}", d.mode),
+                    format!(
+                        "{dir} is writable by group or others (mode {:04o}): chmod go-w {dir}",
+                        d.mode
+                    ),
                 );
             } else {
-                findings.ok("directory", format!("{dir}: mode {:04o}, owner uid {} gid {}", d.mode, d.uid, d.gid));
+                findings.ok(
+                    "directory",
+                    format!(
+                        "{dir}: mode {:04o}, owner uid {} gid {}",
+                        d.mode, d.uid, d.gid
+                    ),
+                );
             }
             if facts.dir_is_symlink {
-                findings.warn("directory", format!("{dir} is a symbolic link; AM follows it, check where it points"));
+                findings.warn(
+                    "directory",
+                    format!("{dir} is a symbolic link; AM follows it, check where it points"),
+                );
             }
         }
     }
@@ -131,15 +143,29 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
         );
     }
     for temp in &facts.stale_temps {
-        findings.warn("temp", format!("{} is left by an interrupted amhash run: the next install removes it", temp.display()));
+        findings.warn(
+            "temp",
+            format!(
+                "{} is left by an interrupted amhash run: the next install removes it",
+                temp.display()
+            ),
+        );
     }
 
     if let Some(text) = &value_text {
         check_value(text, &args, &id, &mut findings)?;
     }
 
-    let problems = findings.0.iter().filter(|(l, _, _)| *l == Level::Problem).count();
-    let mut report = Report::new(if problems == 0 { Outcome::Success } else { Outcome::Negative });
+    let problems = findings
+        .0
+        .iter()
+        .filter(|(l, _, _)| *l == Level::Problem)
+        .count();
+    let mut report = Report::new(if problems == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    });
     report.lines = findings
         .0
         .iter()
@@ -161,7 +187,12 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
 }
 
 /// The value's format, the configured format, decryption and the password.
-fn check_value(text: &str, args: &DoctorArgs, id: &SecretId, findings: &mut Findings) -> Result<(), Failure> {
+fn check_value(
+    text: &str,
+    args: &DoctorArgs,
+    id: &SecretId,
+    findings: &mut Findings,
+) -> Result<(), Failure> {
     let detected = match crypt::detect(text) {
         Ok(d) => d,
         Err(e) => {
@@ -171,7 +202,10 @@ fn check_value(text: &str, args: &DoctorArgs, id: &SecretId, findings: &mut Find
     };
     if detected == Detected::Plain {
         match text.parse::<amhash::ssha::SshaHash>() {
-            Ok(_) => findings.ok("format", "the value is a well-formed {SSHA-512} hash (PLAIN)"),
+            Ok(_) => findings.ok(
+                "format",
+                "the value is a well-formed {SSHA-512} hash (PLAIN)",
+            ),
             Err(e) => {
                 findings.problem("format", format!("the value is malformed: {e}"));
                 return Ok(());
@@ -205,12 +239,18 @@ fn check_value(text: &str, args: &DoctorArgs, id: &SecretId, findings: &mut Find
     let hash = if detected == Detected::Plain {
         text.parse::<amhash::ssha::SshaHash>().ok()
     } else if !has_key {
-        findings.warn("decrypt", "decryption not checked: give --key SOURCE (or --kms-key NAME)");
+        findings.warn(
+            "decrypt",
+            "decryption not checked: give --key SOURCE (or --kms-key NAME)",
+        );
         None
     } else {
         match crypt::open(text, &args.keys) {
             Ok((hash, _)) => {
-                findings.ok("decrypt", "the value decrypts to a well-formed {SSHA-512} hash");
+                findings.ok(
+                    "decrypt",
+                    "the value decrypts to a well-formed {SSHA-512} hash",
+                );
                 Some(hash)
             }
             Err(e) if e.class == crate::failure::Class::Input => return Err(e),
@@ -230,22 +270,39 @@ fn check_value(text: &str, args: &DoctorArgs, id: &SecretId, findings: &mut Find
                     findings.problem("password", "the password does not match the stored value");
                 }
             }
-            None => findings.warn("password", "password not checked: the value could not be read or decrypted"),
+            None => findings.warn(
+                "password",
+                "password not checked: the value could not be read or decrypted",
+            ),
         }
     }
     Ok(())
 }
 
 /// The format recorded in setenv.sh, or given with --format.
-fn configured_format(args: &DoctorArgs, id: &SecretId, findings: &mut Findings) -> Result<Option<Format>, Failure> {
+fn configured_format(
+    args: &DoctorArgs,
+    id: &SecretId,
+    findings: &mut Findings,
+) -> Result<Option<Format>, Failure> {
     let from_setenv = match &args.setenv {
         Some(path) => match store::setenv::read_path(path, id) {
             Ok(Some(block)) => {
-                findings.ok("setenv", format!("{} records format {}", path.display(), block.format));
+                findings.ok(
+                    "setenv",
+                    format!("{} records format {}", path.display(), block.format),
+                );
                 Some(block.format)
             }
             Ok(None) => {
-                findings.warn("setenv", format!("{} has no amhash block for {}", path.display(), id.java_property()));
+                findings.warn(
+                    "setenv",
+                    format!(
+                        "{} has no amhash block for {}",
+                        path.display(),
+                        id.java_property()
+                    ),
+                );
                 None
             }
             Err(e) => {
@@ -257,7 +314,10 @@ fn configured_format(args: &DoctorArgs, id: &SecretId, findings: &mut Findings) 
     };
     match (from_setenv, args.format) {
         (Some(a), Some(b)) if a != b => {
-            findings.problem("format", format!("setenv.sh records {a} but --format says {b}"));
+            findings.problem(
+                "format",
+                format!("setenv.sh records {a} but --format says {b}"),
+            );
             Ok(Some(b))
         }
         (a, b) => Ok(b.or(a)),

@@ -11,15 +11,27 @@ use amhash::ssha::{Salt, SshaHash};
 pub fn run(args: GenerateArgs) -> Result<Report, Failure> {
     // Validate every flag before prompting, so a typo does not cost a password entry.
     let salt = match &args.salt_hex {
-        Some(hex) => Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?),
+        Some(hex) => {
+            Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?)
+        }
         None => None,
     };
     let protection = crypt::protection(&args.encrypt)?;
-    let password = super::read_password(&args.password, true)?;
+    let backend = args.encrypt.keys.keyring_backend;
+    let mut warnings = Vec::new();
+    let password = super::new_password(
+        &args.password,
+        &args.new_password,
+        backend,
+        super::WeakPolicy::Warn,
+        &mut warnings,
+    )?;
     let hash = hash_password(password.expose_secret().as_bytes(), salt)?;
     drop(password);
-    let value = crypt::seal(&protection, args.encrypt.keys.keyring_backend, &hash.to_string())?;
-    Ok(super::value_report(value, &protection))
+    let value = crypt::seal(&protection, backend, &hash.to_string())?;
+    let mut report = super::value_report(value, &protection);
+    report.warnings.extend(warnings);
+    Ok(report)
 }
 
 /// Hashes with the given salt, or a fresh random one.

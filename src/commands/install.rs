@@ -27,13 +27,14 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     };
     if let Some(name) = &args.targets.k8s_secret {
         // Validate the manifest's names now, not after the other targets were written.
-        store::k8s::manifest(name, args.targets.namespace.as_deref(), &id, "x").map_err(store_failure)?;
+        store::k8s::manifest(name, args.targets.namespace.as_deref(), &id, "x")
+            .map_err(store_failure)?;
     }
+    let mut report = Report::new(Outcome::Success);
     let (value, format, kms_key) = match &args.value_file {
         Some(path) => existing_value(path)?,
-        None => new_value(&args)?,
+        None => new_value(&args, &mut report.warnings)?,
     };
-    let mut report = Report::new(Outcome::Success);
     let mut written = Vec::new();
     let targets = &args.targets;
 
@@ -50,8 +51,10 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
             line.push_str(&format!(" (previous value kept in {})", backup.display()));
         }
         report.lines.push(line);
-        written.push(json!({"target": "dir", "path": change.path, "action": action_name(change.action),
-                            "backup": change.backup, "mode": format!("{:04o}", change.mode)}));
+        written.push(
+            json!({"target": "dir", "path": change.path, "action": action_name(change.action),
+                            "backup": change.backup, "mode": format!("{:04o}", change.mode)}),
+        );
     }
     let edit = EditOptions {
         owner,
@@ -61,34 +64,50 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     if let Some(path) = &targets.env_file {
         let change = store::env_file::apply(path, &id, &value, &edit).map_err(store_failure)?;
         let var = id.shell_env_var().map_err(store_failure)?;
-        report.lines.push(format!("{} (export {var})", describe(&change.path, change.action, args.dry_run)));
-        written.push(json!({"target": "env-file", "path": change.path, "action": action_name(change.action),
-                            "variable": var}));
+        report.lines.push(format!(
+            "{} (export {var})",
+            describe(&change.path, change.action, args.dry_run)
+        ));
+        written.push(
+            json!({"target": "env-file", "path": change.path, "action": action_name(change.action),
+                            "variable": var}),
+        );
     }
     if let Some(path) = &targets.setenv {
         let Some(format) = format else {
-            return Err(Failure::input("AM cannot read this value, so it cannot go into setenv.sh"));
+            return Err(Failure::input(
+                "AM cannot read this value, so it cannot go into setenv.sh",
+            ));
         };
-        let change = store::setenv::apply(path, &id, &value, format, &edit).map_err(store_failure)?;
+        let change =
+            store::setenv::apply(path, &id, &value, format, &edit).map_err(store_failure)?;
         report.lines.push(format!(
             "{} (-D{} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS)",
             describe(&change.path, change.action, args.dry_run),
             id.java_property()
         ));
-        written.push(json!({"target": "setenv", "path": change.path, "action": action_name(change.action),
-                            "property": id.java_property()}));
+        written.push(
+            json!({"target": "setenv", "path": change.path, "action": action_name(change.action),
+                            "property": id.java_property()}),
+        );
     }
     if let Some(name) = &targets.k8s_secret {
-        let manifest = store::k8s::manifest(name, targets.namespace.as_deref(), &id, &value).map_err(store_failure)?;
+        let manifest = store::k8s::manifest(name, targets.namespace.as_deref(), &id, &value)
+            .map_err(store_failure)?;
         match &targets.out {
             Some(path) => {
                 if !args.dry_run {
                     let opts = atomic::WriteOptions { mode: 0o600, owner };
-                    atomic::write_secret(path, manifest.as_bytes(), &opts).map_err(store_failure)?;
+                    atomic::write_secret(path, manifest.as_bytes(), &opts)
+                        .map_err(store_failure)?;
                 }
                 report.lines.push(format!(
                     "{} Kubernetes Secret {name} (key {})",
-                    if args.dry_run { format!("would write {}:", path.display()) } else { format!("wrote {}:", path.display()) },
+                    if args.dry_run {
+                        format!("would write {}:", path.display())
+                    } else {
+                        format!("wrote {}:", path.display())
+                    },
                     id.secret_id()
                 ));
                 written.push(json!({"target": "k8s-secret", "path": path, "name": name}));
@@ -115,8 +134,12 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     }
     report.fields.insert("user".into(), id.user().into());
     report.fields.insert("dry_run".into(), args.dry_run.into());
-    report.fields.insert("written".into(), Value::Array(written));
-    report.fields.insert("am_properties".into(), settings.properties);
+    report
+        .fields
+        .insert("written".into(), Value::Array(written));
+    report
+        .fields
+        .insert("am_properties".into(), settings.properties);
     Ok(report)
 }
 
@@ -127,8 +150,9 @@ fn existing_value(path: &Path) -> Result<(String, Option<Format>, Option<String>
     match detected {
         Detected::Plain => {
             // Strict parse: AM would reject a malformed hash at login time, too late.
-            text.parse::<amhash::ssha::SshaHash>()
-                .map_err(|e| Failure::from(e).context(format!("--value-file {}", path.display())))?;
+            text.parse::<amhash::ssha::SshaHash>().map_err(|e| {
+                Failure::from(e).context(format!("--value-file {}", path.display()))
+            })?;
         }
         Detected::Encrypted(amhash::cipher::Scheme::AesGcm) => {
             return Err(Failure::input(
@@ -142,9 +166,14 @@ fn existing_value(path: &Path) -> Result<(String, Option<Format>, Option<String>
 }
 
 /// A new value from a password: hash, then encrypt as the flags say.
-fn new_value(args: &InstallArgs) -> Result<(String, Option<Format>, Option<String>), Failure> {
+fn new_value(
+    args: &InstallArgs,
+    warnings: &mut Vec<String>,
+) -> Result<(String, Option<Format>, Option<String>), Failure> {
     let salt = match &args.salt_hex {
-        Some(hex) => Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?),
+        Some(hex) => {
+            Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?)
+        }
         None => None,
     };
     let protection = crypt::protection(&args.encrypt)?;
@@ -153,7 +182,19 @@ fn new_value(args: &InstallArgs) -> Result<(String, Option<Format>, Option<Strin
             "AM cannot read an AES-GCM value: install with --encrypt am or kms, or without --encrypt",
         ));
     }
-    let password = super::read_password(&args.password, true)?;
+    let policy = if args.allow_weak {
+        super::WeakPolicy::Allow
+    } else {
+        super::WeakPolicy::Refuse
+    };
+    let backend = args.encrypt.keys.keyring_backend;
+    let password = super::new_password(
+        &args.password,
+        &args.new_password,
+        backend,
+        policy,
+        warnings,
+    )?;
     let hash = super::generate::hash_password(password.expose_secret().as_bytes(), salt)?;
     drop(password);
     let hash_text = Zeroizing::new(hash.to_string());

@@ -1,6 +1,6 @@
 //! `amhash key generate` and `amhash key store`.
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Read};
 
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
@@ -14,8 +14,14 @@ use amhash::key_source::{KeySource, KeyringBackend};
 
 pub fn run(command: KeyCommand) -> Result<Report, Failure> {
     match command {
-        KeyCommand::Generate { out, keyring_backend } => generate(&out, keyring_backend),
-        KeyCommand::Store { source, keyring_backend } => store(&source, keyring_backend),
+        KeyCommand::Generate {
+            out,
+            keyring_backend,
+        } => generate(&out, keyring_backend),
+        KeyCommand::Store {
+            source,
+            keyring_backend,
+        } => store(&source, keyring_backend),
     }
 }
 
@@ -26,16 +32,21 @@ fn generate(out: &KeySource, backend: KeyringBackend) -> Result<Report, Failure>
         ));
     }
     let key = LocalKey::generate().map_err(super::crypt::cipher_failure)?;
-    out.create_new(key.to_hex().as_bytes(), backend).map_err(key_failure)?;
+    out.create_new(key.to_hex().as_bytes(), backend)
+        .map_err(key_failure)?;
     Ok(Report::new(crate::failure::Outcome::Success)
         .field("key", out.to_string())
         .field("bits", 256)
-        .note(format!("wrote a new 256-bit key to {out}; use it with --encrypt aes-gcm --key {out}")))
+        .note(format!(
+            "wrote a new 256-bit key to {out}; use it with --encrypt aes-gcm --key {out}"
+        )))
 }
 
 fn store(source: &KeySource, backend: KeyringBackend) -> Result<Report, Failure> {
     let secret = read_secret()?;
-    source.store(secret.expose_secret().as_bytes(), backend).map_err(key_failure)?;
+    source
+        .store(secret.expose_secret().as_bytes(), backend)
+        .map_err(key_failure)?;
     Ok(Report::new(crate::failure::Outcome::Success)
         .field("key", source.to_string())
         .note(format!("stored the secret in {source}")))
@@ -53,7 +64,8 @@ fn read_secret() -> Result<SecretString, Failure> {
         .take(amhash::password::MAX_LINE as u64)
         .read_until(b'\n', &mut line)
         .map_err(|e| Failure::operational(e).context("reading the secret from standard input"))?;
-    let text = std::str::from_utf8(&line).map_err(|_| Failure::input("the secret on standard input is not UTF-8"))?;
+    let text = std::str::from_utf8(&line)
+        .map_err(|_| Failure::input("the secret on standard input is not UTF-8"))?;
     let text = text.strip_suffix('\n').unwrap_or(text);
     let text = text.strip_suffix('\r').unwrap_or(text);
     if text.is_empty() {

@@ -10,7 +10,7 @@ mod install;
 mod key;
 mod verify;
 
-use crate::cli::{Command, PasswordArgs};
+use crate::cli::{Command, NewPasswordArgs, PasswordArgs};
 use crate::failure::Failure;
 use crate::output::Report;
 use amhash::password;
@@ -39,6 +39,79 @@ fn read_password(args: &PasswordArgs, confirm: bool) -> Result<SecretString, Fai
     Ok(source.read(confirm)?)
 }
 
+/// What to do with a weak password.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum WeakPolicy {
+    /// `generate`: warn on stderr, still print (parity with the reference script).
+    Warn,
+    /// `install`: refuse, unless --allow-weak.
+    Refuse,
+    /// `install --allow-weak`.
+    Allow,
+}
+
+/// A password for a new value: random (shown once, or stored), or read and checked for
+/// strength.
+fn new_password(
+    args: &PasswordArgs,
+    new: &NewPasswordArgs,
+    backend: amhash::key_source::KeyringBackend,
+    policy: WeakPolicy,
+    warnings: &mut Vec<String>,
+) -> Result<SecretString, Failure> {
+    if new.random {
+        let password = amhash::strength::random_password().map_err(|e| {
+            Failure::operational(format!("the operating system's random source failed: {e}"))
+        })?;
+        hand_over_random(&password, new.password_out.as_ref(), backend)?;
+        return Ok(password);
+    }
+    let password = read_password(args, true)?;
+    let strength = amhash::strength::assess(secrecy::ExposeSecret::expose_secret(&password));
+    if strength.is_weak() {
+        match policy {
+            WeakPolicy::Refuse => {
+                return Err(Failure::input(format!(
+                    "the password is too weak for a fast hash: {} (or pass --allow-weak)",
+                    strength.reason()
+                )));
+            }
+            WeakPolicy::Warn | WeakPolicy::Allow => {
+                warnings.push(format!("the password is weak: {}", strength.reason()));
+            }
+        }
+    }
+    Ok(password)
+}
+
+/// Stores a random password where --password-out says, or shows it once on the terminal:
+/// never on stdout, which carries the value.
+fn hand_over_random(
+    password: &SecretString,
+    out: Option<&amhash::key_source::KeySource>,
+    backend: amhash::key_source::KeyringBackend,
+) -> Result<(), Failure> {
+    use secrecy::ExposeSecret;
+    use std::io::Write;
+    if let Some(out) = out {
+        return out
+            .create_new(password.expose_secret().as_bytes(), backend)
+            .map_err(crypt::key_failure)
+            .map_err(|f| f.context("--password-out"));
+    }
+    let mut tty = std::fs::OpenOptions::new().write(true).open("/dev/tty").map_err(|e| {
+        Failure::input(format!(
+            "--random needs a terminal to show the new password ({e}): add --password-out file:PATH"
+        ))
+    })?;
+    writeln!(
+        tty,
+        "New password (shown once, store it now): {}",
+        password.expose_secret()
+    )
+    .map_err(|e| Failure::operational(format!("cannot show the new password on the terminal: {e}")))
+}
+
 /// The report of a command that prints a value: the value, and the AM settings it needs.
 fn value_report(value: String, protection: &crypt::Protection) -> Report {
     let mut report = Report::with_value(value).field("encryption", protection.describe());
@@ -46,16 +119,23 @@ fn value_report(value: String, protection: &crypt::Protection) -> Report {
         Some(format) => {
             report = report.field("format", format.to_string());
             let mut properties = serde_json::Map::new();
-            properties.insert(amhash::store::PROP_PASSWORDS_FORMAT.into(), format.to_string().into());
+            properties.insert(
+                amhash::store::PROP_PASSWORDS_FORMAT.into(),
+                format.to_string().into(),
+            );
             if let Some(key) = protection.kms_key() {
-                properties.insert(amhash::store::PROP_GOOGLE_KMS_DECRYPTION_KEY.into(), key.into());
+                properties.insert(
+                    amhash::store::PROP_GOOGLE_KMS_DECRYPTION_KEY.into(),
+                    key.into(),
+                );
             }
             report = report.field("am_properties", serde_json::Value::Object(properties));
         }
         None => {
             report = report.field("format", serde_json::Value::Null);
             report.warnings.push(
-                "AM cannot read an AES-GCM value: decrypt it (amhash decrypt) before installing it".into(),
+                "AM cannot read an AES-GCM value: decrypt it (amhash decrypt) before installing it"
+                    .into(),
             );
         }
     }

@@ -52,7 +52,10 @@ fn read_value(
     }
     let id = SecretId::new(user).map_err(store_failure)?;
     let missing = |place: &Path, what: String| {
-        Failure::operational(format!("{} has no {what}: nothing to verify", place.display()))
+        Failure::operational(format!(
+            "{} has no {what}: nothing to verify",
+            place.display()
+        ))
     };
     if let Some(dir) = &value.dir {
         let found = store::dir::read_dir_value(dir, &id).map_err(store_failure)?;
@@ -63,20 +66,29 @@ fn read_value(
                 dir.join(id.file_name()).display()
             ));
         }
-        return Ok(Zeroizing::new(found.value().value().expose_secret().to_string()));
+        return Ok(Zeroizing::new(
+            found.value().value().expose_secret().to_string(),
+        ));
     }
     if let Some(path) = &value.env_file {
         let found = store::env_file::read_path(path, &id).map_err(store_failure)?;
         let var = id.env_var();
         let found = found.ok_or_else(|| missing(path, format!("{var} assignment")))?;
-        return Ok(Zeroizing::new(found.value.value().expose_secret().to_string()));
+        return Ok(Zeroizing::new(
+            found.value.value().expose_secret().to_string(),
+        ));
     }
     if let Some(path) = &value.setenv {
         let found = store::setenv::read_path(path, &id).map_err(store_failure)?;
-        let found = found.ok_or_else(|| missing(path, format!("amhash block for {}", id.java_property())))?;
-        return Ok(Zeroizing::new(found.value.value().expose_secret().to_string()));
+        let found = found
+            .ok_or_else(|| missing(path, format!("amhash block for {}", id.java_property())))?;
+        return Ok(Zeroizing::new(
+            found.value.value().expose_secret().to_string(),
+        ));
     }
-    Err(Failure::input("give --hash-file, --hash, --dir, --env-file or --setenv"))
+    Err(Failure::input(
+        "give --hash-file, --hash, --dir, --env-file or --setenv",
+    ))
 }
 
 /// Reads a value file: the whole file, minus one trailing newline.
