@@ -14,3 +14,4 @@ pub mod key_source;
 pub mod kms;
 pub mod password;
 pub mod ssha;
+pub mod strength;
