@@ -447,17 +447,23 @@ pub fn parse() -> Result<Cli, ExitCode> {
     Cli::try_parse().map_err(|e| {
         use clap::error::ErrorKind;
         match e.kind() {
-            ErrorKind::DisplayHelp
-            | ErrorKind::DisplayVersion
-            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 let _ = e.print();
-                ExitCode::from(
-                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                        2
-                    } else {
-                        0
-                    },
-                )
+                ExitCode::SUCCESS
+            }
+            ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+                // No command given: a usage error like any other, so one line on stderr
+                // (clap would dump the whole help there) naming what to run instead.
+                let names: Vec<String> = Cli::command()
+                    .get_subcommands()
+                    .map(|c| c.get_name().to_string())
+                    .collect();
+                let failure = crate::failure::Failure::input(format!(
+                    "no command given: use one of {} (see amhash --help)",
+                    names.join(", ")
+                ));
+                let json = std::env::args_os().any(|a| a == "--json");
+                crate::output::report_failure(failure, crate::output::Mode::new(json, false))
             }
             _ => {
                 // clap's message is the first paragraph (a list of missing arguments

@@ -1,0 +1,462 @@
+//! The `amhash` command line: every exit code and every bad input of `generate` and
+//! `verify`. On every error stdout is empty and stderr is exactly one line that never
+//! contains the password.
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use amhash::ssha::{Salt, SshaHash};
+use assert_cmd::Command;
+
+/// A password every test uses, so "stderr never contains the password" has one needle.
+const PW: &str = "Tr0ub4dor&3-secret";
+const FORGEOPS: &str = "{SSHA-512}FAAAAAAAAAAAAAAAAAAAAAAAAAAAjSSqRIRQ0t41hid6CvguVVR/XChxJUw1jpU8+My3/X0XiwXWz/swJxDAwmBl05CoAceOGj3MW2SKeIm/aqzHdg==";
+
+fn amhash(args: &[&str], stdin: &[u8]) -> Output {
+    Command::cargo_bin("amhash")
+        .unwrap()
+        .args(args)
+        .write_stdin(stdin.to_vec())
+        .output()
+        .unwrap()
+}
+
+/// Exit `code`, nothing on stdout, one line on stderr, no password in it.
+#[track_caller]
+fn assert_error(out: &Output, code: i32) -> String {
+    assert_eq!(out.status.code(), Some(code), "{out:?}");
+    assert!(out.stdout.is_empty(), "stdout not empty: {out:?}");
+    let err = String::from_utf8(out.stderr.clone()).unwrap();
+    assert!(
+        err.ends_with('\n') && err.matches('\n').count() == 1,
+        "stderr is not exactly one line: {err:?}"
+    );
+    assert!(err.starts_with("amhash: "), "{err:?}");
+    assert!(!err.contains(PW), "stderr contains the password: {err:?}");
+    assert!(
+        !err.contains("hunter2"),
+        "stderr contains the password: {err:?}"
+    );
+    err
+}
+
+fn hash_of(password: &str) -> String {
+    SshaHash::with_salt(password.as_bytes(), Salt::new(vec![0x42; 20]).unwrap()).to_string()
+}
+
+fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn stdin_line() -> Vec<u8> {
+    format!("{PW}\n").into_bytes()
+}
+
+// ---- generate -------------------------------------------------------------------------
+
+#[test]
+fn generate_prints_one_verifiable_value() {
+    let out = amhash(&["generate"], &stdin_line());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let value = text.strip_suffix('\n').expect("one trailing newline");
+    assert!(!value.contains('\n'));
+    let hash: SshaHash = value.parse().unwrap();
+    assert_eq!(hash.salt().as_bytes().len(), 20);
+    assert!(hash.verify(PW.as_bytes()));
+    // A fresh salt each time.
+    let again = amhash(&["generate"], &stdin_line());
+    assert_ne!(again.stdout, text.as_bytes());
+}
+
+#[test]
+fn generate_with_salt_is_deterministic() {
+    let out = amhash(&["generate", "--salt-hex", &"42".repeat(20)], &stdin_line());
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}\n", hash_of(PW))
+    );
+}
+
+#[test]
+fn generate_forgeops_vector() {
+    let out = amhash(
+        &["generate", "--salt-hex", &"00".repeat(20)],
+        b"forgerock\n",
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{FORGEOPS}\n")
+    );
+}
+
+#[test]
+fn salt_of_1_and_255_bytes_works() {
+    for len in [1usize, 255] {
+        let salt = "ab".repeat(len);
+        let out = amhash(&["generate", "--salt-hex", &salt], &stdin_line());
+        assert_eq!(out.status.code(), Some(0), "{len}: {out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        let hash: SshaHash = text.trim_end().parse().unwrap();
+        assert_eq!(hash.salt().as_bytes(), &vec![0xab; len][..]);
+        assert!(hash.verify(PW.as_bytes()));
+    }
+}
+
+#[test]
+fn bad_salt_hex_is_exit_2_before_reading_the_password() {
+    for salt in [
+        "abc".to_string(),
+        "zz".into(),
+        "0x00".into(),
+        "".into(),
+        "00".repeat(256),
+        "g".repeat(40),
+    ] {
+        // An unreadable password file shows the salt is checked first (else exit 3).
+        let out = amhash(
+            &[
+                "generate",
+                "--salt-hex",
+                &salt,
+                "--password-file",
+                "/nonexistent/pw",
+            ],
+            b"",
+        );
+        let err = assert_error(&out, 2);
+        assert!(err.contains("--salt-hex"), "{salt}: {err}");
+        let out = amhash(&["generate", &format!("--salt-hex={salt}")], &stdin_line());
+        assert_error(&out, 2);
+    }
+}
+
+// ---- password input --------------------------------------------------------------------
+
+#[test]
+fn empty_whitespace_and_invalid_passwords_are_exit_2() {
+    let cases: &[&[u8]] = &[
+        b"",
+        b"\n",
+        b"\nsecond line\n",
+        b"   \n",
+        b" \t\r\n",
+        b"\x0b\x0c\n",
+        b"\x1c\x1d\x1e\x1f\n",
+        "\u{a0}\u{3000}\u{2028}\n".as_bytes(),
+        b"hunter2\xff\n",
+        b"\xff\n",
+        b"\xed\xa0\x80\n",
+    ];
+    for stdin in cases {
+        for args in [&["generate"][..], &["verify", "--hash", FORGEOPS]] {
+            let out = amhash(args, stdin);
+            assert_error(&out, 2);
+        }
+    }
+}
+
+#[test]
+fn zero_width_space_is_a_password_not_whitespace() {
+    // U+200B is not whitespace to Python: the reference hashes it, so do we.
+    let out = amhash(
+        &["generate", "--salt-hex", &"42".repeat(20)],
+        "\u{200b}\n".as_bytes(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}\n", hash_of("\u{200b}"))
+    );
+}
+
+#[test]
+fn password_file_works_and_reads_only_its_first_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(
+        dir.path(),
+        "pw",
+        format!("  {PW}\t\r\nsecond line\n\u{ff}").as_bytes(),
+    );
+    let file = file.to_str().unwrap();
+    let out = amhash(
+        &[
+            "generate",
+            "--salt-hex",
+            &"42".repeat(20),
+            "--password-file",
+            file,
+        ],
+        b"stdin is not read\n",
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        format!("{}\n", hash_of(PW))
+    );
+    let value = hash_of(PW);
+    let out = amhash(&["verify", "--hash", &value, "--password-file", file], b"");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let other = write(dir.path(), "other", b"second line\n");
+    let out = amhash(
+        &[
+            "verify",
+            "--hash",
+            &value,
+            "--password-file",
+            other.to_str().unwrap(),
+        ],
+        &stdin_line(),
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
+
+#[test]
+fn password_file_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().unwrap();
+    let empty = write(dir.path(), "empty", b"");
+    let blank = write(dir.path(), "blank", b" \n");
+    let bad = write(dir.path(), "bad", b"hunter2\xfe\n");
+    let dir_path = dir.path().to_str().unwrap();
+    for args in [&["generate"][..], &["verify", "--hash", FORGEOPS]] {
+        let with = |file: &str| {
+            let mut v: Vec<&str> = args.to_vec();
+            v.extend(["--password-file", file]);
+            amhash(&v, &stdin_line())
+        };
+        let err = assert_error(&with(missing), 3);
+        assert!(err.contains(missing), "{err}");
+        assert_error(&with(dir_path), 3);
+        assert_error(&with(empty.to_str().unwrap()), 2);
+        assert_error(&with(blank.to_str().unwrap()), 2);
+        assert_error(&with(bad.to_str().unwrap()), 2);
+    }
+}
+
+// ---- verify ---------------------------------------------------------------------------
+
+#[test]
+fn verify_match_is_0_and_no_match_is_1() {
+    let value = hash_of(PW);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "value", format!("{value}\n").as_bytes());
+    let file = file.to_str().unwrap();
+    for args in [
+        vec!["verify", "--hash", &value],
+        vec!["verify", "--hash-file", file],
+    ] {
+        let out = amhash(&args, &stdin_line());
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert!(out.stdout.is_empty());
+        let out = amhash(&args, format!("{PW}x\n").as_bytes());
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.matches('\n').count(), 1, "{err:?}");
+        assert!(!err.contains(PW));
+    }
+}
+
+/// One value per parse error kind.
+fn malformed() -> Vec<(&'static str, String)> {
+    let body = FORGEOPS.strip_prefix("{SSHA-512}").unwrap();
+    vec![
+        ("empty", String::new()),
+        ("whitespace", format!(" {FORGEOPS}")),
+        ("whitespace", format!("{FORGEOPS}\r")),
+        ("other-scheme", format!("{{SSHA512}}{body}")),
+        ("other-scheme", format!("{{ssha-512}}{body}")),
+        ("other-scheme", "$6$salt$hash".into()),
+        ("prefix", body.to_string()),
+        ("base64", format!("{{SSHA-512}}{}", body.replace('+', "-"))),
+        ("base64", format!("{{SSHA-512}}{}", &body[..body.len() - 2])),
+        ("trailing-garbage", format!("{FORGEOPS}AAAA")),
+        ("zero-salt-length", "{SSHA-512}AA==".into()),
+        ("truncated", "{SSHA-512}FA==".into()),
+        ("trailing-data", format!("{{SSHA-512}}{}AAAA", &body[..112])),
+    ]
+}
+
+#[test]
+fn malformed_values_are_exit_2_via_hash_and_hash_file() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (kind, value)) in malformed().into_iter().enumerate() {
+        assert_eq!(
+            value.parse::<SshaHash>().unwrap_err().kind(),
+            kind,
+            "{value:?}"
+        );
+        let out = amhash(&["verify", &format!("--hash={value}")], &stdin_line());
+        assert_error(&out, 2);
+        let file = write(
+            dir.path(),
+            &format!("v{i}"),
+            format!("{value}\n").as_bytes(),
+        );
+        let out = amhash(
+            &["verify", "--hash-file", file.to_str().unwrap()],
+            &stdin_line(),
+        );
+        assert_error(&out, 2);
+    }
+}
+
+#[test]
+fn malformed_value_is_reported_before_the_password_is_read() {
+    // Invalid UTF-8 on stdin would be exit 2 too; an unreadable password file tells them
+    // apart: exit 2 (the value) and not 3 (the file) shows the value is checked first.
+    let out = amhash(
+        &[
+            "verify",
+            "--hash",
+            "{SSHA}x",
+            "--password-file",
+            "/nonexistent/pw",
+        ],
+        b"",
+    );
+    let err = assert_error(&out, 2);
+    assert!(err.contains("{SSHA}"), "{err}");
+}
+
+#[test]
+fn hash_file_newline_rules() {
+    let value = hash_of(PW);
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[(&str, String, i32)] = &[
+        ("none", value.clone(), 0),
+        ("one", format!("{value}\n"), 0),
+        ("two", format!("{value}\n\n"), 2),
+        ("crlf", format!("{value}\r\n"), 2),
+        ("cr", format!("{value}\r"), 2),
+        ("leading", format!("\n{value}"), 2),
+        ("space", format!("{value} \n"), 2),
+        ("two-values", format!("{value}\n{value}\n"), 2),
+        ("empty", String::new(), 2),
+        ("newline-only", "\n".into(), 2),
+    ];
+    for (name, content, code) in cases {
+        let file = write(dir.path(), name, content.as_bytes());
+        let out = amhash(
+            &["verify", "--hash-file", file.to_str().unwrap()],
+            &stdin_line(),
+        );
+        if *code == 0 {
+            assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
+        } else {
+            assert_error(&out, *code);
+        }
+    }
+    let bad_utf8 = write(dir.path(), "bad-utf8", b"{SSHA-512}\xff\n");
+    let out = amhash(
+        &["verify", "--hash-file", bad_utf8.to_str().unwrap()],
+        &stdin_line(),
+    );
+    assert_error(&out, 2);
+}
+
+#[test]
+fn hash_file_problems_are_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let err = assert_error(
+        &amhash(
+            &["verify", "--hash-file", missing.to_str().unwrap()],
+            &stdin_line(),
+        ),
+        3,
+    );
+    assert!(err.contains("missing"), "{err}");
+    assert_error(
+        &amhash(
+            &["verify", "--hash-file", dir.path().to_str().unwrap()],
+            &stdin_line(),
+        ),
+        3,
+    );
+}
+
+#[test]
+fn hash_file_larger_than_any_value_is_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "big", &vec![b'A'; 200_000]);
+    assert_error(
+        &amhash(
+            &["verify", "--hash-file", file.to_str().unwrap()],
+            &stdin_line(),
+        ),
+        2,
+    );
+}
+
+// ---- usage ----------------------------------------------------------------------------
+
+#[test]
+fn usage_errors_are_exit_2_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "value", FORGEOPS.as_bytes());
+    let file = file.to_str().unwrap();
+    let cases: &[&[&str]] = &[
+        &[],
+        &["bogus"],
+        &["--bogus"],
+        &["generate", "--bogus"],
+        &["generate", "extra"],
+        &["generate", "--salt-hex"],
+        &["generate", "--password-file"],
+        &["verify"],
+        &["verify", "--hash"],
+        &["verify", "--hash-file"],
+        &["verify", "--hash", FORGEOPS, "--hash-file", file],
+        &["verify", "--hash", FORGEOPS, "--bogus"],
+        &["verify", "--hash", FORGEOPS, "--salt-hex", "00"],
+        // There is deliberately no flag that takes the password itself.
+        &["generate", "--password", "hunter2"],
+        &["generate", "--password=hunter2"],
+        &["verify", "--hash", FORGEOPS, "--password", "hunter2"],
+        &["generate", "-p", "hunter2"],
+    ];
+    for args in cases {
+        let out = amhash(args, &stdin_line());
+        let err = assert_error(&out, 2);
+        assert!(err.contains("error"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn help_and_version_are_exit_0_and_help_lists_the_exit_codes() {
+    for args in [
+        &["--help"][..],
+        &["-h"],
+        &["help"],
+        &["generate", "--help"],
+        &["verify", "--help"],
+        &["help", "verify"],
+    ] {
+        let out = amhash(args, b"");
+        assert_eq!(out.status.code(), Some(0), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for needle in [
+            "Exit codes",
+            "0  success",
+            "1  verify: the password does not match",
+            "2  malformed input or usage error",
+            "3  I/O",
+        ] {
+            assert!(text.contains(needle), "{args:?} lacks {needle:?}:\n{text}");
+        }
+    }
+    let out = amhash(&["--version"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .starts_with("amhash ")
+    );
+}
