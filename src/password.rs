@@ -169,24 +169,7 @@ pub fn from_file(path: &Path) -> Result<SecretString, PasswordError> {
 /// [`PasswordError`] when the terminal cannot be read, the entry is empty, or the
 /// confirmation differs.
 pub fn from_terminal(prompt: &str, confirm: bool) -> Result<SecretString, PasswordError> {
-    let read = |prompt: &str| {
-        rpassword::prompt_password(prompt)
-            .map(SecretString::from)
-            .map_err(|source| {
-                if source.kind() == io::ErrorKind::InvalidData {
-                    PasswordError::InvalidUtf8 {
-                        origin: Origin::Terminal,
-                        offset: 0,
-                    }
-                } else {
-                    PasswordError::Io {
-                        origin: Origin::Terminal,
-                        source,
-                    }
-                }
-            })
-    };
-    let first = read(prompt)?;
+    let first = read_terminal_line(prompt)?;
     if first.expose_secret().is_empty() {
         return Err(PasswordError::Empty {
             origin: Origin::Terminal,
@@ -194,7 +177,7 @@ pub fn from_terminal(prompt: &str, confirm: bool) -> Result<SecretString, Passwo
         });
     }
     if confirm {
-        let second = read("Confirm: ")?;
+        let second = read_terminal_line("Confirm: ")?;
         let same: bool = subtle::ConstantTimeEq::ct_eq(
             first.expose_secret().as_bytes(),
             second.expose_secret().as_bytes(),
@@ -205,6 +188,56 @@ pub fn from_terminal(prompt: &str, confirm: bool) -> Result<SecretString, Passwo
         }
     }
     Ok(first)
+}
+
+/// One line from `/dev/tty` with echo off, as Python's `getpass` reads it: only `ECHO` is
+/// cleared (the terminal stays in canonical mode, so erase and kill work and every other
+/// character, a tab included, is kept), and only the final `\n` is removed. (rpassword
+/// switches to raw mode and drops control characters, which would hash a different password
+/// than the reference script for the same keystrokes.)
+fn read_terminal_line(prompt: &str) -> Result<SecretString, PasswordError> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    use std::io::Write;
+
+    let io_error = |source| PasswordError::Io {
+        origin: Origin::Terminal,
+        source,
+    };
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .map_err(io_error)?;
+    let saved = tcgetattr(&tty).map_err(|e| io_error(e.into()))?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    (&tty)
+        .write_all(prompt.as_bytes())
+        .and_then(|()| (&tty).flush())
+        .map_err(io_error)?;
+    tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| io_error(e.into()))?;
+    let mut line = Zeroizing::new(Vec::new());
+    let read = io::BufReader::new(&tty)
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut line);
+    // Restore echo whatever happened, then end the prompt's line as getpass does.
+    let restored = tcsetattr(&tty, OptionalActions::Flush, &saved);
+    let _ = (&tty).write_all(b"\n");
+    read.map_err(io_error)?;
+    restored.map_err(|e| io_error(e.into()))?;
+    if line.len() > MAX_LINE {
+        return Err(PasswordError::TooLong {
+            origin: Origin::Terminal,
+        });
+    }
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    let text = std::str::from_utf8(&line).map_err(|e| PasswordError::InvalidUtf8 {
+        origin: Origin::Terminal,
+        offset: e.valid_up_to(),
+    })?;
+    Ok(SecretString::from(text))
 }
 
 /// Where to take the password from.

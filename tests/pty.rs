@@ -198,3 +198,20 @@ fn terminal_entry_is_not_stripped() {
         .unwrap();
     assert_eq!(out.code(), Some(1));
 }
+
+/// A tab and non-ASCII typed at the prompt are part of the password, as with Python's
+/// getpass (which only turns echo off). A raw-mode reader that drops control characters
+/// would hash `ab-ü` here and fail this test.
+#[test]
+fn terminal_entry_keeps_tabs_and_non_ascii() {
+    let password = "a\tb-ü-Tab-Kept-7";
+    let mut session = spawn(&["generate"]);
+    let mut seen = answer(&mut session, "Password: ", password);
+    seen += &answer(&mut session, "Confirm: ", password);
+    let (rest, code) = finish(session);
+    seen += &rest;
+    assert_eq!(code, 0, "{seen:?}");
+    let hash = value_in(&seen);
+    assert!(hash.verify(password.as_bytes()), "{seen:?}");
+    assert!(!hash.verify("ab-ü-Tab-Kept-7".as_bytes()));
+}
