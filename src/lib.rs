@@ -14,4 +14,5 @@ pub mod key_source;
 pub mod kms;
 pub mod password;
 pub mod ssha;
+pub mod store;
 pub mod strength;
