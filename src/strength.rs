@@ -24,6 +24,9 @@ pub const RANDOM_ALPHABET: &[u8; 64] =
 /// Length of [`random_password`]: 22 characters of 6 bits each, 132 bits of entropy.
 pub const RANDOM_LEN: usize = 22;
 
+// 22 symbols of 6 bits: at least 128 bits, checked at compile time.
+const _: () = assert!(RANDOM_LEN * 6 >= 128);
+
 /// What the estimator said about a password. Holds no part of the password.
 #[derive(Debug, Clone)]
 pub struct Strength {
@@ -123,8 +126,6 @@ mod tests {
             assert!(text.bytes().all(|c| RANDOM_ALPHABET.contains(&c)));
             assert!(!assess(text).is_weak(), "{}", assess(text).guesses_log10);
         }
-        // 22 symbols of 6 bits: at least 128 bits.
-        assert!(RANDOM_LEN * 6 >= 128);
     }
 
     #[test]
