@@ -37,6 +37,9 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     };
     let mut written = Vec::new();
     let targets = &args.targets;
+    if !args.dry_run {
+        preflight(&args, &id, owner, &value, format)?;
+    }
 
     if let Some(dir) = &targets.dir {
         let opts = DirOptions {
@@ -143,10 +146,69 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     Ok(report)
 }
 
+/// Runs every target as a dry run before the first one is written, so that a refusal by a
+/// later target (a format conflict in setenv.sh, a hand-broken profile, a symlink at --out)
+/// leaves the earlier targets untouched too.
+fn preflight(
+    args: &InstallArgs,
+    id: &SecretId,
+    owner: Option<Owner>,
+    value: &str,
+    format: Option<Format>,
+) -> Result<(), Failure> {
+    let targets = &args.targets;
+    if let Some(dir) = &targets.dir {
+        let opts = DirOptions {
+            owner,
+            backup: !args.no_backup,
+            dry_run: true,
+            ..DirOptions::default()
+        };
+        store::dir::install_dir(dir, id, value, &opts).map_err(store_failure)?;
+    }
+    let edit = EditOptions {
+        owner,
+        dry_run: true,
+        ..EditOptions::default()
+    };
+    if let Some(path) = &targets.env_file {
+        store::env_file::apply(path, id, value, &edit).map_err(store_failure)?;
+    }
+    if let Some(path) = &targets.setenv {
+        let Some(format) = format else {
+            return Err(Failure::input(
+                "AM cannot read this value, so it cannot go into setenv.sh",
+            ));
+        };
+        store::setenv::apply(path, id, value, format, &edit).map_err(store_failure)?;
+    }
+    if let Some(path) = &targets.out {
+        // The atomic writer refuses anything but a regular file or nothing at the path.
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(store_failure(StoreError::Symlink { path: path.clone() }));
+            }
+            Ok(meta) if !meta.is_file() => {
+                return Err(store_failure(StoreError::NotRegularFile {
+                    path: path.clone(),
+                    kind: if meta.is_dir() {
+                        "directory"
+                    } else {
+                        "special file"
+                    },
+                }));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A value read from `--value-file`: checked, and its format detected.
 fn existing_value(path: &Path) -> Result<(String, Option<Format>, Option<String>), Failure> {
     let text = super::verify::read_value_file(path)?;
-    let detected = crypt::detect(&text)?;
+    let detected =
+        crypt::detect(&text).map_err(|e| e.context(format!("--value-file {}", path.display())))?;
     match detected {
         Detected::Plain => {
             // Strict parse: AM would reject a malformed hash at login time, too late.
@@ -230,10 +292,13 @@ fn am_settings(format: Option<Format>, kms_key: Option<&str>, dir: Option<&Path>
         None => lines.push("AM cannot read this value".into()),
     }
     if let Some(dir) = dir {
+        // AM resolves the property against its own working directory, not ours: always
+        // print an absolute path the administrator can paste as is.
+        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         lines.push(format!(
             "if {} is not AM's default .../openam/security/secrets/userpasswords, set {PROP_PASSWORDS_DIR}={}",
-            dir.display(),
-            dir.display()
+            absolute.display(),
+            absolute.display()
         ));
     }
     lines.push(format!(
