@@ -123,7 +123,23 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         }
     }
 
-    let settings = am_settings(format, kms_key.as_deref(), targets.dir.as_deref());
+    // AM reads PASSWORD_<USER> and -Dpassword.<user> from its own process, which keeps the
+    // environment and system properties it started with: those targets need a restart.
+    let mut restart = Vec::new();
+    if targets.env_file.is_some() {
+        restart.push(id.env_var());
+    }
+    if targets.setenv.is_some() {
+        restart.push(format!("-D{}", id.java_property()));
+    }
+    let cached = targets.dir.is_some() || targets.k8s_secret.is_some();
+    let settings = am_settings(
+        format,
+        kms_key.as_deref(),
+        targets.dir.as_deref(),
+        &restart,
+        cached,
+    );
     report.lines.extend(settings.lines);
     if report.value.is_some() {
         report.notes.append(&mut report.lines);
@@ -137,6 +153,9 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     }
     report.fields.insert("user".into(), id.user().into());
     report.fields.insert("dry_run".into(), args.dry_run.into());
+    report
+        .fields
+        .insert("restart_required".into(), (!restart.is_empty()).into());
     report
         .fields
         .insert("written".into(), Value::Array(written));
@@ -270,7 +289,13 @@ struct Settings {
 }
 
 /// The AM advanced server properties that go with the value.
-fn am_settings(format: Option<Format>, kms_key: Option<&str>, dir: Option<&Path>) -> Settings {
+fn am_settings(
+    format: Option<Format>,
+    kms_key: Option<&str>,
+    dir: Option<&Path>,
+    restart: &[String],
+    cached: bool,
+) -> Settings {
     let mut lines = Vec::new();
     let mut properties = serde_json::Map::new();
     match format {
@@ -301,10 +326,20 @@ fn am_settings(format: Option<Format>, kms_key: Option<&str>, dir: Option<&Path>
             absolute.display()
         ));
     }
-    lines.push(format!(
-        "AM caches the secret for {DEFAULT_REFRESH_SECONDS} s by default ({PROP_REFRESH_SECONDS}): \
-         the new password takes effect within that time"
-    ));
+    if cached {
+        lines.push(format!(
+            "AM caches the secret for {DEFAULT_REFRESH_SECONDS} s by default ({PROP_REFRESH_SECONDS}): \
+             the new password takes effect within that time"
+        ));
+    }
+    if !restart.is_empty() {
+        lines.push(format!(
+            "restart AM (the Tomcat running it) to apply {}: a running JVM keeps the environment and \
+             system properties it started with, whatever the {DEFAULT_REFRESH_SECONDS} s cache \
+             ({PROP_REFRESH_SECONDS}) says",
+            restart.join(" and ")
+        ));
+    }
     Settings {
         lines,
         properties: Value::Object(properties),
