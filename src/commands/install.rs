@@ -37,6 +37,9 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     };
     let mut written = Vec::new();
     let targets = &args.targets;
+    if !args.dry_run {
+        preflight(&args, &id, owner, &value, format)?;
+    }
 
     if let Some(dir) = &targets.dir {
         let opts = DirOptions {
@@ -120,7 +123,23 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         }
     }
 
-    let settings = am_settings(format, kms_key.as_deref(), targets.dir.as_deref());
+    // AM reads PASSWORD_<USER> and -Dpassword.<user> from its own process, which keeps the
+    // environment and system properties it started with: those targets need a restart.
+    let mut restart = Vec::new();
+    if targets.env_file.is_some() {
+        restart.push(id.env_var());
+    }
+    if targets.setenv.is_some() {
+        restart.push(format!("-D{}", id.java_property()));
+    }
+    let cached = targets.dir.is_some() || targets.k8s_secret.is_some();
+    let settings = am_settings(
+        format,
+        kms_key.as_deref(),
+        targets.dir.as_deref(),
+        &restart,
+        cached,
+    );
     report.lines.extend(settings.lines);
     if report.value.is_some() {
         report.notes.append(&mut report.lines);
@@ -136,6 +155,9 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     report.fields.insert("dry_run".into(), args.dry_run.into());
     report
         .fields
+        .insert("restart_required".into(), (!restart.is_empty()).into());
+    report
+        .fields
         .insert("written".into(), Value::Array(written));
     report
         .fields
@@ -143,10 +165,69 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     Ok(report)
 }
 
+/// Runs every target as a dry run before the first one is written, so that a refusal by a
+/// later target (a format conflict in setenv.sh, a hand-broken profile, a symlink at --out)
+/// leaves the earlier targets untouched too.
+fn preflight(
+    args: &InstallArgs,
+    id: &SecretId,
+    owner: Option<Owner>,
+    value: &str,
+    format: Option<Format>,
+) -> Result<(), Failure> {
+    let targets = &args.targets;
+    if let Some(dir) = &targets.dir {
+        let opts = DirOptions {
+            owner,
+            backup: !args.no_backup,
+            dry_run: true,
+            ..DirOptions::default()
+        };
+        store::dir::install_dir(dir, id, value, &opts).map_err(store_failure)?;
+    }
+    let edit = EditOptions {
+        owner,
+        dry_run: true,
+        ..EditOptions::default()
+    };
+    if let Some(path) = &targets.env_file {
+        store::env_file::apply(path, id, value, &edit).map_err(store_failure)?;
+    }
+    if let Some(path) = &targets.setenv {
+        let Some(format) = format else {
+            return Err(Failure::input(
+                "AM cannot read this value, so it cannot go into setenv.sh",
+            ));
+        };
+        store::setenv::apply(path, id, value, format, &edit).map_err(store_failure)?;
+    }
+    if let Some(path) = &targets.out {
+        // The atomic writer refuses anything but a regular file or nothing at the path.
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                return Err(store_failure(StoreError::Symlink { path: path.clone() }));
+            }
+            Ok(meta) if !meta.is_file() => {
+                return Err(store_failure(StoreError::NotRegularFile {
+                    path: path.clone(),
+                    kind: if meta.is_dir() {
+                        "directory"
+                    } else {
+                        "special file"
+                    },
+                }));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A value read from `--value-file`: checked, and its format detected.
 fn existing_value(path: &Path) -> Result<(String, Option<Format>, Option<String>), Failure> {
     let text = super::verify::read_value_file(path)?;
-    let detected = crypt::detect(&text)?;
+    let detected =
+        crypt::detect(&text).map_err(|e| e.context(format!("--value-file {}", path.display())))?;
     match detected {
         Detected::Plain => {
             // Strict parse: AM would reject a malformed hash at login time, too late.
@@ -208,7 +289,13 @@ struct Settings {
 }
 
 /// The AM advanced server properties that go with the value.
-fn am_settings(format: Option<Format>, kms_key: Option<&str>, dir: Option<&Path>) -> Settings {
+fn am_settings(
+    format: Option<Format>,
+    kms_key: Option<&str>,
+    dir: Option<&Path>,
+    restart: &[String],
+    cached: bool,
+) -> Settings {
     let mut lines = Vec::new();
     let mut properties = serde_json::Map::new();
     match format {
@@ -230,16 +317,29 @@ fn am_settings(format: Option<Format>, kms_key: Option<&str>, dir: Option<&Path>
         None => lines.push("AM cannot read this value".into()),
     }
     if let Some(dir) = dir {
+        // AM resolves the property against its own working directory, not ours: always
+        // print an absolute path the administrator can paste as is.
+        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
         lines.push(format!(
             "if {} is not AM's default .../openam/security/secrets/userpasswords, set {PROP_PASSWORDS_DIR}={}",
-            dir.display(),
-            dir.display()
+            absolute.display(),
+            absolute.display()
         ));
     }
-    lines.push(format!(
-        "AM caches the secret for {DEFAULT_REFRESH_SECONDS} s by default ({PROP_REFRESH_SECONDS}): \
-         the new password takes effect within that time"
-    ));
+    if cached {
+        lines.push(format!(
+            "AM caches the secret for {DEFAULT_REFRESH_SECONDS} s by default ({PROP_REFRESH_SECONDS}): \
+             the new password takes effect within that time"
+        ));
+    }
+    if !restart.is_empty() {
+        lines.push(format!(
+            "restart AM (the Tomcat running it) to apply {}: a running JVM keeps the environment and \
+             system properties it started with, whatever the {DEFAULT_REFRESH_SECONDS} s cache \
+             ({PROP_REFRESH_SECONDS}) says",
+            restart.join(" and ")
+        ));
+    }
     Settings {
         lines,
         properties: Value::Object(properties),
