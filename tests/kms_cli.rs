@@ -1,0 +1,954 @@
+//! Cloud KMS through the real `amhash` binary: `amhash` → the `amhash-kms` helper next to it →
+//! Google's client → the loopback fake in `tests/support/fake_kms.rs`. Nothing here talks to
+//! Google; every command gets `--kms-endpoint http://127.0.0.1:PORT --kms-anonymous`.
+//!
+//! Round trips are asserted from the fake's request log, so a regression that adds a call (or
+//! sends the password) fails here. The last tests prove that local commands start no thread and
+//! open no socket, with strace.
+
+mod support;
+
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use amhash::ssha::SshaHash;
+use base64::Engine as _;
+use rsa::traits::PublicKeyParts as _;
+use serde_json::Value;
+use support::fake_kms::{FakeKms, OaepAlg, Recorded, decrypt_asymmetric, key_name, version_name};
+
+/// A strong password (22 random characters of A-Z a-z 0-9 - _): install accepts it and
+/// generate prints no warning for it, so stderr can be asserted empty.
+const PASSWORD: &str = "Xq7-vR2_mK9pLw4zT8nB3s";
+const WRONG: &str = "Xq7-vR2_mK9pLw4zT8nB3t";
+
+const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
+const KEY_PROP: &str = "org.forgerock.openam.secrets.googlekms.decryptionkey";
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::STANDARD
+}
+
+fn amhash_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_amhash"))
+}
+
+/// What a run produced.
+#[derive(Debug)]
+struct Out {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn run_at(exe: &Path, args: &[&str], stdin: &str) -> Out {
+    let out = assert_cmd::Command::new(exe)
+        .args(args)
+        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+        .write_stdin(stdin.as_bytes().to_vec())
+        .output()
+        .expect("run amhash");
+    Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    }
+}
+
+fn run(args: &[&str], stdin: &str) -> Out {
+    run_at(&amhash_path(), args, stdin)
+}
+
+/// `--kms-key KEY --kms-endpoint <fake> --kms-anonymous`.
+fn kms<'a>(fake: &'a FakeKms, key: &'a str) -> [&'a str; 5] {
+    [
+        "--kms-key",
+        key,
+        "--kms-endpoint",
+        fake.endpoint(),
+        "--kms-anonymous",
+    ]
+}
+
+fn args<'a>(head: &[&'a str], kms: [&'a str; 5], tail: &[&'a str]) -> Vec<&'a str> {
+    let mut v = head.to_vec();
+    v.extend(kms);
+    v.extend_from_slice(tail);
+    v
+}
+
+/// Success with exactly one line on stdout, nothing on stderr; returns the line.
+fn one_line_ok(out: &Out) -> String {
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stderr, "", "stderr on success: {out:?}");
+    let line = out.stdout.strip_suffix('\n').expect("ends with a newline");
+    assert!(
+        !line.is_empty() && !line.contains(['\n', '\r']),
+        "one line: {out:?}"
+    );
+    line.to_owned()
+}
+
+/// One line of standard base64 (padding, no wrapping); returns the decoded bytes.
+fn ciphertext_line(out: &Out) -> (String, Vec<u8>) {
+    let line = one_line_ok(out);
+    assert!(
+        line.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)),
+        "standard base64 alphabet only: {line}"
+    );
+    let bytes = b64().decode(&line).expect("standard base64 with padding");
+    (line, bytes)
+}
+
+/// A failure: the exit code, nothing on stdout, exactly one stderr line starting
+/// `amhash: error: ` and containing every needle, and no secret in it.
+fn assert_error(out: &Out, code: i32, needles: &[&str]) -> String {
+    assert_eq!(out.code, code, "{out:?}");
+    assert_eq!(out.stdout, "", "stdout must be empty on failure: {out:?}");
+    let line = out
+        .stderr
+        .strip_suffix('\n')
+        .expect("stderr ends with a newline");
+    assert!(!line.contains('\n'), "one stderr line: {:?}", out.stderr);
+    assert!(line.starts_with("amhash: error: "), "{line}");
+    for n in needles {
+        assert!(line.contains(n), "stderr lacks {n:?}: {line}");
+    }
+    assert!(!line.contains(PASSWORD), "password in the error: {line}");
+    assert!(!line.contains("{SSHA-512}F"), "hash in the error: {line}");
+    line.to_owned()
+}
+
+/// The `{SSHA-512}` string, checked to verify `PASSWORD` and not `WRONG`.
+fn assert_hash_of_password(plaintext: &[u8]) -> String {
+    let text = std::str::from_utf8(plaintext).expect("the plaintext is text");
+    let hash: SshaHash = text.parse().expect("a {SSHA-512} hash");
+    assert!(
+        hash.verify(PASSWORD.as_bytes()),
+        "{text} is not of PASSWORD"
+    );
+    assert!(!hash.verify(WRONG.as_bytes()));
+    assert_eq!(hash.to_string(), text, "canonical form");
+    text.to_owned()
+}
+
+fn verbs(fake: &FakeKms) -> Vec<String> {
+    fake.calls().into_iter().map(|(verb, _)| verb).collect()
+}
+
+/// The password never reaches the server: not in any path, query or body, raw or with every
+/// base64 string field decoded.
+fn assert_password_never_sent(requests: &[Recorded]) {
+    let pw = PASSWORD.as_bytes();
+    let pw_b64 = b64().encode(pw);
+    let contains = |hay: &[u8]| hay.windows(pw.len()).any(|w| w == pw);
+    for r in requests {
+        let raw = r.body.to_string();
+        for text in [&r.path, &r.query, &raw] {
+            assert!(!text.contains(PASSWORD), "password sent in {r:?}");
+            assert!(!text.contains(&pw_b64), "base64 password sent in {r:?}");
+        }
+        if let Value::Object(fields) = &r.body {
+            for (name, v) in fields {
+                if let Some(s) = v.as_str()
+                    && let Ok(bytes) = b64().decode(s)
+                {
+                    assert!(!contains(&bytes), "password inside field {name} of {r:?}");
+                }
+            }
+        }
+    }
+}
+
+/// `verify`'s verdict: exit 0 or 1, nothing on stdout, the note on stderr.
+fn assert_verdict(out: &Out, matches: bool) {
+    let (code, note) = if matches {
+        (0, "amhash: the password matches\n")
+    } else {
+        (1, "amhash: the password does not match\n")
+    };
+    assert_eq!(out.code, code, "{out:?}");
+    assert_eq!(out.stdout, "", "{out:?}");
+    assert_eq!(out.stderr, note, "{out:?}");
+}
+
+/// The control for [`assert_password_never_sent`]: it does see the password wherever it is.
+#[test]
+fn the_leak_check_finds_the_password_in_any_form() {
+    let leaks = |body: Value| {
+        let r = Recorded {
+            method: "POST".into(),
+            path: "/v1/x:encrypt".into(),
+            query: String::new(),
+            body,
+            authorization: false,
+        };
+        std::panic::catch_unwind(|| assert_password_never_sent(&[r])).is_err()
+    };
+    let hidden = b64().encode(format!("{{SSHA-512}}x{PASSWORD}y"));
+    assert!(leaks(serde_json::json!({ "plaintext": hidden })));
+    assert!(leaks(
+        serde_json::json!({ "additionalAuthenticatedData": b64().encode(PASSWORD) })
+    ));
+    assert!(leaks(
+        serde_json::json!({ "note": format!("pw={PASSWORD}") })
+    ));
+    assert!(!leaks(
+        serde_json::json!({ "plaintext": b64().encode("{SSHA-512}FAAB") })
+    ));
+}
+
+fn crc_str(data: &[u8]) -> String {
+    crc32c::crc32c(data).to_string()
+}
+
+fn write_file(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+}
+
+// --- symmetric -----------------------------------------------------------------------------
+
+#[test]
+fn generate_symmetric_prints_one_base64_line_after_one_encrypt_without_the_password() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+
+    let out = run(
+        &args(&["generate", "--encrypt", "kms"], kms(&fake, &key), &[]),
+        &format!("{PASSWORD}\n"),
+    );
+    let (_, ciphertext) = ciphertext_line(&out);
+
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 1, "one round trip: {reqs:?}");
+    let r = &reqs[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(r.path, format!("/v1/{key}:encrypt"));
+    assert!(!r.authorization, "--kms-anonymous sends no credentials");
+    let sent = b64()
+        .decode(r.body["plaintext"].as_str().expect("plaintext field"))
+        .expect("base64 plaintext");
+    let hash = assert_hash_of_password(&sent);
+    assert!(hash.starts_with("{SSHA-512}"));
+    assert_eq!(
+        r.body["plaintextCrc32c"],
+        Value::String(crc_str(hash.as_bytes()))
+    );
+    assert_password_never_sent(&reqs);
+
+    // The printed value is the fake's ciphertext of exactly that hash.
+    let opened = fake
+        .decrypt_symmetric(&key, &ciphertext)
+        .expect("opens with the fake's key");
+    assert_eq!(opened, hash.as_bytes());
+}
+
+#[test]
+fn encrypt_existing_value_then_decrypt_and_verify_symmetric() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+    let hash = SshaHash::generate(PASSWORD.as_bytes()).unwrap().to_string();
+
+    // encrypt: the value on stdin (as generate printed it, newline included).
+    let out = run(
+        &args(&["encrypt", "--encrypt", "kms"], kms(&fake, &key), &[]),
+        &format!("{hash}\n"),
+    );
+    let (line, ciphertext) = ciphertext_line(&out);
+    assert_eq!(verbs(&fake), ["encrypt"]);
+    let sent = b64()
+        .decode(fake.requests()[0].body["plaintext"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(sent, hash.as_bytes(), "exactly the value, no newline");
+    assert_eq!(fake.decrypt_symmetric(&key, &ciphertext).unwrap(), sent);
+
+    // decrypt: one Decrypt call, prints the hash.
+    let out = run(&args(&["decrypt"], kms(&fake, &key), &[]), &line);
+    assert_eq!(one_line_ok(&out), hash);
+    assert_eq!(verbs(&fake), ["encrypt", "decrypt"]);
+    let r = &fake.requests()[1];
+    assert_eq!(r.path, format!("/v1/{key}:decrypt"));
+    assert_eq!(
+        r.body["ciphertextCrc32c"],
+        Value::String(crc_str(&ciphertext))
+    );
+
+    // verify --hash-file: one Decrypt each, 0 for the password, 1 for another.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("amadmin.enc");
+    write_file(&file, &format!("{line}\n"));
+    let f = file.to_str().unwrap();
+    let out = run(
+        &args(&["verify", "--hash-file", f], kms(&fake, &key), &[]),
+        &format!("{PASSWORD}\n"),
+    );
+    assert_verdict(&out, true);
+    let out = run(
+        &args(&["verify", "--hash-file", f], kms(&fake, &key), &[]),
+        &format!("{WRONG}\n"),
+    );
+    assert_verdict(&out, false);
+    assert_eq!(verbs(&fake), ["encrypt", "decrypt", "decrypt", "decrypt"]);
+
+    // --json: the same verdict as an object.
+    let out = run(
+        &args(
+            &["--json", "verify", "--hash-file", f],
+            kms(&fake, &key),
+            &[],
+        ),
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(v["match"], Value::Bool(true));
+    assert_password_never_sent(&fake.requests());
+}
+
+#[test]
+fn decrypt_accepts_gcloud_ciphertext_piped_through_base64() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+    let hash = SshaHash::generate(PASSWORD.as_bytes()).unwrap().to_string();
+    // What `gcloud kms encrypt --plaintext-file - --ciphertext-file - | base64` gives: the raw
+    // ciphertext, in 76-column lines, with a final newline.
+    let raw = fake.encrypt_symmetric(&key, hash.as_bytes());
+    let encoded = b64().encode(&raw);
+    let mut wrapped = String::new();
+    for chunk in encoded.as_bytes().chunks(76) {
+        wrapped.push_str(std::str::from_utf8(chunk).unwrap());
+        wrapped.push('\n');
+    }
+    assert!(wrapped.lines().count() >= 3, "really wrapped: {wrapped}");
+    assert!(wrapped.lines().next().unwrap().len() == 76);
+
+    let out = run(&args(&["decrypt"], kms(&fake, &key), &[]), &wrapped);
+    assert_eq!(one_line_ok(&out), hash);
+    // And from a file with --in.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ct.b64");
+    write_file(&file, &wrapped);
+    let out = run(
+        &args(
+            &["decrypt", "--in", file.to_str().unwrap()],
+            kms(&fake, &key),
+            &[],
+        ),
+        "",
+    );
+    assert_eq!(one_line_ok(&out), hash);
+    let reqs = fake.requests();
+    assert_eq!(verbs(&fake), ["decrypt", "decrypt"]);
+    for r in &reqs {
+        let sent = b64()
+            .decode(r.body["ciphertext"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(sent, raw, "the unwrapped ciphertext, byte for byte");
+    }
+}
+
+#[test]
+fn version_of_a_symmetric_key_takes_two_round_trips_each_way() {
+    let fake = FakeKms::start();
+    let key = key_name("sym2");
+    fake.add_symmetric(&key, 2);
+    let version = format!("{key}/cryptoKeyVersions/2");
+
+    let out = run(
+        &args(&["generate", "--encrypt", "kms"], kms(&fake, &version), &[]),
+        &format!("{PASSWORD}\n"),
+    );
+    let (line, ciphertext) = ciphertext_line(&out);
+    // GetPublicKey answers FAILED_PRECONDITION, then Encrypt with the version itself.
+    assert_eq!(
+        fake.calls(),
+        [
+            ("publicKey".to_owned(), version.clone()),
+            ("encrypt".to_owned(), version.clone())
+        ]
+    );
+    assert_hash_of_password(&fake.decrypt_symmetric(&key, &ciphertext).unwrap());
+    assert_eq!(
+        &ciphertext[8..12],
+        &2u32.to_be_bytes(),
+        "made with version 2"
+    );
+
+    // AsymmetricDecrypt answers FAILED_PRECONDITION, then Decrypt with the key.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("v.enc");
+    write_file(&file, &line);
+    let out = run(
+        &args(
+            &["verify", "--hash-file", file.to_str().unwrap()],
+            kms(&fake, &version),
+            &[],
+        ),
+        &format!("{PASSWORD}\n"),
+    );
+    assert_verdict(&out, true);
+    let calls = fake.calls();
+    assert_eq!(
+        &calls[2..],
+        [
+            ("asymmetricDecrypt".to_owned(), version.clone()),
+            ("decrypt".to_owned(), key.clone())
+        ]
+    );
+    assert_password_never_sent(&fake.requests());
+}
+
+// --- asymmetric ----------------------------------------------------------------------------
+
+fn asymmetric_end_to_end(alg: OaepAlg, id: &str) {
+    let fake = FakeKms::start();
+    let version = version_name(id, 1);
+    fake.add_asymmetric(&version, alg);
+
+    // generate: one GetPublicKey, RSA-OAEP here; nothing else reaches the server.
+    let out = run(
+        &args(&["generate", "--encrypt", "kms"], kms(&fake, &version), &[]),
+        &format!("{PASSWORD}\n"),
+    );
+    let (line, ciphertext) = ciphertext_line(&out);
+    let expected_len = alg.private_key().to_public_key().size();
+    assert_eq!(ciphertext.len(), expected_len, "{} block", alg.name());
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert_eq!(reqs[0].method, "GET");
+    assert_eq!(reqs[0].path, format!("/v1/{version}/publicKey"));
+    let hash = assert_hash_of_password(
+        &decrypt_asymmetric(alg, &ciphertext).expect("OAEP with the algorithm's hash"),
+    );
+
+    // decrypt: one AsymmetricDecrypt.
+    let out = run(&args(&["decrypt"], kms(&fake, &version), &[]), &line);
+    assert_eq!(one_line_ok(&out), hash);
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].path, format!("/v1/{version}:asymmetricDecrypt"));
+    assert_eq!(
+        reqs[1].body["ciphertextCrc32c"],
+        Value::String(crc_str(&ciphertext))
+    );
+
+    // verify: one AsymmetricDecrypt each; 0 for the password, 1 for another.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("amadmin.enc");
+    write_file(&file, &line);
+    let f = file.to_str().unwrap();
+    for (password, matches) in [(PASSWORD, true), (WRONG, false)] {
+        let out = run(
+            &args(&["verify", "--hash-file", f], kms(&fake, &version), &[]),
+            &format!("{password}\n"),
+        );
+        assert_verdict(&out, matches);
+    }
+    assert_eq!(
+        verbs(&fake),
+        [
+            "publicKey",
+            "asymmetricDecrypt",
+            "asymmetricDecrypt",
+            "asymmetricDecrypt"
+        ]
+    );
+    assert_password_never_sent(&fake.requests());
+}
+
+#[test]
+fn asymmetric_rsa_2048_sha256() {
+    asymmetric_end_to_end(OaepAlg::Rsa2048Sha256, "rsa2048-sha256");
+}
+
+#[test]
+fn asymmetric_rsa_2048_sha1() {
+    asymmetric_end_to_end(OaepAlg::Rsa2048Sha1, "rsa2048-sha1");
+}
+
+#[test]
+fn asymmetric_rsa_4096_sha512() {
+    asymmetric_end_to_end(OaepAlg::Rsa4096Sha512, "rsa4096-sha512");
+}
+
+// --- install, verify --dir, doctor -----------------------------------------------------------
+
+#[test]
+fn install_dir_with_kms_then_verify_and_doctor() {
+    let fake = FakeKms::start();
+    let key = key_name("am");
+    fake.add_symmetric(&key, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = dir.path().join("password.amadmin");
+
+    // Text output, password on stdin.
+    let out = run(
+        &args(
+            &["install", "--dir", d, "--encrypt", "kms"],
+            kms(&fake, &key),
+            &[],
+        ),
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], format!("created: {}", file.display()), "{out:?}");
+    assert!(
+        lines.contains(&format!("AM setting: {FORMAT_PROP}=GOOGLE_KMS_ENCRYPTED").as_str()),
+        "{out:?}"
+    );
+    assert!(
+        lines.contains(&format!("AM setting: {KEY_PROP}={key}").as_str()),
+        "{out:?}"
+    );
+    assert_eq!(verbs(&fake), ["encrypt"]);
+
+    let stored = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        !stored.ends_with('\n'),
+        "no trailing newline: AM reads it as is"
+    );
+    let meta = std::fs::metadata(&file).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o7777, 0o600);
+    let ciphertext = b64().decode(&stored).expect("one line of standard base64");
+    assert_hash_of_password(&fake.decrypt_symmetric(&key, &ciphertext).unwrap());
+
+    // verify --dir: 0, 1.
+    for (password, matches) in [(PASSWORD, true), (WRONG, false)] {
+        let out = run(
+            &args(&["verify", "--dir", d], kms(&fake, &key), &[]),
+            &format!("{password}\n"),
+        );
+        assert_verdict(&out, matches);
+    }
+
+    // doctor: decrypts (one Decrypt), format matches, no problem.
+    let out = run(
+        &args(
+            &["doctor", "--dir", d, "--format", "GOOGLE_KMS_ENCRYPTED"],
+            kms(&fake, &key),
+            &[],
+        ),
+        "",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.ends_with("no problem found\n"), "{out:?}");
+    assert!(
+        out.stdout
+            .contains("decrypt: the value decrypts to a well-formed {SSHA-512} hash"),
+        "{out:?}"
+    );
+    // doctor --check-password too.
+    let out = run(
+        &args(
+            &[
+                "doctor",
+                "--dir",
+                d,
+                "--format",
+                "GOOGLE_KMS_ENCRYPTED",
+                "--check-password",
+            ],
+            kms(&fake, &key),
+            &[],
+        ),
+        &format!("{PASSWORD}\n"),
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(
+        out.stdout
+            .contains("password: the password matches the stored value"),
+        "{out:?}"
+    );
+    assert_eq!(
+        verbs(&fake),
+        ["encrypt", "decrypt", "decrypt", "decrypt", "decrypt"]
+    );
+
+    // --json, password from --password-file, replacing the value (previous one kept).
+    let pwfile = tempfile::NamedTempFile::new().unwrap();
+    write_file(pwfile.path(), &format!("{PASSWORD}\n"));
+    let out = run(
+        &args(
+            &[
+                "--json",
+                "install",
+                "--dir",
+                d,
+                "--encrypt",
+                "kms",
+                "--password-file",
+                pwfile.path().to_str().unwrap(),
+            ],
+            kms(&fake, &key),
+            &[],
+        ),
+        "",
+    );
+    assert_eq!(out.code, 0, "{out:?}");
+    let v: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    assert_eq!(
+        v["am_properties"][FORMAT_PROP],
+        Value::String("GOOGLE_KMS_ENCRYPTED".into())
+    );
+    assert_eq!(v["am_properties"][KEY_PROP], Value::String(key.clone()));
+    assert_eq!(v["written"][0]["action"], Value::String("replaced".into()));
+    let stored2 = std::fs::read_to_string(&file).unwrap();
+    assert_ne!(stored2, stored, "a fresh salt and nonce");
+    assert_hash_of_password(
+        &fake
+            .decrypt_symmetric(&key, &b64().decode(&stored2).unwrap())
+            .unwrap(),
+    );
+    assert_eq!(verbs(&fake).len(), 6);
+    assert_eq!(verbs(&fake)[5], "encrypt");
+    assert_password_never_sent(&fake.requests());
+}
+
+// --- errors --------------------------------------------------------------------------------
+
+fn generate_with(fake: &FakeKms, key: &str, extra: &[&str]) -> Out {
+    run(
+        &args(&["generate", "--encrypt", "kms"], kms(fake, key), extra),
+        &format!("{PASSWORD}\n"),
+    )
+}
+
+#[test]
+fn permission_denied_names_key_status_and_permission() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+    fake.knobs(|k| k.deny_permission = true);
+    let out = generate_with(&fake, &key, &[]);
+    let line = assert_error(
+        &out,
+        3,
+        &[
+            &key,
+            "PERMISSION_DENIED",
+            "cloudkms.cryptoKeyVersions.useToEncrypt",
+        ],
+    );
+    assert!(
+        line.starts_with(&format!(
+            "amhash: error: amhash-kms: Cloud KMS encrypt on {key} failed with PERMISSION_DENIED: "
+        )),
+        "{line}"
+    );
+    assert_eq!(verbs(&fake), ["encrypt"], "permanent: not retried");
+
+    // --json: the error object on stderr, same code.
+    let out = generate_with(&fake, &key, &["--json"]);
+    assert_eq!(out.code, 3);
+    assert_eq!(out.stdout, "");
+    let v: Value = serde_json::from_str(out.stderr.trim_end()).expect("one JSON object");
+    assert_eq!(v["error"]["code"], Value::from(3));
+    assert_eq!(v["error"]["kind"], Value::String("operational".into()));
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("PERMISSION_DENIED")
+    );
+
+    // decrypt names the decrypt permission.
+    let ct = b64().encode(fake.encrypt_symmetric(&key, b"{SSHA-512}x"));
+    let out = run(&args(&["decrypt"], kms(&fake, &key), &[]), &ct);
+    assert_error(
+        &out,
+        3,
+        &[
+            &key,
+            "PERMISSION_DENIED",
+            "cloudkms.cryptoKeyVersions.useToDecrypt",
+        ],
+    );
+}
+
+#[test]
+fn not_found_is_operational() {
+    let fake = FakeKms::start();
+    let key = key_name("missing");
+    let out = generate_with(&fake, &key, &[]);
+    assert_error(&out, 3, &[&key, "NOT_FOUND", "check the resource name"]);
+    assert_eq!(verbs(&fake), ["encrypt"]);
+}
+
+#[test]
+fn unavailable_once_then_success_takes_two_round_trips() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+    fake.knobs(|k| k.unavailable_first = 1);
+    let out = generate_with(&fake, &key, &[]);
+    let (_, ciphertext) = ciphertext_line(&out);
+    assert_eq!(verbs(&fake), ["encrypt", "encrypt"]);
+    assert_hash_of_password(&fake.decrypt_symmetric(&key, &ciphertext).unwrap());
+}
+
+#[test]
+fn integrity_failures_print_nothing() {
+    type Knob = fn(&mut support::fake_kms::Knobs);
+    let cases: &[(&str, Knob, &str)] = &[
+        (
+            "wrong ciphertextCrc32c",
+            |k| k.wrong_ciphertext_crc = true,
+            "ciphertext_crc32c",
+        ),
+        (
+            "verifiedPlaintextCrc32c false",
+            |k| k.unverified_plaintext_crc = true,
+            "verified_plaintext_crc32c is false",
+        ),
+    ];
+    for (what, knob, needle) in cases {
+        let fake = FakeKms::start();
+        let key = key_name("sym");
+        fake.add_symmetric(&key, 1);
+        fake.knobs(knob);
+        let out = generate_with(&fake, &key, &[]);
+        let line = assert_error(&out, 3, &[&key, needle, "on all 3 attempts"]);
+        eprintln!("{what}: {line}");
+        assert_eq!(
+            verbs(&fake),
+            ["encrypt", "encrypt", "encrypt"],
+            "{what}: three attempts"
+        );
+    }
+}
+
+#[test]
+fn slow_server_hits_the_timeout() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+    fake.knobs(|k| k.delay = Some(std::time::Duration::from_secs(6)));
+    let out = generate_with(&fake, &key, &["--kms-timeout", "2"]);
+    assert_error(&out, 3, &[&key, "did not finish within the 2 s timeout"]);
+    assert_eq!(verbs(&fake), ["encrypt"]);
+}
+
+#[test]
+fn refused_connection_is_operational() {
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let key = key_name("sym");
+    let out = run(
+        &[
+            "generate",
+            "--encrypt",
+            "kms",
+            "--kms-key",
+            &key,
+            "--kms-endpoint",
+            &endpoint,
+            "--kms-anonymous",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_error(&out, 3, &["cannot connect to Cloud KMS", &endpoint, &key]);
+}
+
+#[test]
+fn malformed_key_name_is_a_usage_error_and_sends_nothing() {
+    let fake = FakeKms::start();
+    for cmd in [
+        &["generate", "--encrypt", "kms"][..],
+        &["decrypt"][..],
+        &["encrypt", "--encrypt", "kms"][..],
+    ] {
+        let out = run(
+            &args(cmd, kms(&fake, "projects/p/keyRings/r"), &[]),
+            &format!("{PASSWORD}\n"),
+        );
+        assert_error(
+            &out,
+            2,
+            &["'projects/p/keyRings/r' is not a Cloud KMS key name"],
+        );
+    }
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn kms_without_key_is_a_usage_error() {
+    let fake = FakeKms::start();
+    let out = run(&["generate", "--encrypt", "kms"], &format!("{PASSWORD}\n"));
+    assert_error(&out, 2, &["--encrypt kms needs --kms-key"]);
+    let out = run(
+        &[
+            "generate",
+            "--encrypt",
+            "kms",
+            "--kms-endpoint",
+            fake.endpoint(),
+            "--kms-anonymous",
+        ],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_error(&out, 2, &["need --kms-key"]);
+    let out = run(
+        &["install", "--dir", "/nonexistent", "--encrypt", "kms"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert_error(&out, 2, &["--encrypt kms needs --kms-key"]);
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn missing_helper_says_it_is_not_installed_next_to_amhash() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+    let dir = tempfile::tempdir().unwrap();
+    let exe = dir.path().join("amhash");
+    std::fs::copy(amhash_path(), &exe).unwrap();
+    assert!(!dir.path().join("amhash-kms").exists());
+    let out = run_at(
+        &exe,
+        &args(&["generate", "--encrypt", "kms"], kms(&fake, &key), &[]),
+        &format!("{PASSWORD}\n"),
+    );
+    let expected = format!(
+        "amhash: error: amhash was built without KMS support or amhash-kms is not installed next to it (looked for {})",
+        dir.path().join("amhash-kms").display()
+    );
+    assert_eq!(assert_error(&out, 3, &[]), expected);
+    assert!(fake.requests().is_empty());
+
+    // The copy still does local work.
+    let out = run_at(&exe, &["generate"], &format!("{PASSWORD}\n"));
+    let line = one_line_ok(&out);
+    assert_hash_of_password(line.as_bytes());
+}
+
+// --- local commands: no thread, no socket ---------------------------------------------------
+
+/// Run `amhash ARGS` under `strace -f -e trace=socket,connect,clone,clone3`; returns the
+/// command's output and the trace lines (pid prefix removed).
+fn straced(args: &[&str], stdin: &str) -> (Out, Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("trace");
+    let out = assert_cmd::Command::new("strace")
+        .args(["-f", "-e", "trace=socket,connect,clone,clone3", "-o"])
+        .arg(&trace)
+        .arg(amhash_path())
+        .args(args)
+        .write_stdin(stdin.as_bytes().to_vec())
+        .output()
+        .expect("strace is installed (apt-get install strace)");
+    let text = std::fs::read_to_string(&trace).unwrap_or_else(|e| {
+        panic!(
+            "strace wrote no trace ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let lines = text
+        .lines()
+        .map(|l| {
+            l.trim_start_matches(|c: char| c.is_ascii_digit())
+                .trim_start()
+                .to_owned()
+        })
+        .collect();
+    let out = Out {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    };
+    (out, lines)
+}
+
+/// The trace of a process that made none of the traced calls: only its exit line (and
+/// signal lines), from one pid.
+fn assert_no_thread_no_socket(what: &str, trace: &[String]) {
+    let calls: Vec<&String> = trace
+        .iter()
+        .filter(|l| !l.starts_with("+++ ") && !l.starts_with("--- "))
+        .collect();
+    assert!(
+        calls.is_empty(),
+        "{what}: made socket/connect/clone calls: {calls:#?}"
+    );
+    assert_eq!(
+        trace.iter().filter(|l| l.starts_with("+++ exited")).count(),
+        1,
+        "{what}: exactly one process, traced to its exit: {trace:#?}"
+    );
+}
+
+#[test]
+fn local_commands_start_no_thread_and_open_no_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw_line = format!("{PASSWORD}\n");
+
+    let (out, trace) = straced(&["generate"], &pw_line);
+    let hash = one_line_ok(&out);
+    assert_hash_of_password(hash.as_bytes());
+    assert_no_thread_no_socket("generate", &trace);
+
+    let hash_file = dir.path().join("hash");
+    write_file(&hash_file, &hash);
+    let (out, trace) = straced(
+        &["verify", "--hash-file", hash_file.to_str().unwrap()],
+        &pw_line,
+    );
+    assert_verdict(&out, true);
+    assert_no_thread_no_socket("verify", &trace);
+
+    let am_key = dir.path().join("am.pwd");
+    write_file(&am_key, "an AM encryption password\n");
+    let key_arg = format!("file:{}", am_key.display());
+    let (out, trace) = straced(
+        &["generate", "--encrypt", "am", "--key", &key_arg],
+        &pw_line,
+    );
+    let value = one_line_ok(&out);
+    assert!(b64().decode(&value).is_ok(), "{value}");
+    assert_no_thread_no_socket("generate --encrypt am", &trace);
+
+    // And it decrypts back (still local).
+    let (out, trace) = straced(&["decrypt", "--key", &key_arg], &value);
+    assert_hash_of_password(one_line_ok(&out).as_bytes());
+    assert_no_thread_no_socket("decrypt --key", &trace);
+}
+
+/// The control for the test above: the same trace of a KMS command does show the stderr
+/// reader thread of `amhash`, the helper process, and the helper's connection, so an empty
+/// trace really means none happened.
+#[test]
+fn strace_sees_the_threads_and_sockets_of_a_kms_command() {
+    let fake = FakeKms::start();
+    let key = key_name("sym");
+    fake.add_symmetric(&key, 1);
+    let (out, trace) = straced(
+        &args(&["generate", "--encrypt", "kms"], kms(&fake, &key), &[]),
+        &format!("{PASSWORD}\n"),
+    );
+    ciphertext_line(&out);
+    let has = |needle: &str| trace.iter().any(|l| l.contains(needle));
+    assert!(has("CLONE_THREAD"), "a thread was traced: {trace:#?}");
+    assert!(has("socket(AF_INET"), "a socket was traced: {trace:#?}");
+    assert!(
+        trace
+            .iter()
+            .any(|l| l.starts_with("connect(") && l.contains("127.0.0.1")),
+        "the connection to the fake was traced: {trace:#?}"
+    );
+    assert!(
+        trace.iter().filter(|l| l.starts_with("+++ exited")).count() >= 3,
+        "amhash, its thread and the helper: {trace:#?}"
+    );
+    assert_eq!(verbs(&fake), ["encrypt"]);
+}
