@@ -639,7 +639,7 @@ fn permission_denied_names_key_status_and_permission() {
     );
     assert!(
         line.starts_with(&format!(
-            "amhash: error: amhash-kms: Cloud KMS encrypt on {key} failed with PERMISSION_DENIED: "
+            "amhash: error: Cloud KMS encrypt on {key} failed with PERMISSION_DENIED: "
         )),
         "{line}"
     );

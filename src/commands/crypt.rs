@@ -81,7 +81,11 @@ pub fn protection(args: &EncryptArgs) -> Result<Protection, Failure> {
             key: required_key(keys, "--encrypt aes-gcm", "the local key")?,
         }),
         Some(EncryptWith::Kms) => match kms_options(keys)? {
-            Some(opts) => Ok(Protection::Kms(opts)),
+            Some(opts) => {
+                // Before any prompt: a missing helper should not cost a password entry.
+                kms::remote::Helper::locate().map_err(kms_failure)?;
+                Ok(Protection::Kms(opts))
+            }
             None => Err(Failure::input(
                 "--encrypt kms needs --kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K",
             )),

@@ -282,11 +282,13 @@ fn or_default(message: String, default: &str) -> String {
     }
 }
 
-/// The helper's message: its stderr, trimmed, control characters removed, one line, bounded.
+/// The helper's message: its stderr, trimmed, control characters removed, one line, bounded,
+/// without the helper's own `amhash-kms: ` prefix (amhash adds its own).
 fn stderr_line(raw: &[u8]) -> String {
     let text = String::from_utf8_lossy(raw);
+    let text = text.trim();
+    let text = text.strip_prefix("amhash-kms: ").unwrap_or(text);
     let line: String = text
-        .trim()
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
@@ -356,6 +358,10 @@ mod tests {
         assert_eq!(stderr_line(b"a\n\nb\r\n"), "a b");
         assert_eq!(stderr_line(b"a\x1b[31mb"), "a[31mb");
         assert_eq!(stderr_line(b""), "");
+        assert_eq!(
+            stderr_line(b"amhash-kms: Cloud KMS failed\n"),
+            "Cloud KMS failed"
+        );
     }
 
     #[test]
