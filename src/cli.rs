@@ -465,6 +465,23 @@ pub fn parse() -> Result<Cli, ExitCode> {
                 let json = std::env::args_os().any(|a| a == "--json");
                 crate::output::report_failure(failure, crate::output::Mode::new(json, false))
             }
+            ErrorKind::ValueValidation if names_a_source(&e) => {
+                // clap's message quotes the value; a SOURCE may be a secret pasted by
+                // mistake, so say what is wrong without it (the key source error itself
+                // never quotes more than a plausible scheme name).
+                let arg = match e.get(clap::error::ContextKind::InvalidArg) {
+                    Some(clap::error::ContextValue::String(arg)) => arg.clone(),
+                    _ => "<SOURCE>".to_string(),
+                };
+                let reason = std::error::Error::source(&e)
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "not a key source".to_string());
+                let failure = crate::failure::Failure::input(format!(
+                    "invalid value for '{arg}': {reason} (see amhash --help)"
+                ));
+                let json = std::env::args_os().any(|a| a == "--json");
+                crate::output::report_failure(failure, crate::output::Mode::new(json, false))
+            }
             _ => {
                 // clap's message is the first paragraph (a list of missing arguments
                 // continues on indented lines); fold it onto one line.
@@ -483,6 +500,15 @@ pub fn parse() -> Result<Cli, ExitCode> {
             }
         }
     })
+}
+
+/// True when a value error is about an argument taking a key SOURCE (`--key`, `--out`,
+/// `--password-out`, `key store SOURCE`), whose rejected value must not be echoed.
+fn names_a_source(e: &clap::Error) -> bool {
+    matches!(
+        e.get(clap::error::ContextKind::InvalidArg),
+        Some(clap::error::ContextValue::String(arg)) if arg.ends_with("<SOURCE>")
+    )
 }
 
 /// The clap command, for completions and the man page.
