@@ -465,6 +465,16 @@ pub fn parse() -> Result<Cli, ExitCode> {
                 let json = std::env::args_os().any(|a| a == "--json");
                 crate::output::report_failure(failure, crate::output::Mode::new(json, false))
             }
+            ErrorKind::UnknownArgument if unexpected_word(&e) => {
+                // `amhash generate hunter2`: clap would quote the word, which may well be the
+                // password, into a message that ends up in logs. Do not repeat it.
+                let failure = crate::failure::Failure::input(
+                    "unexpected argument (not shown: it may be a password, and passwords are never \
+                     taken on the command line; see amhash --help)",
+                );
+                let json = std::env::args_os().any(|a| a == "--json");
+                crate::output::report_failure(failure, crate::output::Mode::new(json, false))
+            }
             _ => {
                 // clap's message is the first paragraph (a list of missing arguments
                 // continues on indented lines); fold it onto one line.
@@ -483,6 +493,15 @@ pub fn parse() -> Result<Cli, ExitCode> {
             }
         }
     })
+}
+
+/// True when clap's unknown argument is a bare word (not a `-flag`): possibly a secret.
+fn unexpected_word(e: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => !arg.starts_with('-'),
+        _ => true,
+    }
 }
 
 /// The clap command, for completions and the man page.
