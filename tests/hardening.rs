@@ -1255,10 +1255,6 @@ fn core_limit(pid: u32) -> Option<(String, String)> {
 fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
     let tmp = tempfile::tempdir().unwrap();
     std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let exe = runnable_copy(Path::new(BIN), tmp.path());
-    // If uid 65534 could not read the binary, the kernel would make the process non-dumpable
-    // on its own (would_dump at exec): the test would prove nothing. The copy is 0755.
-    assert_eq!(std::fs::metadata(&exe).unwrap().mode() & 0o004, 0o004);
     let expected_uid = child_ids().map_or_else(|| rustix::process::getuid().as_raw(), |(u, _)| u);
 
     // Control: `sleep` started the same way is dumpable, so its /proc files are its own.
@@ -1276,46 +1272,60 @@ fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
         control_owner, expected_uid,
         "control: /proc/PID/environ of a plain sleep"
     );
-
-    // amhash generate waits for its first stdin line; the pipe stays open until we drop it.
-    let mut child = spawn_waiting(&exe, &["generate"]);
-    let pid = child.id();
-    wait_until(pid, "exec of amhash", |pid| comm(pid) == "amhash");
-    // The protections are applied first thing in main; wait until they are visible.
-    wait_until(pid, "core limit 0 0", |pid| {
-        core_limit(pid).is_some_and(|(soft, hard)| soft == "0" && hard == "0")
-    });
-    let runs_as = status_uid(pid);
-    let environ_owner = std::fs::metadata(format!("/proc/{pid}/environ"))
-        .unwrap()
-        .uid();
-    let mem_owner = std::fs::metadata(format!("/proc/{pid}/mem")).unwrap().uid();
-    let still_running = child.try_wait().unwrap().is_none();
-    // Let it finish: one line, then EOF.
-    let mut stdin = child.stdin.take().unwrap();
-    stdin
-        .write_all(b"Cy-some-password-for-the-protection-test\n")
-        .unwrap();
-    drop(stdin);
-    let status = child.wait().unwrap();
-
-    assert!(still_running, "amhash exited before it was inspected");
-    assert_eq!(runs_as, expected_uid);
-    assert_eq!(core_limit(pid), None, "the process is gone");
-    assert_eq!(
-        environ_owner, 0,
-        "/proc/PID/environ of amhash is root's: it is not dumpable"
-    );
-    assert_eq!(
-        mem_owner, 0,
-        "/proc/PID/mem of amhash is root's: it is not dumpable"
-    );
     assert_ne!(
         control_limit,
         Some(("0".into(), "0".into())),
-        "control: sleep keeps the inherited hard limit"
+        "control: sleep keeps the inherited hard core limit"
     );
-    assert!(status.success(), "generate finished normally: {status:?}");
+
+    // amhash generate waits for its first stdin line, amhash-kms for its input; the pipe
+    // stays open until we drop it.
+    let kms_args = [
+        "encrypt",
+        "--kms-key",
+        KMS_KEY,
+        "--kms-endpoint",
+        "http://127.0.0.1:1",
+        "--kms-anonymous",
+    ];
+    let runs: [(&str, &[&str]); 2] = [
+        (BIN, &["generate"]),
+        (env!("CARGO_BIN_EXE_amhash-kms"), &kms_args),
+    ];
+    for (bin, args) in runs {
+        let exe = runnable_copy(Path::new(bin), tmp.path());
+        let name = exe.file_name().unwrap().to_str().unwrap().to_string();
+        // If uid 65534 could not read the binary, the kernel would make the process
+        // non-dumpable on its own (would_dump at exec) and the test would prove nothing.
+        assert_eq!(std::fs::metadata(&exe).unwrap().mode() & 0o004, 0o004);
+        let mut child = spawn_waiting(&exe, args);
+        let pid = child.id();
+        wait_until(pid, "exec", |pid| comm(pid) == name);
+        // The protections are applied first thing in main; wait until they are visible.
+        wait_until(pid, "core limit 0 0", |pid| {
+            core_limit(pid).is_some_and(|(soft, hard)| soft == "0" && hard == "0")
+        });
+        let runs_as = status_uid(pid);
+        let environ_owner = std::fs::metadata(format!("/proc/{pid}/environ"))
+            .unwrap()
+            .uid();
+        let mem_owner = std::fs::metadata(format!("/proc/{pid}/mem")).unwrap().uid();
+        let still_running = child.try_wait().unwrap().is_none();
+        // End it: EOF on stdin (an empty input is refused, which is fine here).
+        drop(child.stdin.take());
+        child.wait().unwrap();
+
+        assert!(still_running, "{name} exited before it was inspected");
+        assert_eq!(runs_as, expected_uid, "{name}");
+        assert_eq!(
+            environ_owner, 0,
+            "{name}: /proc/PID/environ is root's: not dumpable"
+        );
+        assert_eq!(
+            mem_owner, 0,
+            "{name}: /proc/PID/mem is root's: not dumpable"
+        );
+    }
 }
 
 fn which(tool: &str) -> PathBuf {
