@@ -446,10 +446,10 @@ fn parse_kms_key(text: &str) -> Result<KmsKeyName, String> {
 pub fn parse() -> Result<Cli, ExitCode> {
     Cli::try_parse().map_err(|e| {
         use clap::error::ErrorKind;
-        match e.kind() {
+        let message = match e.kind() {
             ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
                 let _ = e.print();
-                ExitCode::SUCCESS
+                return ExitCode::SUCCESS;
             }
             ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
                 // No command given: a usage error like any other, so one line on stderr
@@ -458,12 +458,7 @@ pub fn parse() -> Result<Cli, ExitCode> {
                     .get_subcommands()
                     .map(|c| c.get_name().to_string())
                     .collect();
-                let failure = crate::failure::Failure::input(format!(
-                    "no command given: use one of {} (see amhash --help)",
-                    names.join(", ")
-                ));
-                let json = std::env::args_os().any(|a| a == "--json");
-                crate::output::report_failure(failure, crate::output::Mode::new(json, false))
+                format!("no command given: use one of {}", names.join(", "))
             }
             ErrorKind::ValueValidation if names_a_source(&e) => {
                 // clap's message quotes the value; a SOURCE may be a secret pasted by
@@ -476,11 +471,14 @@ pub fn parse() -> Result<Cli, ExitCode> {
                 let reason = std::error::Error::source(&e)
                     .map(ToString::to_string)
                     .unwrap_or_else(|| "not a key source".to_string());
-                let failure = crate::failure::Failure::input(format!(
-                    "invalid value for '{arg}': {reason} (see amhash --help)"
-                ));
-                let json = std::env::args_os().any(|a| a == "--json");
-                crate::output::report_failure(failure, crate::output::Mode::new(json, false))
+                format!("invalid value for '{arg}': {reason}")
+            }
+            ErrorKind::UnknownArgument if unexpected_word(&e) => {
+                // `amhash generate hunter2`: clap would quote the word, which may well be the
+                // password, into a message that ends up in logs. Do not repeat it.
+                "unexpected argument (not shown: it may be a password, and passwords are never \
+                 taken on the command line)"
+                    .to_string()
             }
             _ => {
                 // clap's message is the first paragraph (a list of missing arguments
@@ -491,14 +489,12 @@ pub fn parse() -> Result<Cli, ExitCode> {
                     .take_while(|line| !line.trim().is_empty())
                     .map(str::trim)
                     .collect();
-                let message = first.join(" ");
-                let message = message.trim_start_matches("error: ");
-                let failure =
-                    crate::failure::Failure::input(format!("{message} (see amhash --help)"));
-                let json = std::env::args_os().any(|a| a == "--json");
-                crate::output::report_failure(failure, crate::output::Mode::new(json, false))
+                first.join(" ").trim_start_matches("error: ").to_string()
             }
-        }
+        };
+        let failure = crate::failure::Failure::input(format!("{message} (see amhash --help)"));
+        let json = std::env::args_os().any(|a| a == "--json");
+        crate::output::report_failure(failure, crate::output::Mode::new(json, false))
     })
 }
 
@@ -509,6 +505,15 @@ fn names_a_source(e: &clap::Error) -> bool {
         e.get(clap::error::ContextKind::InvalidArg),
         Some(clap::error::ContextValue::String(arg)) if arg.ends_with("<SOURCE>")
     )
+}
+
+/// True when clap's unknown argument is a bare word (not a `-flag`): possibly a secret.
+fn unexpected_word(e: &clap::Error) -> bool {
+    use clap::error::{ContextKind, ContextValue};
+    match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) => !arg.starts_with('-'),
+        _ => true,
+    }
 }
 
 /// The clap command, for completions and the man page.

@@ -65,6 +65,11 @@ impl From<ClientError> for Failure {
 }
 
 fn main() -> ExitCode {
+    // As in amhash: no core dump and no ptrace or /proc/PID/mem by this user's other processes
+    // while the plaintext and the access token are in memory.
+    if let Err(e) = amhash::hardening::protect_process() {
+        eprintln!("amhash-kms: warning: cannot disable core dumps for this process: {e}");
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -5,8 +5,8 @@
 //! apiVersion: v1
 //! kind: Secret
 //! metadata:
-//!   name: NAME
-//!   namespace: NAMESPACE   # only if given
+//!   name: "NAME"
+//!   namespace: "NAMESPACE"   # only if given
 //! type: Opaque
 //! data:
 //!   password.amadmin: BASE64(VALUE)
@@ -14,7 +14,9 @@
 //!
 //! `data` (standard base64 of the UTF-8 bytes) rather than `stringData`, so the mounted file is
 //! exactly the value with no trailing newline. NAME must be a DNS-1123 subdomain, NAMESPACE a
-//! DNS-1123 label; both are then plain YAML scalars. Write it with
+//! DNS-1123 label, so neither needs escaping; both are double-quoted all the same, because a
+//! plain scalar such as `0`, `1e3`, `true`, `null` or (YAML 1.1) `on` would load as a number,
+//! boolean or null and the API server would reject the manifest. Write it with
 //! [`super::atomic::write_secret`] (mode 0600) or to stdout.
 
 use base64::Engine as _;
@@ -84,13 +86,13 @@ pub fn manifest(
     }
     check_value(value)?;
     let mut out = Zeroizing::new(String::with_capacity(200 + value.len() * 4 / 3));
-    out.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n  name: ");
+    out.push_str("apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"");
     out.push_str(name);
-    out.push('\n');
+    out.push_str("\"\n");
     if let Some(ns) = namespace {
-        out.push_str("  namespace: ");
+        out.push_str("  namespace: \"");
         out.push_str(ns);
-        out.push('\n');
+        out.push_str("\"\n");
     }
     out.push_str("type: Opaque\ndata:\n  ");
     out.push_str(&id.secret_id());
@@ -112,7 +114,7 @@ mod tests {
         let m = manifest("am-secrets", Some("forgerock"), &id, "{SSHA-512}ab+/=").unwrap();
         assert_eq!(
             m.as_str(),
-            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: am-secrets\n  namespace: forgerock\ntype: Opaque\ndata:\n  password.amadmin: e1NTSEEtNTEyfWFiKy89\n"
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"am-secrets\"\n  namespace: \"forgerock\"\ntype: Opaque\ndata:\n  password.amadmin: e1NTSEEtNTEyfWFiKy89\n"
         );
         let doc: serde_norway::Value = serde_norway::from_str(&m).unwrap();
         let data = doc
