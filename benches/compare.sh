@@ -4,6 +4,7 @@
 # cost of starting any process at all), side by side in one run.
 #
 #   benches/compare.sh [-n RUNS]        (default 200 runs of each)
+#   AMHASH_BIN=path/to/amhash benches/compare.sh    (measure that binary; no build)
 #
 # Builds `cargo build --release` (default features), copies the binary aside (another build
 # in a shared target directory must not swap it mid-run), then reports for each command the
@@ -36,14 +37,20 @@ case "$runs" in '' | *[!0-9]* | 0) echo "compare.sh: -n needs a positive integer
 cd "$(dirname "$0")/.."
 command -v python3 >/dev/null || { echo "compare.sh: python3 is required" >&2; exit 3; }
 
-echo "==> cargo build --release" >&2
-cargo build --release >&2
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-  python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+if [ -n "${AMHASH_BIN:-}" ]; then
+  # Measure a given build (e.g. another release profile) instead of building one.
+  bin="$AMHASH_BIN"
+else
+  echo "==> cargo build --release" >&2
+  cargo build --release >&2
+  target_dir=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+  bin="$target_dir/release/amhash"
+fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp "$target_dir/release/amhash" "$work/amhash"
+cp "$bin" "$work/amhash"
 cp vectors/reference_amadmin_hash.py "$work/reference.py"
 # A 32-character password and its newline, as a user would pipe it.
 printf '%s\n' 'wJ7#qz!L0v^Tg2@Xe9$Rk4&Nb8*Hs1%D' >"$work/password"

@@ -107,11 +107,17 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
         dry_run: opts.dry_run,
         removed_temps: Vec::new(),
     };
-    if opts.dry_run || action == Action::Unchanged {
+    if opts.dry_run {
         return Ok(change);
     }
+    // Under the exclusive lock, any temp file of ours belongs to a dead process: remove them
+    // even when the value is unchanged, so rerunning an install after a crash always leaves
+    // a clean directory.
     change.removed_temps =
         atomic::clean_stale_temps_locked(&d, &[name.as_os_str(), backup_name.as_os_str()])?;
+    if action == Action::Unchanged {
+        return Ok(change);
+    }
     if let (true, Some((old, old_st))) = (do_backup, &current) {
         let old_owner = Some(Owner {
             uid: old_st.st_uid,

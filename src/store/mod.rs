@@ -928,10 +928,15 @@ pub(crate) fn apply_edit(
         dry_run: opts.dry_run,
         removed_temps: Vec::new(),
     };
-    if opts.dry_run || action == Action::Unchanged {
+    if opts.dry_run {
         return Ok(change);
     }
+    // As for the directory target: under the exclusive lock, temps of ours are a dead
+    // process's; clear them even when the content is unchanged.
     change.removed_temps = atomic::clean_stale_temps_locked(&dir, &[name.as_os_str()])?;
+    if action == Action::Unchanged {
+        return Ok(change);
+    }
     opts.writer
         .write_locked(&dir, &name, &new, &WriteOptions { mode, owner })?;
     Ok(change)

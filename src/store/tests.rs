@@ -664,6 +664,37 @@ fn dir_cleans_stale_temps_first() {
     );
 }
 
+/// Rerunning an install after a crash, with the same value, still clears the dead run's
+/// temps (found by tests/crash.rs when the last kill had left the new value in place).
+#[test]
+fn dir_unchanged_install_still_cleans_stale_temps() {
+    let td = secret_dir();
+    install_dir(td.path(), &amadmin(), "v", &DirOptions::default()).unwrap();
+    std::fs::write(
+        td.path().join(".password.amadmin.previous.tmp-0123"),
+        b"partial",
+    )
+    .unwrap();
+    let c = install_dir(td.path(), &amadmin(), "v", &DirOptions::default()).unwrap();
+    assert_eq!(c.action, Action::Unchanged);
+    assert_eq!(c.removed_temps.len(), 1);
+    let names: Vec<_> = snapshot(td.path()).into_keys().collect();
+    assert_eq!(names, vec![".", "password.amadmin"]);
+    // A dry run never removes anything.
+    std::fs::write(td.path().join(".password.amadmin.tmp-4567"), b"partial").unwrap();
+    let dry = DirOptions {
+        dry_run: true,
+        ..DirOptions::default()
+    };
+    assert!(
+        install_dir(td.path(), &amadmin(), "v", &dry)
+            .unwrap()
+            .removed_temps
+            .is_empty()
+    );
+    assert!(td.path().join(".password.amadmin.tmp-4567").exists());
+}
+
 #[test]
 fn dir_read_back_tolerates_one_newline() {
     let td = secret_dir();
