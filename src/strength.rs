@@ -57,6 +57,26 @@ impl Strength {
     }
 }
 
+/// The shortest password `generate` accepts without a warning.
+pub const QUICK_MIN_CHARS: usize = 16;
+
+/// The check `generate` makes: length only, no dictionaries.
+///
+/// zxcvbn builds its word lists and patterns on first use, which costs about 30 ms and
+/// 7 MB: more than the rest of `generate` many times over, and `generate` is the command a
+/// pipeline runs. So `generate` only warns about passwords shorter than [`QUICK_MIN_CHARS`]
+/// characters (too short for a fast hash whatever they contain), and `install`, which
+/// refuses weak passwords, runs the full [`assess`].
+pub fn quick_check(password: &str) -> Option<String> {
+    let chars = password.chars().count();
+    (chars < QUICK_MIN_CHARS).then(|| {
+        format!(
+            "{chars} characters is too short for a fast hash (a GPU tries about 10^10 salted SHA-512 \
+             a second): use --random, or at least 22 random characters; amhash install would refuse it"
+        )
+    })
+}
+
 /// Estimates the strength of `password` with zxcvbn. (zxcvbn copies the first 100
 /// characters into buffers of its own that are not zeroized: a known limitation.)
 pub fn assess(password: &str) -> Strength {
@@ -126,6 +146,20 @@ mod tests {
             assert!(text.bytes().all(|c| RANDOM_ALPHABET.contains(&c)));
             assert!(!assess(text).is_weak(), "{}", assess(text).guesses_log10);
         }
+    }
+
+    #[test]
+    fn quick_check_is_length_only() {
+        assert!(quick_check("password").is_some());
+        assert!(quick_check("aB3-xY9_qR7zK2m").is_some());
+        assert!(quick_check("aB3-xY9_qR7zK2mN").is_none());
+        // 16 characters, counted as characters, not bytes.
+        assert!(quick_check("üüüüüüüü").is_some());
+        let reason = quick_check("hunter2").unwrap();
+        assert!(
+            !reason.contains("hunter2") && reason.contains("--random"),
+            "{reason}"
+        );
     }
 
     #[test]

@@ -67,19 +67,22 @@ fn new_password(
         return Ok(password);
     }
     let password = read_password(args, true)?;
-    let strength = amhash::strength::assess(secrecy::ExposeSecret::expose_secret(&password));
-    if strength.is_weak() {
-        match policy {
-            WeakPolicy::Refuse => {
-                return Err(Failure::input(format!(
-                    "the password is too weak for a fast hash: {} (or pass --allow-weak)",
-                    strength.reason()
-                )));
-            }
-            WeakPolicy::Warn | WeakPolicy::Allow => {
-                warnings.push(format!("the password is weak: {}", strength.reason()));
-            }
+    let text = secrecy::ExposeSecret::expose_secret(&password);
+    let weakness = match policy {
+        // generate: the cheap length rule only (see strength::quick_check for why).
+        WeakPolicy::Warn => amhash::strength::quick_check(text),
+        WeakPolicy::Refuse | WeakPolicy::Allow => {
+            let strength = amhash::strength::assess(text);
+            strength.is_weak().then(|| strength.reason())
         }
+    };
+    if let Some(reason) = weakness {
+        if policy == WeakPolicy::Refuse {
+            return Err(Failure::input(format!(
+                "the password is too weak for a fast hash: {reason} (or pass --allow-weak)"
+            )));
+        }
+        warnings.push(format!("the password is weak: {reason}"));
     }
     Ok(password)
 }
