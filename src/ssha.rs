@@ -157,6 +157,16 @@ impl SshaHash {
     }
 }
 
+// The digest is a password-equivalent for a fast hash, and a decrypted value is a secret:
+// wipe both fields when the value goes away.
+impl Drop for SshaHash {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.digest.zeroize();
+        self.salt.0.zeroize();
+    }
+}
+
 impl PartialEq for SshaHash {
     fn eq(&self, other: &Self) -> bool {
         self.salt == other.salt && bool::from(self.digest.ct_eq(&other.digest))
