@@ -10,6 +10,7 @@
 
 pub mod cipher;
 pub mod hardening;
+pub mod helper;
 pub mod key_source;
 pub mod kms;
 pub mod password;

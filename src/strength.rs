@@ -8,9 +8,33 @@
 //! its estimate at 2^64 (10^19.3), so 10^16 means "at least 16 characters with no word,
 //! keyboard, date or repeat pattern": about 96 bits when they are drawn at random from 64
 //! symbols, which is what [`random_password`] does with 22.
+//!
+//! # Where zxcvbn runs
+//!
+//! [`assess`] runs zxcvbn in the calling process. The `amhash` binary does not: zxcvbn's
+//! dictionaries, regular expressions and libm would more than double its size and add about
+//! 0.8 MiB to the peak memory of every `generate` (see [`crate::helper`]). `amhash install`
+//! calls [`assess_in_helper`] instead, which runs the `amhash-strength` binary installed
+//! next to it:
+//!
+//! ```text
+//! amhash-strength          (no arguments; --help and --version as usual)
+//!   stdin   the password, UTF-8, 1 to HELPER_MAX_INPUT bytes, nothing added
+//!   stdout  one line of JSON: {"guesses_log10":F,"warning":"..."|null}
+//!   stderr  on failure, exactly one line
+//!   exit    0 ok, 2 any failure (empty, too long or not UTF-8 input, arguments, I/O)
+//! ```
+//!
+//! amhash sends only the first 100 characters: zxcvbn evaluates no more than that, so the
+//! estimate is the same and less of the secret leaves the process.
+
+use std::path::PathBuf;
 
 use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
+
+use crate::helper::{self, ExchangeError, LocateError};
 
 /// The weakest acceptable guess estimate, as a power of ten.
 pub const MIN_GUESSES_LOG10: f64 = 16.0;
@@ -28,7 +52,8 @@ pub const RANDOM_LEN: usize = 22;
 const _: () = assert!(RANDOM_LEN * 6 >= 128);
 
 /// What the estimator said about a password. Holds no part of the password.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Strength {
     /// log10 of the estimated number of guesses.
     pub guesses_log10: f64,
@@ -88,6 +113,116 @@ pub fn assess(password: &str) -> Strength {
             .and_then(|f| f.warning())
             .map(|w| w.to_string()),
     }
+}
+
+/// Name of the helper binary that runs zxcvbn, looked up next to the running executable.
+pub const HELPER_NAME: &str = "amhash-strength";
+
+/// How many characters of the password zxcvbn evaluates (and [`assess_in_helper`] sends).
+pub const EVALUATED_CHARS: usize = 100;
+
+/// The most input `amhash-strength` accepts: [`EVALUATED_CHARS`] characters of up to 4
+/// UTF-8 bytes each.
+pub const HELPER_MAX_INPUT: usize = EVALUATED_CHARS * 4;
+
+/// Largest answer accepted from the helper (a guess estimate and a short warning).
+const HELPER_MAX_OUTPUT: usize = 4096;
+
+/// Why [`assess_in_helper`] has no estimate.
+#[derive(Debug, thiserror::Error)]
+pub enum EstimateError {
+    /// `amhash-strength` is not next to the running executable.
+    #[error(
+        "amhash-strength is not installed next to amhash (looked for {}): install both with `cargo install --path .`",
+        path.display()
+    )]
+    HelperMissing {
+        /// Where it was expected.
+        path: PathBuf,
+    },
+    /// The running executable's own path is unknown, so the helper cannot be located.
+    #[error("cannot locate amhash-strength: the path of the running executable is unknown: {0}")]
+    CurrentExe(std::io::Error),
+    /// Starting the helper or talking to it failed.
+    #[error("cannot run {}: {source}", path.display())]
+    Run {
+        /// The helper's path.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The helper failed or answered outside its contract.
+    #[error("{} failed ({what})", path.display())]
+    Failed {
+        /// The helper's path.
+        path: PathBuf,
+        /// Its status and message, or what is wrong with its answer.
+        what: String,
+    },
+}
+
+/// [`assess`], run by the `amhash-strength` helper next to the running executable.
+///
+/// # Errors
+/// [`EstimateError`]: the helper is missing, cannot be run, or fails.
+pub fn assess_in_helper(password: &str) -> Result<Strength, EstimateError> {
+    let path = helper::locate(HELPER_NAME).map_err(|e| match e {
+        LocateError::CurrentExe(e) => EstimateError::CurrentExe(e),
+        LocateError::Missing(path) => EstimateError::HelperMissing { path },
+    })?;
+    assess_with(&path, password)
+}
+
+/// [`assess_in_helper`] with the helper at an explicit path (tests, packagers).
+///
+/// # Errors
+/// See [`assess_in_helper`].
+pub fn assess_with(path: &std::path::Path, password: &str) -> Result<Strength, EstimateError> {
+    // The prefix zxcvbn would evaluate, cut at a character boundary.
+    let end = password
+        .char_indices()
+        .nth(EVALUATED_CHARS)
+        .map_or(password.len(), |(i, _)| i);
+    let no_args: [&str; 0] = [];
+    let reply = helper::exchange(
+        path,
+        no_args,
+        &password.as_bytes()[..end],
+        HELPER_MAX_OUTPUT,
+    )
+    .map_err(|e| {
+        let (ExchangeError::Spawn(source) | ExchangeError::Pipe(source)) = e;
+        EstimateError::Run {
+            path: path.to_owned(),
+            source,
+        }
+    })?;
+    let failed = |what: String| EstimateError::Failed {
+        path: path.to_owned(),
+        what,
+    };
+    if !reply.status.success() {
+        let message = if reply.message.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", reply.message)
+        };
+        return Err(failed(format!("{}{message}", reply.status)));
+    }
+    parse_reply(&reply.stdout).ok_or_else(|| failed("unexpected output".to_owned()))
+}
+
+/// The helper's answer: one line of JSON with a finite estimate.
+fn parse_reply(out: &[u8]) -> Option<Strength> {
+    if out.len() > HELPER_MAX_OUTPUT {
+        return None;
+    }
+    let line = out.strip_suffix(b"\n")?;
+    if line.contains(&b'\n') {
+        return None;
+    }
+    let strength: Strength = serde_json::from_slice(line).ok()?;
+    strength.guesses_log10.is_finite().then_some(strength)
 }
 
 /// A new random password: [`RANDOM_LEN`] characters from [`RANDOM_ALPHABET`] (132 bits),
@@ -160,6 +295,45 @@ mod tests {
             !reason.contains("hunter2") && reason.contains("--random"),
             "{reason}"
         );
+    }
+
+    #[test]
+    fn helper_reply_round_trips_and_anything_else_is_refused() {
+        let s = assess("Tr0ub4dor&3");
+        let mut line = serde_json::to_vec(&s).unwrap();
+        line.push(b'\n');
+        let back = parse_reply(&line).unwrap();
+        assert_eq!(back.guesses_log10, s.guesses_log10);
+        assert_eq!(back.warning, s.warning);
+        assert!(parse_reply(br#"{"guesses_log10":17.5,"warning":null}"#).is_none()); // no newline
+        for bad in [
+            &b"\n"[..],
+            b"17.5\n",
+            b"{\"guesses_log10\":\"17\",\"warning\":null}\n",
+            b"{\"guesses_log10\":17.5,\"warning\":null,\"x\":1}\n",
+            b"{\"guesses_log10\":17.5,\"warning\":null}\n\n",
+            b"{\"guesses_log10\":1e999,\"warning\":null}\n",
+        ] {
+            assert!(
+                parse_reply(bad).is_none(),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let ok = parse_reply(b"{\"guesses_log10\":17.5,\"warning\":\"w\"}\n").unwrap();
+        assert_eq!((ok.guesses_log10, ok.warning.as_deref()), (17.5, Some("w")));
+    }
+
+    #[test]
+    fn a_failing_or_missing_helper_is_an_error_not_an_estimate() {
+        let e = assess_with(std::path::Path::new("/bin/false"), "x").unwrap_err();
+        assert!(matches!(e, EstimateError::Failed { .. }), "{e}");
+        assert!(e.to_string().contains("exit status: 1"), "{e}");
+        let e = assess_with(std::path::Path::new("/nonexistent/amhash-strength"), "x").unwrap_err();
+        assert!(matches!(e, EstimateError::Run { .. }), "{e}");
+        // /bin/cat echoes the password back: not JSON, and not taken as an estimate.
+        let e = assess_with(std::path::Path::new("/bin/cat"), "x").unwrap_err();
+        assert!(e.to_string().ends_with("failed (unexpected output)"), "{e}");
     }
 
     #[test]

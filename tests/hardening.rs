@@ -1278,8 +1278,8 @@ fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
         "control: sleep keeps the inherited hard core limit"
     );
 
-    // amhash generate waits for its first stdin line, amhash-kms for its input; the pipe
-    // stays open until we drop it.
+    // amhash generate waits for its first stdin line, amhash-kms and amhash-strength for the
+    // end of their input; the pipe stays open until we drop it.
     let kms_args = [
         "encrypt",
         "--kms-key",
@@ -1288,9 +1288,10 @@ fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
         "http://127.0.0.1:1",
         "--kms-anonymous",
     ];
-    let runs: [(&str, &[&str]); 2] = [
+    let runs: [(&str, &[&str]); 3] = [
         (BIN, &["generate"]),
         (env!("CARGO_BIN_EXE_amhash-kms"), &kms_args),
+        (env!("CARGO_BIN_EXE_amhash-strength"), &[]),
     ];
     for (bin, args) in runs {
         let exe = runnable_copy(Path::new(bin), tmp.path());

@@ -71,10 +71,19 @@ fn new_password(
     let weakness = match policy {
         // generate: the cheap length rule only (see strength::quick_check for why).
         WeakPolicy::Warn => amhash::strength::quick_check(text),
-        WeakPolicy::Refuse | WeakPolicy::Allow => {
-            let strength = amhash::strength::assess(text);
-            strength.is_weak().then(|| strength.reason())
-        }
+        // install: zxcvbn, in the amhash-strength helper (see amhash::strength for why).
+        WeakPolicy::Refuse | WeakPolicy::Allow => match amhash::strength::assess_in_helper(text) {
+            Ok(strength) => strength.is_weak().then(|| strength.reason()),
+            Err(e) if policy == WeakPolicy::Allow => {
+                warnings.push(format!("the password's strength was not checked: {e}"));
+                None
+            }
+            Err(e) => {
+                return Err(Failure::operational(format!(
+                    "cannot check the password's strength: {e}; or pass --allow-weak to skip the check"
+                )));
+            }
+        },
     };
     if let Some(reason) = weakness {
         if policy == WeakPolicy::Refuse {

@@ -13,23 +13,23 @@
 //! | 3 | [`KmsError::Kms`] with the helper's stderr line |
 //! | other, or killed by a signal | [`KmsError::HelperFailed`] |
 //!
-//! The decrypted plaintext is read straight into a [`Zeroizing`] buffer sized up front so it
-//! is never reallocated (a reallocation would leave an unzeroed copy behind).
+//! Locating the helper and the exchange itself are [`crate::helper`]'s, which reads the
+//! decrypted plaintext straight into a [`Zeroizing`] buffer sized up front so it is never
+//! reallocated (a reallocation would leave an unzeroed copy behind).
 
-use std::io::{self, Read, Write};
+use std::io;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::ExitStatus;
 
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::{EXIT_KMS, EXIT_OK, EXIT_USAGE, HELPER_NAME, KmsOptions};
+use crate::helper::{self, ExchangeError, LocateError};
 
 /// Largest output accepted from the helper. Cloud KMS plaintexts are at most 64 KiB and
 /// ciphertexts a little more; base64 adds a third.
 const MAX_OUTPUT: usize = 128 * 1024;
-/// Longest stderr line kept for an error message.
-const MAX_MESSAGE: usize = 2048;
 
 /// Failures of a KMS operation as seen from `amhash`.
 #[derive(Debug, thiserror::Error)]
@@ -129,9 +129,9 @@ impl Helper {
     /// [`KmsError::CurrentExe`] if the executable's path is unknown, [`KmsError::HelperMissing`]
     /// if no `amhash-kms` file is there.
     pub fn locate() -> Result<Helper, KmsError> {
-        let exe = std::env::current_exe().map_err(|source| KmsError::CurrentExe { source })?;
-        let dir = exe.parent().unwrap_or_else(|| Path::new("."));
-        Helper::at(dir.join(HELPER_NAME))
+        helper::locate(HELPER_NAME)
+            .map(|path| Helper { path })
+            .map_err(locate_error)
     }
 
     /// The helper at an explicit path.
@@ -139,12 +139,9 @@ impl Helper {
     /// # Errors
     /// [`KmsError::HelperMissing`] if no file is there.
     pub fn at(path: impl Into<PathBuf>) -> Result<Helper, KmsError> {
-        let path = path.into();
-        if path.is_file() {
-            Ok(Helper { path })
-        } else {
-            Err(KmsError::HelperMissing { path })
-        }
+        helper::existing(path.into())
+            .map(|path| Helper { path })
+            .map_err(locate_error)
     }
 
     /// The helper's path.
@@ -192,58 +189,25 @@ impl Helper {
         opts: &KmsOptions,
         input: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
-        let pipe = |source| KmsError::Pipe {
-            path: self.path.clone(),
-            source,
-        };
-        let mut child = Command::new(&self.path)
-            .arg(op)
-            .args(opts.to_args())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|source| KmsError::Spawn {
+        let args = std::iter::once(op.to_owned()).chain(opts.to_args());
+        let reply = helper::exchange(&self.path, args, input, MAX_OUTPUT).map_err(|e| match e {
+            ExchangeError::Spawn(source) => KmsError::Spawn {
                 path: self.path.clone(),
                 source,
-            })?;
+            },
+            ExchangeError::Pipe(source) => KmsError::Pipe {
+                path: self.path.clone(),
+                source,
+            },
+        })?;
+        map_status(&self.path, reply.status, reply.message, reply.stdout)
+    }
+}
 
-        // Drain stderr on its own thread so a chatty child can never block on a full pipe
-        // while we wait on stdout.
-        let stderr = child.stderr.take();
-        let err_reader = std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            if let Some(mut e) = stderr {
-                // Best effort: stderr only feeds the error message.
-                let _ = e.by_ref().take(64 * 1024).read_to_end(&mut buf);
-            }
-            buf
-        });
-
-        let write_result = match child.stdin.take() {
-            Some(mut stdin) => stdin.write_all(input),
-            None => Ok(()),
-        };
-        // A helper that rejects its arguments exits without reading stdin: a broken pipe here
-        // is expected then, and the exit status below says what happened.
-        let write_result = match write_result {
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-            other => other,
-        };
-
-        let mut out = Zeroizing::new(Vec::with_capacity(MAX_OUTPUT + 64));
-        let read_result = match child.stdout.take() {
-            Some(stdout) => stdout
-                .take(MAX_OUTPUT as u64 + 1)
-                .read_to_end(&mut out)
-                .map(|_| ()),
-            None => Ok(()),
-        };
-        let status = child.wait().map_err(pipe)?;
-        let message = stderr_line(&err_reader.join().unwrap_or_default());
-        write_result.map_err(pipe)?;
-        read_result.map_err(pipe)?;
-        map_status(&self.path, status, message, out)
+fn locate_error(e: LocateError) -> KmsError {
+    match e {
+        LocateError::CurrentExe(source) => KmsError::CurrentExe { source },
+        LocateError::Missing(path) => KmsError::HelperMissing { path },
     }
 }
 
@@ -280,25 +244,6 @@ fn or_default(message: String, default: &str) -> String {
     } else {
         message
     }
-}
-
-/// The helper's message: its stderr, trimmed, control characters removed, one line, bounded,
-/// without the helper's own `amhash-kms: ` prefix (amhash adds its own).
-fn stderr_line(raw: &[u8]) -> String {
-    let text = String::from_utf8_lossy(raw);
-    let text = text.trim();
-    let text = text.strip_prefix("amhash-kms: ").unwrap_or(text);
-    let line: String = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_MESSAGE)
-        .collect();
-    line
 }
 
 /// Encrypt with the helper next to the running executable. See [`Helper::encrypt`].
@@ -350,18 +295,6 @@ mod tests {
         let big = Zeroizing::new(vec![0u8; MAX_OUTPUT + 1]);
         let e = map_status(p, status(0), String::new(), big).unwrap_err();
         assert!(matches!(e, KmsError::BadOutput { .. }), "{e}");
-    }
-
-    #[test]
-    fn stderr_becomes_one_line() {
-        assert_eq!(stderr_line(b"  error: x\n"), "error: x");
-        assert_eq!(stderr_line(b"a\n\nb\r\n"), "a b");
-        assert_eq!(stderr_line(b"a\x1b[31mb"), "a[31mb");
-        assert_eq!(stderr_line(b""), "");
-        assert_eq!(
-            stderr_line(b"amhash-kms: Cloud KMS failed\n"),
-            "Cloud KMS failed"
-        );
     }
 
     #[test]

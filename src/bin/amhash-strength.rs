@@ -1,0 +1,82 @@
+//! `amhash-strength`: the password strength helper of `amhash` (see `amhash::strength` for
+//! the contract).
+//!
+//! It exists so that zxcvbn, which only `amhash install` needs, is not loaded by every
+//! `amhash generate`. Thin on purpose: read stdin, call `amhash::strength::assess`, print one
+//! line of JSON; on any failure print one line on stderr and exit 2.
+#![forbid(unsafe_code)]
+
+use std::io::{self, Read, Write};
+use std::process::ExitCode;
+
+use amhash::strength::{HELPER_MAX_INPUT, assess};
+use clap::Parser;
+use zeroize::Zeroizing;
+
+/// Password strength helper for amhash: reads a password on standard input (UTF-8, at most
+/// 400 bytes, nothing added) and prints zxcvbn's estimate as one line of JSON:
+/// {"guesses_log10":F,"warning":"..."|null}. Exit status: 0 success, 2 any failure.
+#[derive(Parser, Debug)]
+#[command(name = "amhash-strength", version, max_term_width = 100)]
+struct Cli {}
+
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    // As in amhash: no core dump, no ptrace by this user's other processes while the
+    // password is in memory.
+    if let Err(e) = amhash::hardening::protect_process() {
+        eprintln!("amhash-strength: warning: cannot disable core dumps for this process: {e}");
+    }
+    if let Err(e) = Cli::try_parse() {
+        if e.use_stderr() {
+            // One line: clap's first line, without its "error: " prefix.
+            let rendered = e.render().to_string();
+            let first = rendered.lines().next().unwrap_or("invalid arguments");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            return fail(&format!(
+                "{first} (it takes no arguments; see amhash-strength --help)"
+            ));
+        }
+        // --help, --version: on stdout, as clap renders them.
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => fail(&message),
+    }
+}
+
+fn fail(message: &str) -> ExitCode {
+    let line: String = message.chars().filter(|c| !c.is_control()).collect();
+    let _ = writeln!(io::stderr().lock(), "amhash-strength: {line}");
+    ExitCode::from(EXIT_USAGE)
+}
+
+fn run() -> Result<(), String> {
+    // Sized once, never reallocated, zeroized on drop.
+    let mut input = Zeroizing::new(Vec::with_capacity(HELPER_MAX_INPUT + 1));
+    io::stdin()
+        .lock()
+        .take(HELPER_MAX_INPUT as u64 + 1)
+        .read_to_end(&mut input)
+        .map_err(|e| format!("cannot read standard input: {e}"))?;
+    if input.len() > HELPER_MAX_INPUT {
+        return Err(format!(
+            "the input is longer than {HELPER_MAX_INPUT} bytes: send at most the first 100 characters"
+        ));
+    }
+    let password = std::str::from_utf8(&input)
+        .map_err(|_| "the input is not UTF-8: send the password as amhash reads it".to_owned())?;
+    if password.is_empty() {
+        return Err("the input is empty: send the password on standard input".to_owned());
+    }
+    let mut line = serde_json::to_string(&assess(password))
+        .map_err(|e| format!("cannot encode the estimate: {e}"))?;
+    line.push('\n');
+    let mut out = io::stdout().lock();
+    out.write_all(line.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| format!("cannot write standard output: {e}"))
+}
