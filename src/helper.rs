@@ -62,6 +62,18 @@ pub enum ExchangeError {
     Pipe(io::Error),
 }
 
+/// What a helper inherits of amhash's environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Env {
+    /// All of it: `amhash-kms` needs the Application Default Credentials variables, proxy
+    /// settings and the like.
+    Inherit,
+    /// None: the helper needs nothing from it, and an `env:VAR` key source of the same
+    /// command would otherwise sit in the helper's `/proc/PID/environ` until it protects
+    /// itself.
+    Clear,
+}
+
 /// How a helper ended.
 pub struct Reply {
     /// Its exit status.
@@ -73,13 +85,16 @@ pub struct Reply {
     pub message: String,
 }
 
-/// Runs `path` with `args`, writes `input` to its stdin and collects its stdout and stderr.
+/// Runs `path` (the helper `name`) with `args` and `env`, writes `input` to its stdin and
+/// collects its stdout and stderr.
 ///
 /// # Errors
 /// [`ExchangeError`]; a helper that fails is not an error here but a [`Reply`] with its
 /// status.
 pub fn exchange<I, S>(
     path: &Path,
+    name: &str,
+    env: Env,
     args: I,
     input: &[u8],
     max_output: usize,
@@ -88,7 +103,11 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    let mut child = Command::new(path)
+    let mut command = Command::new(path);
+    if env == Env::Clear {
+        command.env_clear();
+    }
+    let mut child = command
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -136,16 +155,16 @@ where
     Ok(Reply {
         status,
         stdout,
-        message: one_line(&raw_message, path),
+        message: one_line(&raw_message, name),
     })
 }
 
 /// A helper's stderr as one line: trimmed, control characters removed, lines joined,
-/// bounded, and without the helper's own `NAME: ` prefix (amhash adds its own).
-pub fn one_line(raw: &[u8], path: &Path) -> String {
+/// bounded, and without the helper's own `NAME: ` prefix (amhash adds its own). `name` is
+/// the helper's name, not its file's, which a packager may have changed.
+pub fn one_line(raw: &[u8], name: &str) -> String {
     let text = String::from_utf8_lossy(raw);
     let text = text.trim();
-    let name = path.file_name().and_then(OsStr::to_str).unwrap_or_default();
     let text = text
         .strip_prefix(name)
         .and_then(|rest| rest.strip_prefix(": "))
@@ -167,7 +186,7 @@ mod tests {
 
     #[test]
     fn stderr_becomes_one_line() {
-        let p = Path::new("/x/amhash-kms");
+        let p = "amhash-kms";
         assert_eq!(one_line(b"  error: x\n", p), "error: x");
         assert_eq!(one_line(b"a\n\nb\r\n", p), "a b");
         assert_eq!(one_line(b"a\x1b[31mb", p), "a[31mb");
@@ -195,25 +214,53 @@ mod tests {
     #[test]
     fn exchange_passes_input_and_collects_everything() {
         let sh = Path::new("/bin/sh");
-        let reply = exchange(
-            sh,
-            ["-c", "cat; echo sh: oops >&2; exit 3"],
-            b"input bytes",
-            1024,
-        )
-        .unwrap();
+        let run = |script: &str, input: &[u8], max: usize| {
+            exchange(sh, "sh", Env::Inherit, ["-c", script], input, max)
+        };
+        let reply = run("cat; echo sh: oops >&2; exit 3", b"input bytes", 1024).unwrap();
         assert_eq!(reply.status.code(), Some(3));
         assert_eq!(&reply.stdout[..], b"input bytes");
         assert_eq!(reply.message, "oops");
         // Output is cut at max_output + 1 bytes.
-        let reply = exchange(sh, ["-c", "printf 0123456789"], b"", 4).unwrap();
+        let reply = run("printf 0123456789", b"", 4).unwrap();
         assert_eq!(&reply.stdout[..], b"01234");
         // A helper that never reads its input is not a pipe error.
-        let reply = exchange(sh, ["-c", "exit 2"], &vec![0u8; 1 << 20], 16).unwrap();
+        let reply = run("exit 2", &vec![0u8; 1 << 20], 16).unwrap();
         assert_eq!(reply.status.code(), Some(2));
         assert!(matches!(
-            exchange(Path::new("/nonexistent/helper"), ["x"], b"", 1),
+            exchange(
+                Path::new("/nonexistent/helper"),
+                "x",
+                Env::Inherit,
+                ["x"],
+                b"",
+                1
+            ),
             Err(ExchangeError::Spawn(_))
         ));
+    }
+
+    #[test]
+    fn env_is_inherited_or_cleared() {
+        // The test's own environment has PATH; `env` with a cleared one prints nothing.
+        let env =
+            |mode| exchange(Path::new("/usr/bin/env"), "env", mode, ["-0"], b"", 1 << 16).unwrap();
+        let inherited = env(Env::Inherit);
+        assert!(inherited.status.success());
+        assert!(
+            inherited
+                .stdout
+                .split(|b| *b == 0)
+                .any(|v| v.starts_with(b"PATH=")),
+            "{:?}",
+            String::from_utf8_lossy(&inherited.stdout)
+        );
+        let cleared = env(Env::Clear);
+        assert!(cleared.status.success());
+        assert!(
+            cleared.stdout.is_empty(),
+            "{:?}",
+            String::from_utf8_lossy(&cleared.stdout)
+        );
     }
 }

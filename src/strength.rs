@@ -21,8 +21,11 @@
 //! amhash-strength          (no arguments; --help and --version as usual)
 //!   stdin   the password, UTF-8, 1 to HELPER_MAX_INPUT bytes, nothing added
 //!   stdout  one line of JSON: {"guesses_log10":F,"warning":"..."|null}
-//!   stderr  on failure, exactly one line
-//!   exit    0 ok, 2 any failure (empty, too long or not UTF-8 input, arguments, I/O)
+//!   stderr  on failure, one line (and, if the process could not protect itself, a warning
+//!           line before it; amhash joins them)
+//!   exit    0 ok, 2 any failure it reports (empty, too long or not UTF-8 input, arguments,
+//!           I/O); amhash treats any other end (a signal) as a failure too
+//!   env     none: amhash clears the environment
 //! ```
 //!
 //! amhash sends only the first 100 characters: zxcvbn evaluates no more than that, so the
@@ -34,7 +37,7 @@ use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use crate::helper::{self, ExchangeError, LocateError};
+use crate::helper::{self, Env, ExchangeError, LocateError};
 
 /// The weakest acceptable guess estimate, as a power of ten.
 pub const MIN_GUESSES_LOG10: f64 = 16.0;
@@ -178,16 +181,14 @@ pub fn assess_in_helper(password: &str) -> Result<Strength, EstimateError> {
 /// # Errors
 /// See [`assess_in_helper`].
 pub fn assess_with(path: &std::path::Path, password: &str) -> Result<Strength, EstimateError> {
-    // The prefix zxcvbn would evaluate, cut at a character boundary.
-    let end = password
-        .char_indices()
-        .nth(EVALUATED_CHARS)
-        .map_or(password.len(), |(i, _)| i);
     let no_args: [&str; 0] = [];
+    // No environment: the helper needs none, and it may hold an `env:` key of this command.
     let reply = helper::exchange(
         path,
+        HELPER_NAME,
+        Env::Clear,
         no_args,
-        &password.as_bytes()[..end],
+        evaluated_prefix(password).as_bytes(),
         HELPER_MAX_OUTPUT,
     )
     .map_err(|e| {
@@ -212,7 +213,20 @@ pub fn assess_with(path: &std::path::Path, password: &str) -> Result<Strength, E
     parse_reply(&reply.stdout).ok_or_else(|| failed("unexpected output".to_owned()))
 }
 
-/// The helper's answer: one line of JSON with a finite estimate.
+/// The first [`EVALUATED_CHARS`] characters of `password`: all that zxcvbn looks at.
+fn evaluated_prefix(password: &str) -> &str {
+    let end = password
+        .char_indices()
+        .nth(EVALUATED_CHARS)
+        .map_or(password.len(), |(i, _)| i);
+    password.get(..end).unwrap_or(password)
+}
+
+/// The longest warning taken from the helper (zxcvbn's are one short sentence).
+const MAX_WARNING: usize = 200;
+
+/// The helper's answer: one line of JSON with a finite estimate and, if any, a warning that
+/// can go into a one-line message (no control characters, at most [`MAX_WARNING`]).
 fn parse_reply(out: &[u8]) -> Option<Strength> {
     if out.len() > HELPER_MAX_OUTPUT {
         return None;
@@ -222,7 +236,11 @@ fn parse_reply(out: &[u8]) -> Option<Strength> {
         return None;
     }
     let strength: Strength = serde_json::from_slice(line).ok()?;
-    strength.guesses_log10.is_finite().then_some(strength)
+    let warning_ok = strength
+        .warning
+        .as_deref()
+        .is_none_or(|w| w.chars().count() <= MAX_WARNING && !w.chars().any(char::is_control));
+    (strength.guesses_log10.is_finite() && warning_ok).then_some(strength)
 }
 
 /// A new random password: [`RANDOM_LEN`] characters from [`RANDOM_ALPHABET`] (132 bits),
@@ -313,6 +331,9 @@ mod tests {
             b"{\"guesses_log10\":17.5,\"warning\":null,\"x\":1}\n",
             b"{\"guesses_log10\":17.5,\"warning\":null}\n\n",
             b"{\"guesses_log10\":1e999,\"warning\":null}\n",
+            // Warnings go into one-line messages: no control characters, bounded.
+            b"{\"guesses_log10\":2.0,\"warning\":\"two\\nlines\"}\n",
+            b"{\"guesses_log10\":2.0,\"warning\":\"\\u001b[31mred\"}\n",
         ] {
             assert!(
                 parse_reply(bad).is_none(),
@@ -320,8 +341,26 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+        let long = format!(
+            "{{\"guesses_log10\":2.0,\"warning\":\"{}\"}}\n",
+            "w".repeat(MAX_WARNING + 1)
+        );
+        assert!(parse_reply(long.as_bytes()).is_none());
         let ok = parse_reply(b"{\"guesses_log10\":17.5,\"warning\":\"w\"}\n").unwrap();
         assert_eq!((ok.guesses_log10, ok.warning.as_deref()), (17.5, Some("w")));
+    }
+
+    #[test]
+    fn the_helper_gets_the_first_100_characters() {
+        assert_eq!(evaluated_prefix("short"), "short");
+        let ascii = "a".repeat(150);
+        assert_eq!(evaluated_prefix(&ascii), &ascii[..100]);
+        // Characters, not bytes: 100 four-byte characters are 400 bytes.
+        let wide = "𝄞".repeat(150);
+        assert_eq!(evaluated_prefix(&wide), "𝄞".repeat(100));
+        assert_eq!(evaluated_prefix(&wide).len(), HELPER_MAX_INPUT);
+        let mixed = format!("{}é{}", "a".repeat(99), "b".repeat(10));
+        assert_eq!(evaluated_prefix(&mixed), format!("{}é", "a".repeat(99)));
     }
 
     #[test]

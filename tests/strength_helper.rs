@@ -13,8 +13,14 @@ const WEAK: &str = "password1";
 const STRONG: &str = "wJ7#qz!L0v^Tg2@Xe9$Rk4&Nb8*Hs1%D";
 
 fn run(exe: &Path, args: &[&str], stdin: &[u8]) -> Output {
+    run_env(exe, args, stdin, &[])
+}
+
+/// [`run`] with `env` added to the test's environment.
+fn run_env(exe: &Path, args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     let mut child = Command::new(exe)
         .args(args)
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -109,6 +115,10 @@ struct Install {
 
 impl Install {
     fn new(helper: Option<HelperKind>) -> Install {
+        Install::with_password(helper, WEAK)
+    }
+
+    fn with_password(helper: Option<HelperKind>, password: &str) -> Install {
         let dir = tempfile::tempdir().unwrap();
         std::fs::copy(AMHASH, dir.path().join("amhash")).unwrap();
         let helper_path = dir.path().join("amhash-strength");
@@ -124,7 +134,7 @@ impl Install {
             }
         }
         let pw = dir.path().join("pw");
-        std::fs::write(&pw, format!("{WEAK}\n")).unwrap();
+        std::fs::write(&pw, format!("{password}\n")).unwrap();
         std::fs::set_permissions(&pw, std::fs::Permissions::from_mode(0o600)).unwrap();
         std::fs::create_dir(dir.path().join("store")).unwrap();
         Install { dir }
@@ -134,8 +144,13 @@ impl Install {
         self.dir.path().join(name)
     }
 
-    /// `amhash install` of the weak password into the store.
+    /// `amhash install` of the password into the store.
     fn install(&self, extra: &[&str]) -> Output {
+        self.install_env(extra, &[])
+    }
+
+    /// [`Install::install`] with `env` added to the environment.
+    fn install_env(&self, extra: &[&str], env: &[(&str, &str)]) -> Output {
         let pw = self.path("pw");
         let store = self.path("store");
         let mut args = vec![
@@ -146,7 +161,7 @@ impl Install {
             store.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        run(&self.path("amhash"), &args, b"")
+        run_env(&self.path("amhash"), &args, b"", env)
     }
 
     fn installed(&self) -> bool {
@@ -188,12 +203,39 @@ fn install_asks_the_helper_next_to_it() {
     assert!(out.status.success(), "{out:?}");
     assert!(f.installed());
 
-    // A stand-in that sees exactly what amhash sends: the password without its newline.
+    // A stand-in that checks what amhash gives it: no arguments, the password without its
+    // newline on stdin (the `x` keeps $(...) from eating trailing newlines), and no
+    // environment, so a secret in amhash's (here the canary) does not reach it.
     let f = Install::new(Some(HelperKind::Script(
-        r#"input=$(cat); [ "$input" = password1 ] || exit 9; echo '{"guesses_log10":99.0,"warning":null}'"#,
+        r#"[ $# -eq 0 ] || exit 7
+[ -z "${AMHASH_TEST_CANARY+set}" ] || exit 8
+input=$(cat; echo x); [ "$input" = password1x ] || exit 9
+echo '{"guesses_log10":99.0,"warning":null}'"#,
     )));
+    let out = f.install_env(&[], &[("AMHASH_TEST_CANARY", "an env: key")]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(f.installed());
+}
+
+#[test]
+fn install_sends_only_the_first_100_characters() {
+    // 150 four-byte characters: amhash sends 100 of them, 400 bytes, which the real helper
+    // takes (its limit) and a stand-in counts.
+    let long = "𝄞".repeat(150);
+    let f = Install::with_password(
+        Some(HelperKind::Script(
+            r#"n=$(wc -c); [ "$n" -eq 400 ] || exit 9; echo '{"guesses_log10":99.0,"warning":null}'"#,
+        )),
+        &long,
+    );
     let out = f.install(&[]);
     assert!(out.status.success(), "{out:?}");
+    let f = Install::with_password(Some(HelperKind::Real), &long);
+    let err = assert_error(&f.install(&[]), 2);
+    assert!(
+        err.contains("too weak"),
+        "a repeated character is weak: {err}"
+    );
 }
 
 #[test]

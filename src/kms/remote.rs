@@ -25,7 +25,7 @@ use base64::Engine as _;
 use zeroize::Zeroizing;
 
 use super::{EXIT_KMS, EXIT_OK, EXIT_USAGE, HELPER_NAME, KmsOptions};
-use crate::helper::{self, ExchangeError, LocateError};
+use crate::helper::{self, Env, ExchangeError, LocateError};
 
 /// Largest output accepted from the helper. Cloud KMS plaintexts are at most 64 KiB and
 /// ciphertexts a little more; base64 adds a third.
@@ -190,7 +190,16 @@ impl Helper {
         input: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
         let args = std::iter::once(op.to_owned()).chain(opts.to_args());
-        let reply = helper::exchange(&self.path, args, input, MAX_OUTPUT).map_err(|e| match e {
+        // The helper needs the environment: Application Default Credentials, proxies.
+        let reply = helper::exchange(
+            &self.path,
+            HELPER_NAME,
+            Env::Inherit,
+            args,
+            input,
+            MAX_OUTPUT,
+        )
+        .map_err(|e| match e {
             ExchangeError::Spawn(source) => KmsError::Spawn {
                 path: self.path.clone(),
                 source,
