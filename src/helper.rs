@@ -180,6 +180,23 @@ pub fn one_line(raw: &[u8], name: &str) -> String {
         .collect()
 }
 
+/// A helper binary's argument error as the one line its contract allows: clap's rendered
+/// message up to its usage block, lines joined, without clap's `error: ` prefix. (Takes the
+/// rendered text, so the library does not depend on clap.)
+pub fn usage_line(rendered: &str) -> String {
+    let message = rendered
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    match message.strip_prefix("error: ").unwrap_or(&message) {
+        "" => "invalid arguments".to_owned(),
+        m => m.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +215,20 @@ mod tests {
         // Only the helper's own name is stripped.
         assert_eq!(one_line(b"amhash-strength: x\n", p), "amhash-strength: x");
         assert_eq!(one_line(&vec![b'a'; 5000], p).len(), MAX_MESSAGE);
+    }
+
+    #[test]
+    fn usage_errors_become_one_line() {
+        let rendered = "error: unexpected argument 'x' found\n\n  tip: to pass 'x' as a value, use '-- x'\n\nUsage: amhash-kms encrypt [OPTIONS]\n\nFor more information, try '--help'.\n";
+        assert_eq!(usage_line(rendered), "unexpected argument 'x' found");
+        assert_eq!(
+            usage_line(
+                "error: the following required arguments were not provided:\n  --kms-key <NAME>\n\nUsage: x\n"
+            ),
+            "the following required arguments were not provided: --kms-key <NAME>"
+        );
+        assert_eq!(usage_line(""), "invalid arguments");
+        assert_eq!(usage_line("Usage: x\n"), "invalid arguments");
     }
 
     #[test]

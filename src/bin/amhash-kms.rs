@@ -89,21 +89,8 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 };
             }
-            // Keep the one-line contract: clap's message up to its usage block, joined.
-            let rendered = e.render().to_string();
-            let message = rendered
-                .lines()
-                .map(str::trim)
-                .skip_while(|l| l.is_empty())
-                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
-                .collect::<Vec<_>>()
-                .join(" ");
-            let message = message.strip_prefix("error: ").unwrap_or(&message);
-            let message = if message.is_empty() {
-                "invalid arguments"
-            } else {
-                message
-            };
+            // Keep the one-line contract.
+            let message = amhash::helper::usage_line(&e.render().to_string());
             return fail(Failure(
                 EXIT_USAGE,
                 format!("{message} (see amhash-kms --help)"),

@@ -30,12 +30,9 @@ fn main() -> ExitCode {
     }
     if let Err(e) = Cli::try_parse() {
         if e.use_stderr() {
-            // One line: clap's first line, without its "error: " prefix.
-            let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let message = amhash::helper::usage_line(&e.render().to_string());
             return fail(&format!(
-                "{first} (it takes no arguments; see amhash-strength --help)"
+                "{message} (it takes no arguments; see amhash-strength --help)"
             ));
         }
         // --help, --version: on stdout, as clap renders them.

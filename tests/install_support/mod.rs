@@ -40,6 +40,18 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
         .unwrap()
 }
 
+/// Runs the executable at `exe` (a copy of amhash, or a helper) with `args`, `env` added to
+/// the environment, and `stdin`.
+pub fn run_at(exe: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
+    Command::new(exe)
+        .env_remove("NO_COLOR")
+        .args(args)
+        .envs(env.iter().copied())
+        .write_stdin(stdin.to_vec())
+        .output()
+        .unwrap()
+}
+
 pub fn stdout(out: &Output) -> String {
     String::from_utf8(out.stdout.clone()).unwrap()
 }
