@@ -213,11 +213,18 @@ pub struct InstallArgs {
     #[arg(long, value_name = "NAME", default_value = "amadmin")]
     pub user: String,
 
-    /// Owner of written files when run as root, USER[:GROUP] or numeric ids. Default: the
-    /// owner of the file being replaced, else the owner of its directory (AM runs as an
-    /// unprivileged user that must be able to read the value).
+    /// The account AM runs as, USER[:GROUP] or numeric ids: owner of the files amhash
+    /// creates (password.<user>, which replaces the old one by rename, a new profile or
+    /// setenv.sh, --out). An existing profile or setenv.sh keeps its owner, whatever this
+    /// says; amhash reads it as the account that must still read such a file after its mode
+    /// is tightened. Default: the replaced file's owner, else (as root) the directory's.
     #[arg(long, value_name = "USER[:GROUP]")]
     pub owner: Option<String>,
+
+    /// Wait at most SECONDS for another process's lock on a target directory, then fail
+    /// (exit 3). 0 fails at once if the lock is held.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub lock_timeout: u64,
 
     /// Do not keep the replaced value as password.<user>.previous.
     #[arg(long)]

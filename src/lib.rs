@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod cipher;
+pub mod escape;
 pub mod hardening;
 pub mod helper;
 pub mod key_source;

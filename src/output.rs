@@ -6,7 +6,10 @@
 //! stdout for a result, one `{"error": ...}` object on stderr for a failure, same exit codes.
 
 use std::io::{IsTerminal, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value, json};
 
@@ -21,11 +24,16 @@ pub struct Mode {
     pub color: bool,
 }
 
+/// The mode of this run, for the few messages printed while a command is still working.
+static MODE: OnceLock<Mode> = OnceLock::new();
+
 impl Mode {
     pub fn new(json: bool, quiet: bool) -> Self {
         let color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
             && std::io::stderr().is_terminal();
-        Self { json, quiet, color }
+        let mode = Self { json, quiet, color };
+        let _ = MODE.set(mode);
+        mode
     }
 
     fn paint(&self, code: &str, text: &str) -> String {
@@ -123,6 +131,27 @@ impl Report {
             );
         }
         self.outcome.into()
+    }
+}
+
+/// A path in `--json` output: a string when it is UTF-8 (JSON escapes control characters
+/// itself), else `{"hex": "..."}` with its bytes, so that no path is lost or mangled.
+pub fn path_value(path: &Path) -> Value {
+    match path.to_str() {
+        Some(s) => Value::String(s.to_owned()),
+        None => json!({"hex": hex::encode(path.as_os_str().as_bytes())}),
+    }
+}
+
+/// Told by the store when a directory lock is held by another process: say what amhash waits
+/// for (text mode, not with --quiet; JSON mode keeps stderr for the one error object).
+pub fn lock_notice(dir: &Path, timeout: std::time::Duration) {
+    if MODE.get().is_some_and(|m| !m.json && !m.quiet) {
+        eprintln!(
+            "amhash: waiting up to {} s for the lock on {}, which another process holds",
+            timeout.as_secs(),
+            amhash::escape::path(dir)
+        );
     }
 }
 

@@ -1098,6 +1098,7 @@ fn no_flag_of_any_subcommand_takes_a_password_or_key() {
         "BITS",
         "URL",
         "SECS",
+        "SECONDS",
         "FORMAT",
         "VALUE",
         "SHELL",

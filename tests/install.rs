@@ -1431,6 +1431,13 @@ fn all_targets_in_one_run_get_the_same_value_and_json_lists_them() {
     assert_eq!(out2.status.code(), Some(0));
 
     let j = json(&out);
+    // As root, a new file gets the directory's owner (root's here); otherwise it is simply
+    // the caller's and no owner is set.
+    let o = if rustix::process::geteuid().is_root() {
+        serde_json::json!({"uid": 0, "gid": 0})
+    } else {
+        serde_json::Value::Null
+    };
     assert_eq!(
         j,
         serde_json::json!({
@@ -1439,15 +1446,24 @@ fn all_targets_in_one_run_get_the_same_value_and_json_lists_them() {
             "restart_required": true,
             "written": [
                 {"target": "dir", "path": format!("{d}/password.amadmin"), "action": "created",
-                 "backup": null, "mode": "0600"},
+                 "backup": null, "mode": "0600", "owner": o,
+                 "owner_changed": false},
                 {"target": "env-file", "path": profile, "action": "created",
-                 "variable": "PASSWORD_AMADMIN"},
+                 "variable": "PASSWORD_AMADMIN", "mode": "0600", "mode_before": null,
+                 "other_readable": false, "owner": o, "owner_kept": false},
                 {"target": "setenv", "path": setenv, "action": "created",
-                 "property": "password.amadmin"},
+                 "property": "password.amadmin", "mode": "0600", "mode_before": null,
+                 "other_readable": false, "owner": o, "owner_kept": false},
                 {"target": "k8s-secret", "path": k8s, "name": "am"},
             ],
             "am_properties": {FORMAT_PROP: "PLAIN"},
-            "warnings": [PLAIN_WARNING.trim_start_matches("amhash: warning: ").trim_end()],
+            "warnings": [
+                "setenv.sh puts the value on the java command line, where every local user can \
+                 read it (ps, /proc/PID/cmdline) while AM runs, and a PLAIN value can be \
+                 brute-forced offline: prefer --dir (the special secret store directory, 0600) \
+                 or an encrypted format (--encrypt am or kms)",
+                PLAIN_WARNING.trim_start_matches("amhash: warning: ").trim_end()
+            ],
         })
     );
     assert!(out.stderr.is_empty(), "{}", describe(&out));

@@ -199,6 +199,32 @@ pub fn detect(text: &str) -> Result<Detected, Failure> {
     })
 }
 
+/// The canonical one-line form of a stored value given as text (a `--value-file`): blanks and
+/// line breaks around it dropped; a `{SSHA-512}` value parsed strictly and printed again (a
+/// blank or line break inside is an error); base64 ciphertext, which tools wrap at 76
+/// columns, decoded across its line breaks and encoded again as one line of standard base64.
+/// AM reads the file byte for byte, so what is installed is always this form.
+pub fn canonical(text: &str) -> Result<(String, Detected), Failure> {
+    use base64::Engine as _;
+    let trimmed = text.trim_matches(|c: char| c.is_ascii_whitespace());
+    let detected = detect(trimmed)?;
+    let canonical = match detected {
+        Detected::Plain => trimmed
+            .parse::<SshaHash>()
+            .map_err(Failure::from)?
+            .to_string(),
+        Detected::Encrypted(_) | Detected::Opaque => {
+            let bytes = Zeroizing::new(cipher::decode_base64_lenient(trimmed).map_err(|_| {
+                Failure::input(
+                    "the value is not one base64 text (a blank or other character inside): check what was stored",
+                )
+            })?);
+            base64::engine::general_purpose::STANDARD.encode(&*bytes)
+        }
+    };
+    Ok((canonical, detected))
+}
+
 /// Opens a stored value: parses it when plain, decrypts it with the given keys otherwise,
 /// and insists the result is a `{SSHA-512}` value.
 pub fn open(text: &str, keys: &KeyArgs) -> Result<(SshaHash, Detected), Failure> {

@@ -52,8 +52,16 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
     crypt::kms_options(&args.keys)?;
     crypt::am_kdf(&args.keys)?;
     let mut findings = Findings::default();
-    let facts = store::dir::inspect_dir(&args.dir, &id).map_err(store_failure)?;
-    let dir = args.dir.display();
+    let facts = match store::dir::inspect_dir(&args.dir, &id) {
+        Ok(facts) => facts,
+        // A link another account could have placed: the finding, not a failure of doctor.
+        Err(e @ store::StoreError::UntrustedSymlink { .. }) => {
+            findings.problem("directory", e.to_string());
+            store::DirFacts::default()
+        }
+        Err(e) => return Err(store_failure(e)),
+    };
+    let dir = amhash::escape::path(&args.dir);
 
     match &facts.dir {
         None => findings.problem("directory", format!("{dir} does not exist")),
@@ -88,7 +96,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
     }
 
     let file_path = args.dir.join(id.file_name());
-    let shown = file_path.display();
+    let shown = amhash::escape::path(&file_path);
     let mut value_text = None;
     match &facts.file {
         None => findings.problem("file", format!("{shown} does not exist: run amhash install --dir {dir}")),
@@ -120,10 +128,17 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
             }
             match store::dir::read_dir_value(&args.dir, &id) {
                 Ok(Some(found)) => {
+                    let text = found.value().value().expose_secret();
                     if found.trailing_newline() {
                         findings.problem(
                             "value",
                             format!("{shown} ends with a newline: AM reads it byte for byte; reinstall with amhash install"),
+                        );
+                    } else if has_stray_whitespace(text) {
+                        findings.problem(
+                            "value",
+                            format!("{shown} holds blanks or line breaks, which no AM value has: AM reads it byte for byte; \
+                                     reinstall it with amhash install --value-file (which writes the one-line form)"),
                         );
                     }
                     value_text = Some(found.value().value().expose_secret().to_string());
@@ -138,7 +153,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
             "previous",
             format!(
                 "{} is left from the last rotation: delete it once the new password works",
-                previous.path.display()
+                amhash::escape::path(&previous.path)
             ),
         );
     }
@@ -147,7 +162,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
             "temp",
             format!(
                 "{} is left by an interrupted amhash run: the next install removes it",
-                temp.display()
+                amhash::escape::path(temp)
             ),
         );
     }
@@ -184,6 +199,14 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
     report.fields.insert("findings".into(), Value::Array(list));
     report.fields.insert("problems".into(), problems.into());
     Ok(report)
+}
+
+/// Blanks or line breaks in what would otherwise be a value (a text that is garbage anyway
+/// is the format check's to report).
+fn has_stray_whitespace(text: &str) -> bool {
+    let squeezed: zeroize::Zeroizing<String> =
+        zeroize::Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
+    squeezed.len() != text.len() && crypt::detect(&squeezed).is_ok()
 }
 
 /// The value's format, the configured format, decryption and the password.
@@ -288,10 +311,19 @@ fn configured_format(
     let from_setenv = match &args.setenv {
         Some(path) => match store::setenv::read_path(path, id) {
             Ok(Some(block)) => {
-                findings.ok(
-                    "setenv",
-                    format!("{} records format {}", path.display(), block.format),
-                );
+                let shown = amhash::escape::path(path);
+                findings.ok("setenv", format!("{shown} records format {}", block.format));
+                match store::file_mode(path) {
+                    Ok(Some(mode)) if mode & 0o007 != 0 => findings.problem(
+                        "setenv",
+                        format!(
+                            "{shown} holds the secret and every local user can read or write it (mode {mode:04o}): \
+                             chmod o-rwx '{shown}' once AM's account reads it as its owner or group"
+                        ),
+                    ),
+                    Ok(_) => {}
+                    Err(e) => findings.problem("setenv", store_failure(e).message),
+                }
                 Some(block.format)
             }
             Ok(None) => {
@@ -299,7 +331,7 @@ fn configured_format(
                     "setenv",
                     format!(
                         "{} has no amhash block for {}",
-                        path.display(),
+                        amhash::escape::path(path),
                         id.java_property()
                     ),
                 );

@@ -22,10 +22,12 @@ pub fn run(args: GenerateArgs) -> Result<Report, Failure> {
     let password = super::new_password(
         &args.password,
         &args.new_password,
-        backend,
         super::WeakPolicy::Warn,
         &mut warnings,
     )?;
+    if args.new_password.random {
+        super::hand_over_random(&password, args.new_password.password_out.as_ref(), backend)?;
+    }
     let hash = hash_password(password.expose_secret().as_bytes(), salt)?;
     drop(password);
     let value = crypt::seal(&protection, backend, &hash.to_string())?;

@@ -1,8 +1,13 @@
 //! `amhash install`: write one value to every target given, then say which AM settings go
-//! with it. All flags, the user name, the owner and the value are checked before the first
-//! byte is written.
+//! with it.
+//!
+//! Order, so that a refusal changes nothing: every flag, the user name, the owner and the
+//! value are checked; then every target is checked by a dry run of the same code that writes
+//! it ([`apply_targets`]); only then is a `--random` password stored or shown, and the
+//! targets written.
 
 use std::path::Path;
+use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -11,13 +16,34 @@ use zeroize::Zeroizing;
 use super::crypt::{self, Detected};
 use crate::cli::InstallArgs;
 use crate::failure::{Failure, Outcome};
-use crate::output::Report;
+use crate::output::{Report, path_value};
+use amhash::escape;
 use amhash::ssha::Salt;
 use amhash::store::{
-    self, Action, DEFAULT_REFRESH_SECONDS, DirOptions, EditOptions, Format, Owner,
-    PROP_GOOGLE_KMS_DECRYPTION_KEY, PROP_PASSWORDS_DIR, PROP_PASSWORDS_FORMAT,
-    PROP_REFRESH_SECONDS, SecretId, StoreError, atomic,
+    self, Action, DEFAULT_REFRESH_SECONDS, DirOptions, EditChange, EditOptions, Format, LockWait,
+    Owner, PROP_GOOGLE_KMS_DECRYPTION_KEY, PROP_PASSWORDS_DIR, PROP_PASSWORDS_FORMAT,
+    PROP_REFRESH_SECONDS, SecretId, StoreError, Writer, atomic,
 };
+
+/// What the targets are written with.
+struct Install<'a> {
+    args: &'a InstallArgs,
+    id: SecretId,
+    owner: Option<Owner>,
+    value: &'a str,
+    format: Option<Format>,
+    writer: Writer,
+}
+
+/// What writing (or checking) the targets produced.
+#[derive(Default)]
+struct Written {
+    lines: Vec<String>,
+    warnings: Vec<String>,
+    json: Vec<Value>,
+    /// The Kubernetes manifest, when it is the command's output (no --out).
+    manifest: Option<String>,
+}
 
 pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     let id = SecretId::new(&args.user).map_err(store_failure)?;
@@ -31,97 +57,52 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
             .map_err(store_failure)?;
     }
     let mut report = Report::new(Outcome::Success);
-    let (value, format, kms_key) = match &args.value_file {
-        Some(path) => existing_value(path)?,
+    let (value, format, kms_key, random) = match &args.value_file {
+        Some(path) => {
+            let (value, format) = existing_value(path)?;
+            (value, format, None, None)
+        }
         None => new_value(&args, &mut report.warnings)?,
     };
-    let mut written = Vec::new();
-    let targets = &args.targets;
-    if !args.dry_run {
-        preflight(&args, &id, owner, &value, format)?;
-    }
-
-    if let Some(dir) = &targets.dir {
-        let opts = DirOptions {
-            owner,
-            backup: !args.no_backup,
-            dry_run: args.dry_run,
-            ..DirOptions::default()
-        };
-        let change = store::dir::install_dir(dir, &id, &value, &opts).map_err(store_failure)?;
-        let mut line = describe(&change.path, change.action, args.dry_run);
-        if let Some(backup) = &change.backup {
-            line.push_str(&format!(" (previous value kept in {})", backup.display()));
-        }
-        report.lines.push(line);
-        written.push(
-            json!({"target": "dir", "path": change.path, "action": action_name(change.action),
-                            "backup": change.backup, "mode": format!("{:04o}", change.mode)}),
-        );
-    }
-    let edit = EditOptions {
+    let writer = Writer::default().with_lock_wait(LockWait {
+        timeout: Duration::from_secs(args.lock_timeout),
+        on_wait: Some(crate::output::lock_notice),
+    });
+    let install = Install {
+        args: &args,
+        id,
         owner,
-        dry_run: args.dry_run,
-        ..EditOptions::default()
+        value: &value,
+        format,
+        writer,
     };
-    if let Some(path) = &targets.env_file {
-        let change = store::env_file::apply(path, &id, &value, &edit).map_err(store_failure)?;
-        let var = id.shell_env_var().map_err(store_failure)?;
-        report.lines.push(format!(
-            "{} (export {var})",
-            describe(&change.path, change.action, args.dry_run)
-        ));
-        written.push(
-            json!({"target": "env-file", "path": change.path, "action": action_name(change.action),
-                            "variable": var}),
-        );
-    }
-    if let Some(path) = &targets.setenv {
-        let Some(format) = format else {
-            return Err(Failure::input(
-                "AM cannot read this value, so it cannot go into setenv.sh",
+    // Every target, checked by a dry run of the very code that writes it. A refusal by any
+    // target leaves every target, and the password store, untouched.
+    let checked = apply_targets(&install, true)?;
+    let written = if args.dry_run {
+        if let Some(out) = &args.new_password.password_out {
+            report.lines.push(format!(
+                "would store the new random password in {}",
+                escape::text(&out.to_string())
             ));
-        };
-        let change =
-            store::setenv::apply(path, &id, &value, format, &edit).map_err(store_failure)?;
-        report.lines.push(format!(
-            "{} (-D{} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS)",
-            describe(&change.path, change.action, args.dry_run),
-            id.java_property()
-        ));
-        written.push(
-            json!({"target": "setenv", "path": change.path, "action": action_name(change.action),
-                            "property": id.java_property()}),
-        );
-    }
-    if let Some(name) = &targets.k8s_secret {
-        let manifest = store::k8s::manifest(name, targets.namespace.as_deref(), &id, &value)
-            .map_err(store_failure)?;
-        match &targets.out {
-            Some(path) => {
-                if !args.dry_run {
-                    let opts = atomic::WriteOptions { mode: 0o600, owner };
-                    atomic::write_secret(path, manifest.as_bytes(), &opts)
-                        .map_err(store_failure)?;
-                }
-                report.lines.push(format!(
-                    "{} Kubernetes Secret {name} (key {})",
-                    if args.dry_run {
-                        format!("would write {}:", path.display())
-                    } else {
-                        format!("wrote {}:", path.display())
-                    },
-                    id.secret_id()
-                ));
-                written.push(json!({"target": "k8s-secret", "path": path, "name": name}));
-            }
-            None => {
-                // The manifest is this command's output; everything else moves to stderr.
-                report.value = Some(manifest.trim_end().to_string());
-                written.push(json!({"target": "k8s-secret", "path": Value::Null, "name": name}));
-            }
         }
-    }
+        checked
+    } else {
+        if let Some(password) = &random {
+            super::hand_over_random(
+                password,
+                args.new_password.password_out.as_ref(),
+                args.encrypt.keys.keyring_backend,
+            )?;
+        }
+        apply_targets(&install, false)?
+    };
+    drop(random);
+    let id = &install.id;
+    let targets = &args.targets;
+    report.lines.extend(written.lines);
+    report.warnings.extend(written.warnings);
+    report.value = written.manifest;
 
     // AM reads PASSWORD_<USER> and -Dpassword.<user> from its own process, which keeps the
     // environment and system properties it started with: those targets need a restart.
@@ -158,40 +139,74 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         .insert("restart_required".into(), (!restart.is_empty()).into());
     report
         .fields
-        .insert("written".into(), Value::Array(written));
+        .insert("written".into(), Value::Array(written.json));
     report
         .fields
         .insert("am_properties".into(), settings.properties);
     Ok(report)
 }
 
-/// Runs every target as a dry run before the first one is written, so that a refusal by a
-/// later target (a format conflict in setenv.sh, a hand-broken profile, a symlink at --out)
-/// leaves the earlier targets untouched too.
-fn preflight(
-    args: &InstallArgs,
-    id: &SecretId,
-    owner: Option<Owner>,
-    value: &str,
-    format: Option<Format>,
-) -> Result<(), Failure> {
+/// Writes the value to every target, or (`dry_run`) checks every target and says what would
+/// change. The one place that knows the targets: the check before writing and the dry run
+/// are this same code with `dry_run` set.
+fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failure> {
+    let Install {
+        args,
+        id,
+        owner,
+        value,
+        format,
+        writer,
+    } = install;
+    let (id, owner, value, format) = (id, *owner, *value, *format);
     let targets = &args.targets;
+    let mut out = Written::default();
     if let Some(dir) = &targets.dir {
         let opts = DirOptions {
             owner,
             backup: !args.no_backup,
-            dry_run: true,
-            ..DirOptions::default()
+            dry_run,
+            writer: writer.clone(),
         };
-        store::dir::install_dir(dir, id, value, &opts).map_err(store_failure)?;
+        let change = store::dir::install_dir(dir, id, value, &opts).map_err(store_failure)?;
+        let mut line = describe(&change.path, change.action, dry_run);
+        if let Some(backup) = &change.backup {
+            line.push_str(&format!(
+                " (previous value kept in {})",
+                escape::path(backup)
+            ));
+        }
+        if change.owner_changed
+            && let Some(o) = change.owner
+        {
+            line.push_str(&format!(
+                " ({} owner uid {} gid {})",
+                if dry_run { "would set" } else { "set" },
+                o.uid,
+                o.gid
+            ));
+        }
+        out.lines.push(line);
+        out.json.push(json!({"target": "dir", "path": path_value(&change.path),
+            "action": action_name(change.action), "backup": change.backup.as_deref().map(path_value),
+            "mode": format!("{:04o}", change.mode), "owner": owner_value(change.owner),
+            "owner_changed": change.owner_changed}));
     }
     let edit = EditOptions {
         owner,
-        dry_run: true,
-        ..EditOptions::default()
+        dry_run,
+        writer: writer.clone(),
     };
     if let Some(path) = &targets.env_file {
-        store::env_file::apply(path, id, value, &edit).map_err(store_failure)?;
+        let change = store::env_file::apply(path, id, value, &edit).map_err(store_failure)?;
+        let var = id.shell_env_var().map_err(store_failure)?;
+        out.lines.push(format!(
+            "{} (export {var})",
+            describe(&change.path, change.action, dry_run)
+        ));
+        edited(&change, owner, &mut out);
+        out.json
+            .push(edit_json("env-file", &change, "variable", &var));
     }
     if let Some(path) = &targets.setenv {
         let Some(format) = format else {
@@ -199,58 +214,160 @@ fn preflight(
                 "AM cannot read this value, so it cannot go into setenv.sh",
             ));
         };
-        store::setenv::apply(path, id, value, format, &edit).map_err(store_failure)?;
+        let change = store::setenv::apply(path, id, value, format, &edit).map_err(store_failure)?;
+        out.lines.push(format!(
+            "{} (-D{} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS)",
+            describe(&change.path, change.action, dry_run),
+            id.java_property()
+        ));
+        edited(&change, owner, &mut out);
+        out.warnings.push(format!(
+            "setenv.sh puts the value on the java command line, where every local user can read \
+             it (ps, /proc/PID/cmdline) while AM runs{}: prefer --dir (the special secret store \
+             directory, 0600){}",
+            if format == Format::Plain {
+                ", and a PLAIN value can be brute-forced offline"
+            } else {
+                ""
+            },
+            if format == Format::Plain {
+                " or an encrypted format (--encrypt am or kms)"
+            } else {
+                ""
+            }
+        ));
+        out.json.push(edit_json(
+            "setenv",
+            &change,
+            "property",
+            &id.java_property(),
+        ));
     }
-    if let Some(path) = &targets.out {
-        // The atomic writer refuses anything but a regular file or nothing at the path.
-        match std::fs::symlink_metadata(path) {
-            Ok(meta) if meta.file_type().is_symlink() => {
-                return Err(store_failure(StoreError::Symlink { path: path.clone() }));
+    if let Some(name) = &targets.k8s_secret {
+        let manifest = store::k8s::manifest(name, targets.namespace.as_deref(), id, value)
+            .map_err(store_failure)?;
+        match &targets.out {
+            Some(path) => {
+                if dry_run {
+                    // The atomic writer refuses anything but a regular file or nothing at
+                    // the path; check it the same way it will be written.
+                    store::check_writable_file(path).map_err(store_failure)?;
+                } else {
+                    let opts = atomic::WriteOptions { mode: 0o600, owner };
+                    writer
+                        .write_secret(path, manifest.as_bytes(), &opts)
+                        .map_err(store_failure)?;
+                }
+                out.lines.push(format!(
+                    "{} {}: Kubernetes Secret {name} (key {})",
+                    if dry_run { "would write" } else { "wrote" },
+                    escape::path(path),
+                    id.secret_id()
+                ));
+                out.json
+                    .push(json!({"target": "k8s-secret", "path": path_value(path), "name": name}));
             }
-            Ok(meta) if !meta.is_file() => {
-                return Err(store_failure(StoreError::NotRegularFile {
-                    path: path.clone(),
-                    kind: if meta.is_dir() {
-                        "directory"
-                    } else {
-                        "special file"
-                    },
-                }));
+            None => {
+                // The manifest is this command's output; everything else moves to stderr.
+                out.manifest = Some(manifest.trim_end().to_string());
+                out.json
+                    .push(json!({"target": "k8s-secret", "path": Value::Null, "name": name}));
             }
-            _ => {}
         }
     }
-    Ok(())
+    Ok(out)
 }
 
-/// A value read from `--value-file`: checked, and its format detected.
-fn existing_value(path: &Path) -> Result<(String, Option<Format>, Option<String>), Failure> {
+/// What an edited file's owner and mode call for: a note when the mode was narrowed, a
+/// warning when `--owner` did not apply or every local user can still read the value.
+fn edited(change: &EditChange, owner: Option<Owner>, out: &mut Written) {
+    let shown = escape::path(&change.path);
+    if let Some(before) = change.mode_before
+        && before & 0o777 != change.mode
+    {
+        let verb = if change.dry_run {
+            "would narrow"
+        } else {
+            "narrowed"
+        };
+        out.lines.push(format!(
+            "{verb} mode of {shown}: {before:04o} -> {:04o} (it now holds the secret)",
+            change.mode
+        ));
+    }
+    if change.owner_kept
+        && let Some(o) = change.owner
+    {
+        out.warnings.push(format!(
+            "--owner does not apply to {shown}: an existing file keeps its owner (uid {} gid {}); \
+             amhash never hands an existing script to another account",
+            o.uid, o.gid
+        ));
+    }
+    if change.other_readable {
+        let tight = change.mode & !0o007;
+        let fix = match owner {
+            Some(o) => format!(
+                "chgrp {} '{shown}' && chmod {:04o} '{shown}'",
+                o.gid,
+                tight | 0o040
+            ),
+            None => format!(
+                "chmod o-rwx '{shown}' (first make sure AM's account reads it as its owner or group)"
+            ),
+        };
+        out.warnings.push(format!(
+            "{shown} holds the secret and every local user can read it (mode {:04o}); amhash left \
+             that because AM's account might read it only through those bits: run {fix}",
+            change.mode
+        ));
+    }
+}
+
+fn edit_json(target: &str, change: &EditChange, key: &str, name: &str) -> Value {
+    json!({"target": target, "path": path_value(&change.path), "action": action_name(change.action),
+        key: name, "mode": format!("{:04o}", change.mode),
+        "mode_before": change.mode_before.map(|m| format!("{m:04o}")),
+        "other_readable": change.other_readable, "owner": owner_value(change.owner),
+        "owner_kept": change.owner_kept})
+}
+
+fn owner_value(owner: Option<Owner>) -> Value {
+    match owner {
+        Some(o) => json!({"uid": o.uid, "gid": o.gid}),
+        None => Value::Null,
+    }
+}
+
+/// A value read from `--value-file`: its canonical one-line form and its format.
+fn existing_value(path: &Path) -> Result<(String, Option<Format>), Failure> {
     let text = super::verify::read_value_file(path)?;
-    let detected =
-        crypt::detect(&text).map_err(|e| e.context(format!("--value-file {}", path.display())))?;
-    match detected {
-        Detected::Plain => {
-            // Strict parse: AM would reject a malformed hash at login time, too late.
-            text.parse::<amhash::ssha::SshaHash>().map_err(|e| {
-                Failure::from(e).context(format!("--value-file {}", path.display()))
-            })?;
-        }
-        Detected::Encrypted(amhash::cipher::Scheme::AesGcm) => {
-            return Err(Failure::input(
-                "the value is an amhash AES-GCM envelope, which AM cannot read: decrypt it first \
-                 (amhash decrypt) or encrypt with --encrypt am or kms",
-            ));
-        }
-        Detected::Encrypted(_) | Detected::Opaque => {}
+    let context = || format!("--value-file {}", escape::path(path));
+    let (canonical, detected) = crypt::canonical(&text).map_err(|e| e.context(context()))?;
+    if let Detected::Encrypted(amhash::cipher::Scheme::AesGcm) = detected {
+        return Err(Failure::input(
+            "the value is an amhash AES-GCM envelope, which AM cannot read: decrypt it first \
+             (amhash decrypt) or encrypt with --encrypt am or kms",
+        ));
     }
-    Ok((text, detected.format(), None))
+    Ok((canonical, detected.format()))
 }
 
-/// A new value from a password: hash, then encrypt as the flags say.
+/// A new value from a password: hash, then encrypt as the flags say. A `--random` password
+/// comes back too, still to be handed over.
+#[allow(clippy::type_complexity)]
 fn new_value(
     args: &InstallArgs,
     warnings: &mut Vec<String>,
-) -> Result<(String, Option<Format>, Option<String>), Failure> {
+) -> Result<
+    (
+        String,
+        Option<Format>,
+        Option<String>,
+        Option<secrecy::SecretString>,
+    ),
+    Failure,
+> {
     let salt = match &args.salt_hex {
         Some(hex) => {
             Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?)
@@ -268,19 +385,12 @@ fn new_value(
     } else {
         super::WeakPolicy::Refuse
     };
-    let backend = args.encrypt.keys.keyring_backend;
-    let password = super::new_password(
-        &args.password,
-        &args.new_password,
-        backend,
-        policy,
-        warnings,
-    )?;
+    let password = super::new_password(&args.password, &args.new_password, policy, warnings)?;
     let hash = super::generate::hash_password(password.expose_secret().as_bytes(), salt)?;
-    drop(password);
+    let random = args.new_password.random.then_some(password);
     let hash_text = Zeroizing::new(hash.to_string());
     let value = crypt::seal(&protection, args.encrypt.keys.keyring_backend, &hash_text)?;
-    Ok((value, protection.format(), protection.kms_key()))
+    Ok((value, protection.format(), protection.kms_key(), random))
 }
 
 struct Settings {
@@ -320,10 +430,9 @@ fn am_settings(
         // AM resolves the property against its own working directory, not ours: always
         // print an absolute path the administrator can paste as is.
         let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let shown = escape::path(&absolute);
         lines.push(format!(
-            "if {} is not AM's default .../openam/security/secrets/userpasswords, set {PROP_PASSWORDS_DIR}={}",
-            absolute.display(),
-            absolute.display()
+            "if {shown} is not AM's default .../openam/security/secrets/userpasswords, set {PROP_PASSWORDS_DIR}={shown}"
         ));
     }
     if cached {
@@ -354,7 +463,7 @@ fn describe(path: &Path, action: Action, dry_run: bool) -> String {
         (Action::Replaced, true) => "would replace",
         (Action::Unchanged, _) => "unchanged",
     };
-    format!("{verb}: {}", path.display())
+    format!("{verb}: {}", escape::path(path))
 }
 
 fn action_name(action: Action) -> &'static str {

@@ -50,21 +50,19 @@ enum WeakPolicy {
     Allow,
 }
 
-/// A password for a new value: random (shown once, or stored), or read and checked for
-/// strength.
+/// A password for a new value: random, or read and checked for strength. A random password
+/// is not handed over here: the caller calls [`hand_over_random`] once it is sure to use it
+/// (install: after every target was checked).
 fn new_password(
     args: &PasswordArgs,
     new: &NewPasswordArgs,
-    backend: amhash::key_source::KeyringBackend,
     policy: WeakPolicy,
     warnings: &mut Vec<String>,
 ) -> Result<SecretString, Failure> {
     if new.random {
-        let password = amhash::strength::random_password().map_err(|e| {
+        return amhash::strength::random_password().map_err(|e| {
             Failure::operational(format!("the operating system's random source failed: {e}"))
-        })?;
-        hand_over_random(&password, new.password_out.as_ref(), backend)?;
-        return Ok(password);
+        });
     }
     let password = read_password(args, true)?;
     let text = secrecy::ExposeSecret::expose_secret(&password);
@@ -103,6 +101,7 @@ fn hand_over_random(
     out: Option<&amhash::key_source::KeySource>,
     backend: amhash::key_source::KeyringBackend,
 ) -> Result<(), Failure> {
+    // (`--random` only; the caller checks.)
     use secrecy::ExposeSecret;
     use std::io::Write;
     if let Some(out) = out {

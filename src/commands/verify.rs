@@ -91,19 +91,17 @@ fn read_value(
     ))
 }
 
-/// Reads a value file: the whole file, minus one trailing newline.
+/// Reads a value file: the whole file, minus one trailing newline. Opened like every file
+/// amhash trusts with a secret (`store::read_secret_file`): no link another account could
+/// have placed is followed, and a link at the file itself is refused.
 pub fn read_value_file(path: &Path) -> Result<String, Failure> {
-    use std::io::Read;
-    let context = || format!("{}", path.display());
-    let file = std::fs::File::open(path).map_err(|e| Failure::operational(e).context(context()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_VALUE_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Failure::operational(e).context(context()))?;
+    let context = || amhash::escape::path(path);
+    let bytes = amhash::store::read_secret_file(path)
+        .map_err(|e| super::install::store_failure(e).context(context()))?;
     if bytes.len() as u64 > MAX_VALUE_FILE {
         return Err(Failure::input("the file is larger than any value could be").context(context()));
     }
-    let mut text = String::from_utf8(bytes)
+    let mut text = String::from_utf8(bytes.to_vec())
         .map_err(|_| Failure::input("the file is not UTF-8 text").context(context()))?;
     if text.ends_with('\n') {
         text.pop();

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid};
 
-use super::{DirHandle, Owner, Result, StoreError, split_file_path};
+use super::{DirHandle, LockWait, Owner, Result, StoreError, split_file_path};
 
 /// How to write a secret file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +67,7 @@ pub enum Fault {
 #[derive(Clone, Debug, Default)]
 pub struct Writer {
     fault: Option<(Fault, Option<OsString>)>,
+    lock_wait: LockWait,
 }
 
 impl Writer {
@@ -84,7 +85,20 @@ impl Writer {
     pub fn failing_for_tests(fault: Fault, only_file: Option<&str>) -> Self {
         Writer {
             fault: Some((fault, only_file.map(OsString::from))),
+            lock_wait: LockWait::default(),
         }
+    }
+
+    /// This writer with another bound on the wait for the directory lock.
+    #[must_use]
+    pub fn with_lock_wait(mut self, lock_wait: LockWait) -> Self {
+        self.lock_wait = lock_wait;
+        self
+    }
+
+    /// Takes `dir`'s advisory lock (shared for a dry run), waiting as this writer says.
+    pub(crate) fn lock(&self, dir: &DirHandle, shared: bool) -> Result<()> {
+        dir.lock(shared, &self.lock_wait)
     }
 
     /// Writes `bytes` to `path` atomically (see the module doc), taking the directory lock.
@@ -94,7 +108,7 @@ impl Writer {
     /// [`StoreError::Symlink`]/[`StoreError::NotRegularFile`] for the target, [`StoreError::Io`].
     pub fn write_secret(&self, path: &Path, bytes: &[u8], opts: &WriteOptions) -> Result<()> {
         let (dir, name) = split_file_path(path)?;
-        dir.lock(false)?;
+        self.lock(&dir, false)?;
         self.write_locked(&dir, &name, bytes, opts)
     }
 
@@ -238,7 +252,7 @@ impl Drop for TempGuard<'_> {
 /// [`StoreError::DirMissing`], [`StoreError::NotADirectory`], [`StoreError::Io`].
 pub fn clean_stale_temps(dir: &Path, names: &[&OsStr]) -> Result<Vec<PathBuf>> {
     let dir = DirHandle::open(dir)?;
-    dir.lock(false)?;
+    dir.lock(false, &LockWait::default())?;
     clean_stale_temps_locked(&dir, names)
 }
 

@@ -21,7 +21,7 @@ use rustix::fs::{AtFlags, Stat};
 use super::atomic::{self, WriteOptions, Writer};
 use super::{
     Action, DirHandle, FileKind, Owner, ReadValue, Result, SecretId, StoreError, check_value,
-    choose_owner, ct_eq, perm_bits,
+    ct_eq, perm_bits, running_as_root,
 };
 
 /// Options of [`install_dir`].
@@ -59,6 +59,9 @@ pub struct DirChange {
     pub backup: Option<PathBuf>,
     /// Owner given to the file (`None`: left to the caller's identity).
     pub owner: Option<Owner>,
+    /// True if the value was unchanged but the file was rewritten to give it the owner asked
+    /// for (`--owner` applies to an unchanged value too).
+    pub owner_changed: bool,
     /// Mode of the file (always 0600).
     pub mode: u32,
     /// True in a dry run.
@@ -84,7 +87,7 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
             mode: dir_mode,
         });
     }
-    d.lock(opts.dry_run)?;
+    opts.writer.lock(&d, opts.dry_run)?;
     let name = OsString::from(id.file_name());
     let backup_name = OsString::from(id.backup_file_name());
     let current = d.read_regular(&name)?;
@@ -92,17 +95,32 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
     if do_backup {
         d.check_regular_or_absent(&backup_name)?;
     }
-    let owner = choose_owner(opts.owner, current.as_ref().map(|(_, st)| st), &dir_st);
+    // The new file replaces the old one by rename, so it is a file amhash creates: the owner
+    // asked for applies; else it keeps the replaced file's owner; else (as root) the
+    // directory's, so that AM, which owns the directory, can read it.
+    let existing_owner = current.as_ref().map(|(_, st)| Owner {
+        uid: st.st_uid,
+        gid: st.st_gid,
+    });
+    let owner = opts.owner.or(existing_owner).or_else(|| {
+        running_as_root().then_some(Owner {
+            uid: dir_st.st_uid,
+            gid: dir_st.st_gid,
+        })
+    });
     let action = match &current {
         None => Action::Created,
         Some((old, _)) if ct_eq(old, value.as_bytes()) => Action::Unchanged,
         Some(_) => Action::Replaced,
     };
+    let owner_changed =
+        action == Action::Unchanged && opts.owner.is_some() && opts.owner != existing_owner;
     let mut change = DirChange {
         path: d.child(&name),
         action,
         backup: (do_backup && action != Action::Unchanged).then(|| d.child(&backup_name)),
         owner,
+        owner_changed,
         mode: 0o600,
         dry_run: opts.dry_run,
         removed_temps: Vec::new(),
@@ -115,10 +133,12 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
     // a clean directory.
     change.removed_temps =
         atomic::clean_stale_temps_locked(&d, &[name.as_os_str(), backup_name.as_os_str()])?;
-    if action == Action::Unchanged {
+    if action == Action::Unchanged && !owner_changed {
         return Ok(change);
     }
-    if let (true, Some((old, old_st))) = (do_backup, &current) {
+    // Same value, new owner: a fresh file by the same atomic path (never a chown of the
+    // existing inode, which a hard link could make someone else's file); no backup needed.
+    if let (true, Action::Replaced, Some((old, old_st))) = (do_backup, action, &current) {
         let old_owner = Some(Owner {
             uid: old_st.st_uid,
             gid: old_st.st_gid,
@@ -223,7 +243,7 @@ impl FileFacts {
 }
 
 /// What `amhash doctor` needs to know about a secret directory.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DirFacts {
     /// The directory (symlinks to it followed); `None` if it does not exist.
     pub dir: Option<FileFacts>,

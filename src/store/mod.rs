@@ -38,6 +38,7 @@ pub mod env_file;
 pub mod k8s;
 pub mod setenv;
 mod shell;
+mod walk;
 
 use std::fmt;
 use std::fs::File;
@@ -136,7 +137,7 @@ pub enum StoreError {
         reason: String,
     },
     /// The path has no usable file name component.
-    #[error("{}: not a usable file path ({reason}); give the path of a file", .path.display())]
+    #[error("{}: not a usable file path ({reason}); give the path of a file", crate::escape::path(.path))]
     BadPath {
         /// The path.
         path: PathBuf,
@@ -145,21 +146,21 @@ pub enum StoreError {
     },
     /// The target directory does not exist (amhash never creates it).
     #[error(
-        "{}: directory does not exist; create it (owned by the user AM runs as, mode 0700) or fix the path", .path.display()
+        "{}: directory does not exist; create it (owned by the user AM runs as, mode 0700) or fix the path", crate::escape::path(.path)
     )]
     DirMissing {
         /// The directory.
         path: PathBuf,
     },
     /// The target directory path is not a directory.
-    #[error("{}: is not a directory; give the directory AM reads secrets from", .path.display())]
+    #[error("{}: is not a directory; give the directory AM reads secrets from", crate::escape::path(.path))]
     NotADirectory {
         /// The path.
         path: PathBuf,
     },
     /// The target directory is writable by group or others, so someone else could swap the secret.
     #[error(
-        "{}: directory is writable by group or others (mode {mode:04o}); run `chmod go-w` on it first", .path.display()
+        "{}: directory is writable by group or others (mode {mode:04o}); run `chmod go-w` on it first", crate::escape::path(.path)
     )]
     DirWritable {
         /// The directory.
@@ -169,14 +170,14 @@ pub enum StoreError {
     },
     /// The target is a symbolic link; amhash never writes through one.
     #[error(
-        "{}: is a symbolic link; refusing to write through it: point amhash at the real file or replace the link with a regular file", .path.display()
+        "{}: is a symbolic link; refusing to write through it: point amhash at the real file or replace the link with a regular file", crate::escape::path(.path)
     )]
     Symlink {
         /// The link.
         path: PathBuf,
     },
     /// The target exists but is not a regular file.
-    #[error("{}: is a {kind}, not a regular file; remove it or choose another target", .path.display())]
+    #[error("{}: is a {kind}, not a regular file; remove it or choose another target", crate::escape::path(.path))]
     NotRegularFile {
         /// The path.
         path: PathBuf,
@@ -185,7 +186,7 @@ pub enum StoreError {
     },
     /// Another user's setenv.sh block uses a different format; AM has one format for all users.
     #[error(
-        "{}: user {other_user} is installed with format {other_format} but this install uses {format}; AM has one format for all special users: install with {other_format} or re-install {other_user} with {format} first", .path.display()
+        "{}: user {other_user} is installed with format {other_format} but this install uses {format}; AM has one format for all special users: install with {other_format} or re-install {other_user} with {format} first", crate::escape::path(.path)
     )]
     FormatConflict {
         /// The setenv.sh file.
@@ -199,7 +200,7 @@ pub enum StoreError {
     },
     /// setenv.sh sets the format property outside amhash blocks, to a different format.
     #[error(
-        "{}:{line}: the file already sets {PROP_PASSWORDS_FORMAT}={other_format} outside amhash blocks but this install uses {format}; remove that setting or install with {other_format}", .path.display()
+        "{}:{line}: the file already sets {PROP_PASSWORDS_FORMAT}={other_format} outside amhash blocks but this install uses {format}; remove that setting or install with {other_format}", crate::escape::path(.path)
     )]
     FormatConflictOutside {
         /// The setenv.sh file.
@@ -212,7 +213,7 @@ pub enum StoreError {
         format: Format,
     },
     /// An amhash-managed block (or an assignment we would replace) is malformed.
-    #[error("{}:{line}: {reason}; fix the file by hand, then run amhash again", .path.display())]
+    #[error("{}:{line}: {reason}; fix the file by hand, then run amhash again", crate::escape::path(.path))]
     Malformed {
         /// The file.
         path: PathBuf,
@@ -222,7 +223,7 @@ pub enum StoreError {
         reason: &'static str,
     },
     /// The current value could not be read back from a file.
-    #[error("{}:{line}: cannot read the value of {name}: {reason}", .path.display())]
+    #[error("{}:{line}: cannot read the value of {name}: {reason}", crate::escape::path(.path))]
     Unreadable {
         /// The file.
         path: PathBuf,
@@ -243,14 +244,37 @@ pub enum StoreError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A path goes through a symbolic link that an account other than root and the user
+    /// amhash runs as could have placed (see `walk`).
+    #[error(
+        "{}: {} is a symbolic link {reason}; amhash follows only links owned by root or by the user it runs as, in directories no other account can write: check where it points and who controls it, then give the real path", crate::escape::path(.path), crate::escape::path(.link)
+    )]
+    UntrustedSymlink {
+        /// The path as given.
+        path: PathBuf,
+        /// The path up to and including the refused link.
+        link: PathBuf,
+        /// Who owns it or could replace it.
+        reason: String,
+    },
+    /// Another process holds the directory lock for longer than the caller wanted to wait.
+    #[error(
+        "{}: another process holds the lock on this directory (waited {waited_secs} s); it may be another amhash or any account that can open the directory: find it with `fuser -v {}`, or wait longer with --lock-timeout SECONDS", crate::escape::path(.path), crate::escape::path(.path)
+    )]
+    LockTimeout {
+        /// The directory.
+        path: PathBuf,
+        /// How long amhash waited, in whole seconds.
+        waited_secs: u64,
+    },
     /// A file is larger than [`MAX_FILE_LEN`].
-    #[error("{}: file is larger than {MAX_FILE_LEN} bytes, which is not a file amhash manages; check the path", .path.display())]
+    #[error("{}: file is larger than {MAX_FILE_LEN} bytes, which is not a file amhash manages; check the path", crate::escape::path(.path))]
     TooLarge {
         /// The file.
         path: PathBuf,
     },
     /// An I/O operation failed.
-    #[error("{}: cannot {op}: {source}", .path.display())]
+    #[error("{}: cannot {op}: {source}", crate::escape::path(.path))]
     Io {
         /// What we were doing ("open directory", "rename", ...).
         op: &'static str,
@@ -267,7 +291,9 @@ impl StoreError {
     #[must_use]
     pub fn class(&self) -> ErrorClass {
         match self {
-            StoreError::Io { .. } | StoreError::TooLarge { .. } => ErrorClass::Operational,
+            StoreError::Io { .. }
+            | StoreError::TooLarge { .. }
+            | StoreError::LockTimeout { .. } => ErrorClass::Operational,
             _ => ErrorClass::Usage,
         }
     }
@@ -613,7 +639,9 @@ pub enum Action {
 /// Options of the file editors ([`env_file::apply`], [`setenv::apply`]).
 #[derive(Clone, Debug, Default)]
 pub struct EditOptions {
-    /// Owner for the file (see the module doc for the default).
+    /// Owner for a file the editor creates, and the account AM reads the file as (see
+    /// [`edited_mode`]). An existing file keeps its owner: `--owner` never hands an existing
+    /// script to another account.
     pub owner: Option<Owner>,
     /// Compute and report what would change; write nothing.
     pub dry_run: bool,
@@ -628,11 +656,18 @@ pub struct EditChange {
     pub path: PathBuf,
     /// Created, replaced or unchanged.
     pub action: Action,
-    /// Permission bits of the file after the edit (a warning is due if `mode & 0o077 != 0`:
-    /// the file now holds a secret).
+    /// Permission bits of the file after the edit.
     pub mode: u32,
-    /// The owner given to the file, when amhash set one (`None`: owned by the caller).
+    /// Permission bits before the edit (`None`: the file was created).
+    pub mode_before: Option<u32>,
+    /// True if every local user can still read the file: amhash did not take the "other" read
+    /// bit away because the account AM reads it as would lose access (see [`edited_mode`]).
+    /// The caller must warn, with the command that fixes it.
+    pub other_readable: bool,
+    /// The owner the file has (`None`: created by, and owned by, the caller).
     pub owner: Option<Owner>,
+    /// True if an owner was asked for but not applied: the file existed and keeps its owner.
+    pub owner_kept: bool,
     /// Extra assignments/blocks for the same user that were removed.
     pub removed_duplicates: usize,
     /// True in a dry run: nothing was written.
@@ -682,6 +717,32 @@ pub(crate) fn perm_bits(st: &Stat) -> u32 {
     Mode::from_raw_mode(st.st_mode).bits() & 0o7777
 }
 
+/// How often a held directory lock is tried again.
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// Default of [`LockWait::timeout`]: long enough for any amhash install (a few ms), short
+/// enough that a lock held by a hostile or hung process is reported, not waited on forever.
+pub const DEFAULT_LOCK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How long to wait for the directory lock, and whom to tell that amhash is waiting.
+#[derive(Clone, Copy, Debug)]
+pub struct LockWait {
+    /// The longest wait; zero means "fail at once if the lock is held".
+    pub timeout: std::time::Duration,
+    /// Called once (directory, timeout) when the lock is not free at once, so the binary can
+    /// say what it waits for. The library itself prints nothing.
+    pub on_wait: Option<fn(&Path, std::time::Duration)>,
+}
+
+impl Default for LockWait {
+    fn default() -> Self {
+        LockWait {
+            timeout: DEFAULT_LOCK_TIMEOUT,
+            on_wait: None,
+        }
+    }
+}
+
 /// An open directory: all operations inside it go through this fd (`openat`/`renameat`), so a
 /// directory renamed under us cannot redirect a write.
 pub(crate) struct DirHandle {
@@ -690,31 +751,11 @@ pub(crate) struct DirHandle {
 }
 
 impl DirHandle {
-    /// Opens `path` as a directory (following a symlink to the directory itself, as deployments
-    /// commonly link the AM config directory). Never creates it.
+    /// Opens `path` as a directory, following only trusted symbolic links on the way (see
+    /// [`walk`]: a root-made link to the AM config directory works, one the AM account could
+    /// have placed is refused). Never creates it.
     pub(crate) fn open(path: &Path) -> Result<Self> {
-        let p = if path.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            path
-        };
-        match rustix::fs::open(
-            p,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
-            Ok(fd) => Ok(DirHandle {
-                file: File::from(fd),
-                path: p.to_path_buf(),
-            }),
-            Err(rustix::io::Errno::NOENT) => Err(StoreError::DirMissing {
-                path: p.to_path_buf(),
-            }),
-            Err(rustix::io::Errno::NOTDIR) => Err(StoreError::NotADirectory {
-                path: p.to_path_buf(),
-            }),
-            Err(e) => Err(StoreError::io("open directory", p, e)),
-        }
+        walk::open_dir(path)
     }
 
     pub(crate) fn stat(&self) -> Result<Stat> {
@@ -723,13 +764,41 @@ impl DirHandle {
 
     /// Exclusive (or shared) advisory lock on the directory: serialises amhash processes and
     /// threads (each open has its own lock) working in this directory. Released on drop.
-    pub(crate) fn lock(&self, shared: bool) -> Result<()> {
-        let r = if shared {
-            self.file.lock_shared()
-        } else {
-            self.file.lock()
-        };
-        r.map_err(|e| StoreError::io("lock directory", &self.path, e))
+    ///
+    /// Any account that can open the directory can hold a lock on it, so the wait is bounded:
+    /// `lock_wait` at most (polling, so no thread and no signal), then
+    /// [`StoreError::LockTimeout`]. `on_wait` is told once, when the lock is not free at once.
+    pub(crate) fn lock(&self, shared: bool, wait: &LockWait) -> Result<()> {
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            let r = if shared {
+                self.file.try_lock_shared()
+            } else {
+                self.file.try_lock()
+            };
+            match r {
+                Ok(()) => return Ok(()),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(StoreError::io("lock directory", &self.path, e));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => {}
+            }
+            let waited = started.elapsed();
+            if waited >= wait.timeout {
+                return Err(StoreError::LockTimeout {
+                    path: self.path.clone(),
+                    waited_secs: waited.as_secs(),
+                });
+            }
+            if !told {
+                told = true;
+                if let Some(notify) = wait.on_wait {
+                    notify(&self.path, wait.timeout);
+                }
+            }
+            std::thread::sleep(LOCK_POLL.min(wait.timeout.saturating_sub(waited)));
+        }
     }
 
     pub(crate) fn child(&self, name: &std::ffi::OsStr) -> PathBuf {
@@ -818,19 +887,57 @@ pub(crate) fn split_file_path(path: &Path) -> Result<(DirHandle, std::ffi::OsStr
     Ok((DirHandle::open(parent)?, name))
 }
 
-/// Owner for a written file: explicit, else the replaced file's, else (as root) the directory's.
+/// Checks that `path` could be written by the atomic writer: its directory opens (without an
+/// untrusted link on the way) and the name is a regular file or nothing. For dry runs.
+///
+/// # Errors
+/// Those of [`atomic::write_secret`] before its first write.
+pub fn check_writable_file(path: &Path) -> Result<()> {
+    let (dir, name) = split_file_path(path)?;
+    dir.check_regular_or_absent(&name).map(|_| ())
+}
+
+/// Permission bits of the file at `path` (a link is not followed); `None` if it is absent.
+///
+/// # Errors
+/// Those of opening its directory, [`StoreError::Io`].
+pub fn file_mode(path: &Path) -> Result<Option<u32>> {
+    let (dir, name) = split_file_path(path)?;
+    Ok(dir.lstat(&name)?.map(|st| perm_bits(&st)))
+}
+
+/// Reads a regular file that holds a secret (a value to install), through the same safe walk
+/// as the targets and without following a link at the file itself.
+///
+/// # Errors
+/// [`StoreError::DirMissing`] and the like for the directory, [`StoreError::Symlink`],
+/// [`StoreError::NotRegularFile`], [`StoreError::TooLarge`], [`StoreError::Io`]; a missing
+/// file is [`StoreError::Io`] with `NotFound`.
+pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    let (dir, name) = split_file_path(path)?;
+    match dir.read_regular(&name)? {
+        Some((bytes, _)) => Ok(bytes),
+        None => Err(StoreError::io(
+            "open",
+            path,
+            io::Error::from(io::ErrorKind::NotFound),
+        )),
+    }
+}
+
+/// Owner for an edited file: an existing file keeps its own; a new one gets `explicit`, else
+/// (as root) the directory's owner, else the caller's.
 pub(crate) fn choose_owner(
     explicit: Option<Owner>,
     existing: Option<&Stat>,
     dir: &Stat,
 ) -> Option<Owner> {
-    explicit
-        .or_else(|| {
-            existing.map(|st| Owner {
-                uid: st.st_uid,
-                gid: st.st_gid,
-            })
+    existing
+        .map(|st| Owner {
+            uid: st.st_uid,
+            gid: st.st_gid,
         })
+        .or(explicit)
         .or_else(|| {
             running_as_root().then_some(Owner {
                 uid: dir.st_uid,
@@ -897,23 +1004,103 @@ impl ReadValue {
     }
 }
 
+/// Permission bits for an existing file that is edited to hold the secret.
+///
+/// Nobody but its owner and group ever needs to write it, so the "other" write bit goes. The
+/// "other" read (and execute) bits go too, unless that would lock out the account AM reads the
+/// file as: `reader` (the `--owner` account) when known, else the file's owner when that is
+/// not root. When the reader is unknown, or would lose access, the bits stay and the second
+/// value is true: the caller warns with the command to run. Set-id and sticky bits are
+/// dropped (a profile or setenv.sh has no use for them).
+#[must_use]
+pub fn edited_mode(mode: u32, file: Owner, reader: Option<Owner>) -> (u32, bool) {
+    let mode = mode & 0o777 & !0o002;
+    if mode & 0o007 == 0 {
+        return (mode, false);
+    }
+    let tight = mode & !0o007;
+    if mode & 0o004 == 0 {
+        // Nobody reads it through "other": nothing to lose by dropping the rest.
+        return (tight, false);
+    }
+    let reader = reader.or((file.uid != 0).then_some(file));
+    let can_read = |r: Owner| {
+        r.uid == 0
+            || (r.uid == file.uid && tight & 0o400 != 0)
+            || (tight & 0o040 != 0 && in_group(r, file.gid))
+    };
+    match reader {
+        Some(r) if can_read(r) => (tight, false),
+        _ => (mode, true),
+    }
+}
+
+/// Whether `who` is in group `gid`: its primary group, or a member in `/etc/group`.
+fn in_group(who: Owner, gid: u32) -> bool {
+    if who.gid == gid {
+        return true;
+    }
+    let Some(name) = user_name(who.uid) else {
+        return false;
+    };
+    std::fs::read_to_string("/etc/group").is_ok_and(|db| {
+        db.lines().any(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            f.get(2).and_then(|g| g.parse::<u32>().ok()) == Some(gid)
+                && f.get(3)
+                    .is_some_and(|members| members.split(',').any(|m| m == name))
+        })
+    })
+}
+
+/// The name of `uid` in `/etc/passwd`, for messages.
+#[must_use]
+pub fn user_name(uid: u32) -> Option<String> {
+    let db = std::fs::read_to_string("/etc/passwd").ok()?;
+    db.lines().find_map(|l| {
+        let f: Vec<&str> = l.split(':').collect();
+        let name = *f.first()?;
+        (f.get(2)?.parse::<u32>().ok()? == uid).then(|| name.to_owned())
+    })
+}
+
 /// Shared read-modify-write of a text file under the directory lock, used by the editors.
+///
+/// The directory gets the same check as the store directory (no write bit for group or
+/// others: whoever can write it can swap the file). An existing file keeps its owner and gets
+/// [`edited_mode`]; a new file is 0600 and gets `opts.owner` (as root: else the directory's
+/// owner).
 pub(crate) fn apply_edit(
     path: &Path,
     opts: &EditOptions,
     edit: impl FnOnce(&[u8]) -> Result<(Zeroizing<Vec<u8>>, usize)>,
 ) -> Result<EditChange> {
     let (dir, name) = split_file_path(path)?;
-    dir.lock(opts.dry_run)?;
+    let dir_st = dir.stat()?;
+    let dir_mode = perm_bits(&dir_st);
+    if dir_mode & 0o022 != 0 {
+        return Err(StoreError::DirWritable {
+            path: dir.path.clone(),
+            mode: dir_mode,
+        });
+    }
+    opts.writer.lock(&dir, opts.dry_run)?;
     let current = dir.read_regular(&name)?;
     let (old, old_st) = match &current {
         Some((bytes, st)) => (bytes.as_slice(), Some(st)),
         None => (&[][..], None),
     };
     let (new, removed_duplicates) = edit(old)?;
-    let dir_st = dir.stat()?;
+    let existing_owner = old_st.map(|st| Owner {
+        uid: st.st_uid,
+        gid: st.st_gid,
+    });
     let owner = choose_owner(opts.owner, old_st, &dir_st);
-    let mode = old_st.map_or(0o600, |st| perm_bits(st) & 0o777);
+    let (mode, other_readable) = match (old_st, existing_owner) {
+        (Some(st), Some(file)) => edited_mode(perm_bits(st), file, opts.owner),
+        _ => (0o600, false),
+    };
+    let mode_before = old_st.map(|st| perm_bits(st) & 0o7777);
     let action = match old_st {
         None => Action::Created,
         Some(_) if ct_eq(old, &new) => Action::Unchanged,
@@ -923,7 +1110,10 @@ pub(crate) fn apply_edit(
         path: path.to_path_buf(),
         action,
         mode,
+        mode_before,
+        other_readable,
         owner,
+        owner_kept: opts.owner.is_some() && existing_owner.is_some_and(|o| Some(o) != opts.owner),
         removed_duplicates,
         dry_run: opts.dry_run,
         removed_temps: Vec::new(),
@@ -934,7 +1124,8 @@ pub(crate) fn apply_edit(
     // As for the directory target: under the exclusive lock, temps of ours are a dead
     // process's; clear them even when the content is unchanged.
     change.removed_temps = atomic::clean_stale_temps_locked(&dir, &[name.as_os_str()])?;
-    if action == Action::Unchanged {
+    // An unchanged file is rewritten only to narrow its mode (never to widen or re-own it).
+    if action == Action::Unchanged && mode_before == Some(mode) {
         return Ok(change);
     }
     opts.writer

@@ -1418,3 +1418,166 @@ proptest! {
         prop_assert_eq!(&*e.content, want.as_bytes());
     }
 }
+
+#[test]
+fn edited_mode_table() {
+    let root_file = Owner { uid: 0, gid: 0 };
+    let am = Owner {
+        uid: 4242,
+        gid: 4242,
+    };
+    let am_file = am;
+    // (mode, file owner, reader) -> (mode after, "other" can still read)
+    type Case = (u32, Owner, Option<Owner>, (u32, bool));
+    let cases: &[Case] = &[
+        (0o600, am_file, Some(am), (0o600, false)),
+        (0o640, root_file, Some(am), (0o640, false)),
+        // "other" write always goes.
+        (0o666, am_file, Some(am), (0o660, false)),
+        (0o602, root_file, None, (0o600, false)),
+        // The reader owns it: "other" read goes.
+        (0o644, am_file, Some(am), (0o640, false)),
+        // No reader given: a non-root owner is the reader.
+        (0o755, am_file, None, (0o750, false)),
+        // root's file AM reads only through "other": kept, flagged.
+        (0o755, root_file, Some(am), (0o755, true)),
+        (0o757, root_file, Some(am), (0o755, true)),
+        (0o644, root_file, None, (0o644, true)),
+        // Group read by AM's primary group: "other" can go.
+        (0o644, Owner { uid: 0, gid: 4242 }, Some(am), (0o640, false)),
+        // Only execute for others: no read to keep, nothing to flag.
+        (0o701, root_file, Some(am), (0o700, false)),
+        // Set-id and sticky bits are dropped.
+        (0o4755, am_file, None, (0o750, false)),
+        // AM is root: it reads anything.
+        (0o644, root_file, Some(root_file), (0o640, false)),
+    ];
+    for &(mode, file, reader, want) in cases {
+        assert_eq!(
+            edited_mode(mode, file, reader),
+            want,
+            "{mode:o} {file:?} {reader:?}"
+        );
+    }
+}
+
+#[test]
+fn edited_file_in_a_directory_others_can_write_is_refused() {
+    let td = secret_dir();
+    let shared = td.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let f = shared.join("profile");
+    let e = env_file::apply(&f, &amadmin(), "v", &EditOptions::default())
+        .err()
+        .unwrap();
+    assert!(
+        matches!(e, StoreError::DirWritable { mode: 0o1777, .. }),
+        "{e}"
+    );
+    assert_eq!(e.class(), ErrorClass::Usage);
+    assert!(!f.exists());
+}
+
+#[test]
+fn walk_follows_trusted_links_and_refuses_others() {
+    let td = secret_dir();
+    let real = td.path().join("real");
+    std::fs::create_dir_all(real.join("inner")).unwrap();
+    // Absolute, relative, chained and `..` links made by this user in its own 0700 dir.
+    std::os::unix::fs::symlink(&real, td.path().join("abs")).unwrap();
+    std::os::unix::fs::symlink("real", td.path().join("rel")).unwrap();
+    std::os::unix::fs::symlink("rel/inner", td.path().join("chain")).unwrap();
+    std::os::unix::fs::symlink("..", real.join("inner/up")).unwrap();
+    let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+    for (path, want) in [
+        ("abs", &real),
+        ("rel", &real),
+        ("chain", &real.join("inner")),
+        ("chain/up", &real),
+        ("real/inner/../inner/up/./inner", &real.join("inner")),
+    ] {
+        let d = DirHandle::open(&td.path().join(path)).unwrap();
+        assert_eq!(d.stat().unwrap().st_ino, ino(want), "{path}");
+        assert_eq!(d.path, td.path().join(path));
+    }
+    // Missing, not a directory, a loop.
+    std::fs::write(td.path().join("file"), "x").unwrap();
+    std::os::unix::fs::symlink("loop", td.path().join("loop")).unwrap();
+    assert!(matches!(
+        DirHandle::open(&td.path().join("nope/x")),
+        Err(StoreError::DirMissing { .. })
+    ));
+    assert!(matches!(
+        DirHandle::open(&td.path().join("file")),
+        Err(StoreError::NotADirectory { .. })
+    ));
+    let e = DirHandle::open(&td.path().join("loop")).err().unwrap();
+    assert!(e.to_string().contains("follow symbolic links"), "{e}");
+    if root() {
+        // A link owned by another account: refused, naming it and its owner.
+        let evil = td.path().join("evil");
+        std::os::unix::fs::symlink(&real, &evil).unwrap();
+        std::os::unix::fs::lchown(&evil, Some(4242), Some(4242)).unwrap();
+        let e = DirHandle::open(&evil.join("inner")).err().unwrap();
+        assert!(
+            matches!(&e, StoreError::UntrustedSymlink { link, .. } if *link == evil),
+            "{e}"
+        );
+        assert!(e.to_string().contains("owned by uid 4242"), "{e}");
+        assert_eq!(e.class(), ErrorClass::Usage);
+        // root's link in a directory another account owns, or group-writable: refused.
+        let theirs = td.path().join("theirs");
+        std::fs::create_dir(&theirs).unwrap();
+        std::os::unix::fs::symlink(&real, theirs.join("l")).unwrap();
+        chown(&theirs, 4242, 4242);
+        let e = DirHandle::open(&theirs.join("l")).err().unwrap();
+        assert!(
+            e.to_string().contains("in a directory owned by uid 4242"),
+            "{e}"
+        );
+        chown(&theirs, 0, 0);
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o775)).unwrap();
+        let e = DirHandle::open(&theirs.join("l")).err().unwrap();
+        assert!(
+            e.to_string()
+                .contains("that group or others can write (mode 0775)"),
+            "{e}"
+        );
+        // ... unless sticky: then only root or the link's owner can replace it.
+        std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        DirHandle::open(&theirs.join("l")).unwrap();
+        // A plain directory another account owns is walked through (the store directory is
+        // normally the AM account's).
+        chown(&real, 4242, 4242);
+        DirHandle::open(&real.join("inner")).unwrap();
+    }
+}
+
+#[test]
+fn a_held_lock_is_waited_on_then_reported() {
+    let td = secret_dir();
+    let holder = DirHandle::open(td.path()).unwrap();
+    holder.lock(false, &LockWait::default()).unwrap();
+    static TOLD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    fn notice(_: &Path, _: std::time::Duration) {
+        TOLD.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    let wait = LockWait {
+        timeout: std::time::Duration::from_millis(200),
+        on_wait: Some(notice),
+    };
+    let other = DirHandle::open(td.path()).unwrap();
+    let e = other.lock(false, &wait).err().unwrap();
+    assert!(matches!(e, StoreError::LockTimeout { .. }), "{e}");
+    assert_eq!(e.class(), ErrorClass::Operational);
+    assert_eq!(TOLD.load(std::sync::atomic::Ordering::SeqCst), 1);
+    // Zero: at once. And free again once the holder is gone.
+    let zero = LockWait {
+        timeout: std::time::Duration::ZERO,
+        on_wait: None,
+    };
+    assert!(other.lock(true, &zero).is_err());
+    drop(holder);
+    other.lock(false, &zero).unwrap();
+}

@@ -1,0 +1,197 @@
+//! Opening a directory by path without following a symbolic link that another account could
+//! have placed.
+//!
+//! amhash runs as root on the AM host, where the AM account owns much of AM's tree. If that
+//! account can replace `.../secrets/userpasswords` with a symlink to `/etc/cron.d`, a plain
+//! `open` would make root write there. So every component of a path is opened one at a time
+//! relative to the previous one (`openat` with `O_NOFOLLOW`), and a symlink is followed only
+//! when it is **trusted**:
+//!
+//! - the link is owned by root or by the user amhash runs as, and
+//! - the directory holding it is owned by root or that user and nobody else can replace the
+//!   link: no write bit for group or others, or the sticky bit (then only the link's owner,
+//!   the directory's owner or root may rename or remove it).
+//!
+//! So a root-made `/opt/am -> /srv/am` keeps working, while a link the AM account made, or
+//! one in a directory it can write, is refused with the component and its owner named.
+//! Plain directories owned by the AM account are walked through (the store directory is
+//! normally the AM account's own): without a link to follow, the walk cannot leave the tree
+//! the administrator named.
+//!
+//! Each directory is checked on the fd that was opened (`fstat`, compared with what `lstat`
+//! saw), so a swap between the check and the open is caught, not followed. Relative paths
+//! start at the working directory, which the caller chose.
+
+use std::collections::VecDeque;
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Component, Path, PathBuf};
+
+use rustix::fd::OwnedFd;
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
+
+use super::{DirHandle, Result, StoreError, perm_bits, user_name};
+
+/// How many symbolic links one path may go through (Linux's own limit is 40).
+const MAX_LINKS: usize = 40;
+
+/// One step of the walk: a name, or "back to the root" after an absolute link target.
+enum Step {
+    Root,
+    Parent,
+    Name(OsString),
+}
+
+fn steps_of(path: &Path) -> Vec<Step> {
+    path.components()
+        .filter_map(|c| match c {
+            Component::RootDir => Some(Step::Root),
+            Component::ParentDir => Some(Step::Parent),
+            Component::Normal(n) => Some(Step::Name(n.to_os_string())),
+            Component::CurDir | Component::Prefix(_) => None,
+        })
+        .collect()
+}
+
+/// Who may be trusted not to be hostile: root and the account amhash runs as.
+fn trusted(uid: u32) -> bool {
+    uid == 0 || uid == rustix::process::geteuid().as_raw()
+}
+
+/// Why a link in `dir` owned by `link_uid` is not trusted, or `None` if it is.
+fn distrust(link_uid: u32, dir: &Stat) -> Option<String> {
+    let who = |uid: u32| match user_name(uid) {
+        Some(name) => format!("uid {uid} ({name})"),
+        None => format!("uid {uid}"),
+    };
+    if !trusted(link_uid) {
+        return Some(format!("owned by {}", who(link_uid)));
+    }
+    if !trusted(dir.st_uid) {
+        return Some(format!("in a directory owned by {}", who(dir.st_uid)));
+    }
+    let mode = perm_bits(dir);
+    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+        return Some(format!(
+            "in a directory that group or others can write (mode {mode:04o})"
+        ));
+    }
+    None
+}
+
+fn path_flags() -> OFlags {
+    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC
+}
+
+/// Opens the directory `path` for reading (see the module doc).
+///
+/// # Errors
+/// [`StoreError::DirMissing`], [`StoreError::NotADirectory`],
+/// [`StoreError::UntrustedSymlink`], [`StoreError::Io`] (`ELOOP` for too many links,
+/// `EAGAIN` for a directory swapped while it was being opened).
+pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
+    let shown = if path.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        path
+    };
+    let io = |op, e| StoreError::io(op, shown, e);
+    let start = if shown.is_absolute() { "/" } else { "." };
+    let mut cur: OwnedFd = rustix::fs::open(start, path_flags(), Mode::empty())
+        .map_err(|e| io("open directory", e))?;
+    // What has been walked so far, for messages: the components as given, links expanded.
+    let mut walked = PathBuf::from(start);
+    let mut todo: VecDeque<Step> = steps_of(shown).into();
+    let mut links = 0usize;
+    while let Some(step) = todo.pop_front() {
+        let name: OsString = match step {
+            Step::Root => {
+                cur = rustix::fs::open("/", path_flags(), Mode::empty())
+                    .map_err(|e| io("open directory", e))?;
+                walked = PathBuf::from("/");
+                continue;
+            }
+            Step::Parent => OsString::from(".."),
+            Step::Name(n) => n,
+        };
+        let here = walked.join(&name);
+        let st = match rustix::fs::statat(&cur, &name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(rustix::io::Errno::NOENT) => {
+                return Err(StoreError::DirMissing {
+                    path: shown.to_path_buf(),
+                });
+            }
+            Err(e) => return Err(StoreError::io("stat", &here, e)),
+        };
+        match FileType::from_raw_mode(st.st_mode) {
+            FileType::Symlink => {
+                let dir_st = rustix::fs::fstat(&cur).map_err(|e| io("stat directory", e))?;
+                if let Some(reason) = distrust(st.st_uid, &dir_st) {
+                    return Err(StoreError::UntrustedSymlink {
+                        path: shown.to_path_buf(),
+                        link: here,
+                        reason,
+                    });
+                }
+                links += 1;
+                if links > MAX_LINKS {
+                    return Err(io("follow symbolic links", rustix::io::Errno::LOOP));
+                }
+                let target = rustix::fs::readlinkat(&cur, &name, Vec::new())
+                    .map_err(|e| StoreError::io("read symbolic link", &here, e))?;
+                let target = PathBuf::from(OsStr::from_bytes(target.as_bytes()));
+                for s in steps_of(&target).into_iter().rev() {
+                    todo.push_front(s);
+                }
+            }
+            FileType::Directory => {
+                let next =
+                    rustix::fs::openat(&cur, &name, path_flags() | OFlags::NOFOLLOW, Mode::empty())
+                        .map_err(|e| match e {
+                            rustix::io::Errno::NOENT => StoreError::DirMissing {
+                                path: shown.to_path_buf(),
+                            },
+                            e => StoreError::io("open directory", &here, e),
+                        })?;
+                let now = rustix::fs::fstat(&next).map_err(|e| io("stat directory", e))?;
+                if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino)
+                    || FileType::from_raw_mode(now.st_mode) != FileType::Directory
+                {
+                    // Swapped between the lstat and the open: someone is racing us.
+                    return Err(StoreError::io(
+                        "open directory (it was replaced while amhash opened it)",
+                        &here,
+                        rustix::io::Errno::AGAIN,
+                    ));
+                }
+                cur = next;
+                walked = if name == ".." {
+                    walked
+                        .parent()
+                        .map_or_else(|| walked.clone(), Path::to_path_buf)
+                } else {
+                    here
+                };
+            }
+            _ => {
+                return Err(StoreError::NotADirectory {
+                    path: shown.to_path_buf(),
+                });
+            }
+        }
+    }
+    // Reopen the directory we arrived at for reading (flock and fsync need a real fd).
+    let fd = rustix::fs::openat(
+        &cur,
+        ".",
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| io("open directory", e))?;
+    Ok(DirHandle {
+        file: File::from(fd),
+        path: shown.to_path_buf(),
+    })
+}

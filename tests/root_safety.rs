@@ -1,0 +1,764 @@
+//! amhash run as root on a host where the AM account is hostile (SECURITY.md, "root on a
+//! shared AM host"). Every test here performs the attack: root runs the real binary, and
+//! the AM account is played by uid 65534 through `setpriv`, doing what that account could do
+//! on a real host (plant a link in a directory it owns, hold a lock, name a file). Each test
+//! fails if the defect it guards against comes back.
+//!
+//! These tests need root (CI runs as root).
+
+mod install_support;
+
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use install_support::*;
+
+/// The AM account in these tests.
+const AM_UID: u32 = 65534;
+const AM_GID: u32 = 65534;
+const AM_OWNER: &str = "65534:65534";
+
+/// A fixture whose root the AM account can traverse (0755; the secrets in it stay 0600
+/// root's), with `am/`, a directory the AM account owns, as AM's tree on a real host.
+fn host() -> Fixture {
+    require_root();
+    let f = Fixture::new();
+    set_mode(f.root(), 0o755);
+    let am = f.dir("am", 0o755);
+    chown(&am, AM_UID, AM_GID);
+    f
+}
+
+/// Runs `script` with `sh -c` as the AM account, in the fixture's root; must succeed.
+#[track_caller]
+fn as_am(f: &Fixture, script: &str) {
+    let out = am_command(f, script).output().unwrap();
+    assert!(
+        out.status.success(),
+        "attacker script failed: {}",
+        describe(&out)
+    );
+}
+
+/// The same, left running (a lock holder, a racer).
+fn am_background(f: &Fixture, script: &str) -> Child {
+    am_command(f, script)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn am_command(f: &Fixture, script: &str) -> Command {
+    let mut c = Command::new("setpriv");
+    c.args([
+        &format!("--reuid={AM_UID}"),
+        &format!("--regid={AM_GID}"),
+        "--clear-groups",
+        "sh",
+        "-c",
+        script,
+    ])
+    .current_dir(f.root());
+    c
+}
+
+/// `install --password-file pw --salt-hex SALT ARGS` as root.
+fn install(f: &Fixture, args: &[&str]) -> Output {
+    let pw = f.arg("pw");
+    let mut all = vec!["install", "--password-file", &pw, "--salt-hex", SALT];
+    all.extend_from_slice(args);
+    run(&all, b"")
+}
+
+/// A root-owned 0700 directory outside AM's tree: what the attacker wants root to write in.
+fn victim(f: &Fixture, name: &str) -> PathBuf {
+    f.dir(name, 0o700)
+}
+
+// ---- 1. symbolic links in the path --------------------------------------------------------
+
+#[test]
+fn a_link_the_am_account_planted_in_the_store_path_is_refused_for_every_target() {
+    let f = host();
+    let v = victim(&f, "victim");
+    let v_arg = f.arg("victim");
+    // The AM account points the directories root will write in at the victim.
+    as_am(
+        &f,
+        &format!(
+            "mkdir am/secrets && ln -s {v_arg} am/secrets/userpasswords && ln -s {v_arg} am/bin \
+             && ln -s {v_arg} am/home && ln -s {v_arg} am/k8s"
+        ),
+    );
+    let before = snapshot(&v);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--dir", "am/secrets/userpasswords", "--owner", AM_OWNER],
+            "am/secrets/userpasswords",
+        ),
+        (
+            &["--setenv", "am/bin/setenv.sh", "--owner", AM_OWNER],
+            "am/bin",
+        ),
+        (
+            &["--env-file", "am/home/.bash_profile", "--owner", AM_OWNER],
+            "am/home",
+        ),
+        (
+            &["--k8s-secret", "am", "--out", "am/k8s/secret.yaml"],
+            "am/k8s",
+        ),
+    ];
+    for (args, link) in cases {
+        let mut all = vec!["--user", "amadmin"];
+        all.extend_from_slice(args);
+        let out = run_in(&f, &all);
+        let err = assert_error(&out, 2);
+        assert!(
+            err.contains(&format!("{link} is a symbolic link owned by uid {AM_UID}")),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            snapshot(&v),
+            before,
+            "{args:?} wrote into the victim directory"
+        );
+    }
+}
+
+/// `install` from the fixture's root with relative paths (as an administrator in AM's tree).
+fn run_in(f: &Fixture, args: &[&str]) -> Output {
+    let pw = f.arg("pw");
+    let mut all = vec!["install", "--password-file", &pw, "--salt-hex", SALT];
+    all.extend_from_slice(args);
+    amhash().args(&all).current_dir(f.root()).output().unwrap()
+}
+
+#[test]
+fn a_root_link_in_a_directory_the_am_account_owns_is_refused_too() {
+    // The AM account cannot make a root-owned link, but it can rename one root left in its
+    // directory and put its own in place at any moment: the directory decides.
+    let f = host();
+    victim(&f, "victim");
+    std::os::unix::fs::symlink(f.path("victim"), f.path("am/userpasswords")).unwrap();
+    let out = install(&f, &["--dir", &f.arg("am/userpasswords")]);
+    let err = assert_error(&out, 2);
+    assert!(
+        err.contains(&format!("in a directory owned by uid {AM_UID}")),
+        "{err}"
+    );
+    assert!(names(&f.path("victim")).is_empty());
+}
+
+#[test]
+fn root_made_links_in_root_directories_and_am_owned_store_directories_keep_working() {
+    let f = host();
+    // /opt/am -> /srv/am, made by root in a root-owned directory.
+    let srv = f.dir("srv-am/userpasswords", 0o700);
+    chown(&srv, AM_UID, AM_GID);
+    std::os::unix::fs::symlink(f.path("srv-am"), f.path("opt-am")).unwrap();
+    let out = install(
+        &f,
+        &["--dir", &f.arg("opt-am/userpasswords"), "--owner", AM_OWNER],
+    );
+    assert_ok(&out);
+    let file = srv.join("password.amadmin");
+    assert_eq!(owner(&file), (AM_UID, AM_GID));
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(read_str(&file), f.generate("pw", SALT, &[]));
+}
+
+#[test]
+fn a_value_file_behind_an_am_link_is_not_read() {
+    // Root would otherwise copy whatever file the link names into AM's store.
+    let f = host();
+    let store = f.dir("store", 0o700);
+    let secrets = f.dir("root-secrets", 0o700);
+    std::fs::write(secrets.join("token"), f.generate("pw2", SALT2, &[])).unwrap();
+    set_mode(&secrets.join("token"), 0o600);
+    as_am(
+        &f,
+        &format!(
+            "ln -s {0}/token am/value && ln -s {0} am/values",
+            secrets.display()
+        ),
+    );
+    for (value_file, says) in [
+        ("am/value", "is a symbolic link; refusing"),
+        (
+            "am/values/token",
+            "am/values is a symbolic link owned by uid 65534",
+        ),
+    ] {
+        let out = run(
+            &[
+                "install",
+                "--value-file",
+                &f.arg(value_file),
+                "--dir",
+                &f.arg("store"),
+            ],
+            b"",
+        );
+        let err = assert_error(&out, 2);
+        assert!(err.contains(says), "{value_file}: {err}");
+        assert!(names(&store).is_empty());
+    }
+}
+
+#[test]
+fn an_am_account_swapping_the_store_directory_for_a_link_never_gets_root_to_write_outside() {
+    // The race the fd walk exists for: while root installs, the AM account keeps swapping
+    // its real store directory with a link to the victim.
+    let f = host();
+    let v = victim(&f, "victim");
+    as_am(&f, "mkdir -m 0700 am/up");
+    let racer = am_background(
+        &f,
+        &format!(
+            "end=$(( $(date +%s) + 20 )); while [ $(date +%s) -lt $end ]; do \
+             mv -T am/up am/up.real 2>/dev/null; ln -sfn {} am/up; rm -f am/up; \
+             mv -T am/up.real am/up 2>/dev/null; done",
+            f.arg("victim")
+        ),
+    );
+    let mut outcomes = std::collections::BTreeMap::new();
+    for _ in 0..40 {
+        let out = install(&f, &["--dir", &f.arg("am/up"), "--owner", AM_OWNER]);
+        *outcomes.entry(out.status.code()).or_insert(0) += 1;
+        assert!(
+            matches!(out.status.code(), Some(0 | 2 | 3)),
+            "{}",
+            describe(&out)
+        );
+    }
+    kill(racer);
+    assert!(
+        names(&v).is_empty(),
+        "root wrote into the victim directory ({outcomes:?})"
+    );
+}
+
+fn kill(mut child: Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+// ---- 2. --owner never re-owns an existing edited file --------------------------------------
+
+#[test]
+fn owner_applies_to_created_files_only_and_an_existing_setenv_keeps_root() {
+    let f = host();
+    let bin = f.dir("tomcat-bin", 0o755);
+    let setenv = bin.join("setenv.sh");
+    std::fs::write(&setenv, "#!/bin/sh\nJAVA_OPTS=-Xmx1g\n").unwrap();
+    set_mode(&setenv, 0o750);
+    let out = install(
+        &f,
+        &["--setenv", setenv.to_str().unwrap(), "--owner", AM_OWNER],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(owner(&setenv), (0, 0), "root's setenv.sh was handed over");
+    assert!(
+        stderr(&out).contains("--owner does not apply to"),
+        "{}",
+        describe(&out)
+    );
+    // The AM account cannot append a command root would run.
+    let append = am_command(
+        &f,
+        &format!("echo 'id > /tmp/pwned' >> {}", setenv.display()),
+    )
+    .output()
+    .unwrap();
+    assert!(!append.status.success());
+    // A setenv.sh amhash creates does get the owner.
+    let created = bin.join("new-setenv.sh");
+    let out = install(
+        &f,
+        &["--setenv", created.to_str().unwrap(), "--owner", AM_OWNER],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(owner(&created), (AM_UID, AM_GID));
+    assert_eq!(mode(&created), 0o600);
+}
+
+// ---- 4. edited files that every local user can read ---------------------------------------
+
+#[test]
+fn a_world_readable_profile_of_the_am_account_is_narrowed() {
+    let f = host();
+    let home = f.dir("home", 0o755);
+    let profile = home.join(".bash_profile");
+    std::fs::write(&profile, "PATH=$PATH:/opt/am/bin\n").unwrap();
+    set_mode(&profile, 0o666);
+    chown(&profile, AM_UID, AM_GID);
+    let out = install(
+        &f,
+        &[
+            "--env-file",
+            profile.to_str().unwrap(),
+            "--owner",
+            AM_OWNER,
+            "--json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(mode(&profile), 0o660);
+    assert_eq!(owner(&profile), (AM_UID, AM_GID));
+    let j = json(&out);
+    let w = &j["written"][0];
+    assert_eq!(w["mode"], "0660");
+    assert_eq!(w["mode_before"], "0666");
+    assert_eq!(w["other_readable"], false);
+    // Another local user cannot read it any more.
+    let other = Command::new("setpriv")
+        .args(["--reuid=12345", "--regid=12345", "--clear-groups", "cat"])
+        .arg(&profile)
+        .output()
+        .unwrap();
+    assert!(!other.status.success());
+}
+
+#[test]
+fn a_root_setenv_that_am_reads_through_other_bits_is_kept_with_the_exact_fix() {
+    let f = host();
+    let bin = f.dir("tomcat-bin", 0o755);
+    let setenv = bin.join("setenv.sh");
+    std::fs::write(&setenv, "#!/bin/sh\n").unwrap();
+    set_mode(&setenv, 0o757);
+    let shown = setenv.to_str().unwrap();
+    let out = install(&f, &["--setenv", shown, "--owner", AM_OWNER]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    // Write for others is gone; read stays (AM's account would be locked out), with a warning
+    // that gives the exact command.
+    assert_eq!(mode(&setenv), 0o755);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "every local user can read it (mode 0755); amhash left that because AM's account \
+             might read it only through those bits: run chgrp {AM_GID} '{shown}' && chmod 0750 '{shown}'"
+        )),
+        "{err}"
+    );
+    // And doctor flags it.
+    let store = f.dir("store", 0o700);
+    assert_ok(&install(&f, &["--dir", store.to_str().unwrap()]));
+    let out = run(
+        &[
+            "doctor",
+            "--dir",
+            store.to_str().unwrap(),
+            "--setenv",
+            shown,
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("every local user can read or write it (mode 0755)"),
+        "{}",
+        describe(&out)
+    );
+    // Following the advice leaves AM able to read it, and doctor content.
+    bash(
+        &format!("chgrp {AM_GID} '{shown}' && chmod 0750 '{shown}'"),
+        &[],
+    );
+    let out = run(
+        &[
+            "doctor",
+            "--dir",
+            store.to_str().unwrap(),
+            "--setenv",
+            shown,
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let am_reads = am_command(&f, &format!("cat '{shown}' >/dev/null"))
+        .output()
+        .unwrap();
+    assert!(am_reads.status.success());
+}
+
+#[test]
+fn a_profile_planted_in_a_world_writable_directory_is_not_filled() {
+    let f = host();
+    let shared = f.dir("shared", 0o1777);
+    as_am(&f, "touch shared/profile && chmod 0666 shared/profile");
+    let before = snapshot(&shared);
+    let out = install(
+        &f,
+        &["--env-file", &f.arg("shared/profile"), "--owner", AM_OWNER],
+    );
+    let err = assert_error(&out, 2);
+    assert!(
+        err.contains("writable by group or others (mode 1777)"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&shared), before);
+}
+
+// ---- 5. paths that are not UTF-8 -----------------------------------------------------------
+
+#[test]
+fn a_non_utf8_path_is_written_reported_losslessly_and_never_panics() {
+    let f = host();
+    let raw = f.root().join(std::ffi::OsStr::from_bytes(b"st\xff"));
+    std::fs::create_dir(&raw).unwrap();
+    set_mode(&raw, 0o700);
+    let profile = f.path("prof");
+    let pw = f.arg("pw");
+    let out = amhash()
+        .arg("--json")
+        .args([
+            "install",
+            "--password-file",
+            &pw,
+            "--salt-hex",
+            SALT,
+            "--dir",
+        ])
+        .arg(&raw)
+        .args(["--env-file", profile.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    let j = json(&out);
+    let dir_path = raw.join("password.amadmin");
+    assert_eq!(
+        j["written"][0]["path"]["hex"],
+        hex::encode(dir_path.as_os_str().as_bytes())
+    );
+    assert_eq!(j["written"][1]["path"], profile.to_str().unwrap());
+    assert!(
+        dir_path.exists() && profile.exists(),
+        "every target is written"
+    );
+    // Text mode shows the byte escaped.
+    let out = amhash()
+        .args([
+            "install",
+            "--password-file",
+            &pw,
+            "--salt-hex",
+            SALT,
+            "--dir",
+        ])
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stdout(&out).contains("st\\xff/password.amadmin"),
+        "{}",
+        describe(&out)
+    );
+}
+
+// ---- 6. --value-file is installed in its one-line form --------------------------------------
+
+#[test]
+fn value_file_whitespace_is_canonicalised_or_refused() {
+    let f = host();
+    let store = f.dir("store", 0o700);
+    let plain = f.generate("pw", SALT, &[]);
+    let file = store.join("password.amadmin");
+    // Blanks around and blank lines after: installed without them.
+    f.secret_file("v1", &format!("  {plain}\r\n\n\n"));
+    let out = run(
+        &[
+            "install",
+            "--value-file",
+            &f.arg("v1"),
+            "--dir",
+            store.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_ok(&out);
+    assert_eq!(read_str(&file), plain);
+    // A line break inside a {SSHA-512} value: refused, nothing written.
+    let (a, b) = plain.split_at(40);
+    f.secret_file("v2", &format!("{a}\r\n{b}"));
+    let before = snapshot(&store);
+    let out = run(
+        &[
+            "install",
+            "--value-file",
+            &f.arg("v2"),
+            "--dir",
+            store.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_error(&out, 2);
+    assert_eq!(snapshot(&store), before);
+    // Base64 ciphertext wrapped at 76 columns (as `base64` prints it): one line installed.
+    let enc = f.generate_am("pw", SALT);
+    let wrapped: Vec<&str> = enc
+        .as_bytes()
+        .chunks(76)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    f.secret_file("v3", &format!("{}\n", wrapped.join("\r\n")));
+    let out = run(
+        &[
+            "install",
+            "--value-file",
+            &f.arg("v3"),
+            "--dir",
+            store.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_ok(&out);
+    assert_eq!(read_str(&file), enc);
+}
+
+#[test]
+fn doctor_reports_blanks_and_line_breaks_in_a_stored_value() {
+    let f = host();
+    let store = f.dir("store", 0o700);
+    let plain = f.generate("pw", SALT, &[]);
+    for bad in [
+        format!(" {plain}"),
+        format!("{plain} "),
+        format!("{}\r\n{}", &plain[..30], &plain[30..]),
+    ] {
+        f.secret_file("store/password.amadmin", &bad);
+        let out = run(&["doctor", "--dir", store.to_str().unwrap()], b"");
+        assert_eq!(out.status.code(), Some(1), "{bad:?}: {}", describe(&out));
+        assert!(
+            stdout(&out).contains("holds blanks or line breaks"),
+            "{bad:?}: {}",
+            describe(&out)
+        );
+    }
+}
+
+// ---- 7. nothing is stored before every target is checked -----------------------------------
+
+#[test]
+fn a_random_password_is_stored_only_after_every_target_was_checked() {
+    let f = host();
+    let out_file = f.path("new-password");
+    let out_arg = format!("file:{}", out_file.display());
+    // A dry run stores nothing.
+    let store = f.dir("store", 0o700);
+    let out = run(
+        &[
+            "install",
+            "--dry-run",
+            "--random",
+            "--password-out",
+            &out_arg,
+            "--dir",
+            store.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(stdout(&out).contains("would store the new random password in"));
+    assert!(!out_file.exists(), "a dry run stored the password");
+    assert!(names(&store).is_empty());
+    // A refused install stores nothing: the retry is not blocked by "already exists".
+    let missing = f.path("missing");
+    let out = run(
+        &[
+            "install",
+            "--random",
+            "--password-out",
+            &out_arg,
+            "--dir",
+            missing.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_error(&out, 2);
+    assert!(!out_file.exists(), "a refused install stored the password");
+    std::fs::create_dir(&missing).unwrap();
+    let out = run(
+        &[
+            "install",
+            "--random",
+            "--password-out",
+            &out_arg,
+            "--dir",
+            missing.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(mode(&out_file), 0o600);
+    // The stored password verifies against what was installed.
+    let out = run(
+        &[
+            "verify",
+            "--dir",
+            missing.to_str().unwrap(),
+            "--password-file",
+            out_file.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+}
+
+// ---- 8. a lock held by the AM account ------------------------------------------------------
+
+#[test]
+fn a_lock_held_by_the_am_account_is_waited_on_for_a_bounded_time() {
+    let f = host();
+    as_am(&f, "mkdir -m 0700 am/store");
+    let holder = am_background(&f, "exec flock am/store sleep 60");
+    // Wait until the lock is really held.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Command::new("flock")
+        .args(["-n", f.arg("am/store").as_str(), "true"])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the attacker never got the lock");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let started = Instant::now();
+    let out = install(&f, &["--dir", &f.arg("am/store"), "--lock-timeout", "1"]);
+    let took = started.elapsed();
+    kill(holder);
+    assert_eq!(out.status.code(), Some(3), "{}", describe(&out));
+    let err = stderr(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].starts_with("amhash: waiting up to 1 s for the lock on ")
+            && lines[0].ends_with("which another process holds"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("amhash: error: ")
+            && lines[1].contains("another process holds the lock on this directory (waited 1 s)")
+            && lines[1].contains("--lock-timeout"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(30), "waited {took:?}");
+    assert!(names(&f.path("am/store")).is_empty());
+}
+
+// ---- 9. names from the file system are escaped ---------------------------------------------
+
+#[test]
+fn doctor_escapes_file_names_the_am_account_chose() {
+    let f = host();
+    as_am(&f, "mkdir -m 0700 am/store");
+    assert_ok(&install(
+        &f,
+        &["--dir", &f.arg("am/store"), "--owner", AM_OWNER],
+    ));
+    // A "temp file" whose name repaints the terminal and forges a report line.
+    let forged = "ok       password: the password matches the stored value";
+    as_am(
+        &f,
+        &format!("touch \"am/store/.password.amadmin.tmp-$(printf '\\033[2J\\007\\n{forged}')\""),
+    );
+    for json_mode in [false, true] {
+        let mut args = vec!["doctor", "--dir"];
+        let dir = f.arg("am/store");
+        args.push(&dir);
+        if json_mode {
+            args.insert(0, "--json");
+        }
+        let out = run(&args, b"");
+        let text = stdout(&out);
+        assert!(!text.contains('\x1b') && !text.contains('\x07'), "{text:?}");
+        assert!(
+            !text.lines().any(|l| l.starts_with("ok       password")),
+            "{text}"
+        );
+        if !json_mode {
+            assert!(text.contains("\\x1b[2J\\x07\\nok"), "{text}");
+        }
+    }
+}
+
+// ---- 10. --owner on an unchanged value ----------------------------------------------------
+
+#[test]
+fn owner_is_applied_when_the_value_is_unchanged() {
+    let f = host();
+    let store = f.dir("store", 0o700);
+    let s = store.to_str().unwrap();
+    assert_ok(&install(&f, &["--dir", s, "--owner", "0:0"]));
+    let file = store.join("password.amadmin");
+    assert_eq!(owner(&file), (0, 0));
+    let out = install(&f, &["--dir", s, "--owner", AM_OWNER]);
+    assert_ok(&out);
+    assert!(
+        stdout(&out).contains(&format!(
+            "unchanged: {} (set owner uid {AM_UID} gid {AM_GID})",
+            file.display()
+        )),
+        "{}",
+        describe(&out)
+    );
+    assert_eq!(owner(&file), (AM_UID, AM_GID));
+    assert_eq!(mode(&file), 0o600);
+    assert!(!store.join("password.amadmin.previous").exists());
+}
+
+// ---- 12. one exit code for policy refusals ------------------------------------------------
+
+#[test]
+fn policy_refusals_are_exit_2() {
+    let f = host();
+    let open_dir = f.dir("open", 0o770);
+    let key = f.secret_file("open-key", AM_KEY);
+    set_mode(&key, 0o644);
+    let key_arg = format!("file:{}", key.display());
+    let cases: Vec<(&str, Vec<&str>)> = vec![
+        (
+            "group-writable --dir",
+            vec!["--dir", open_dir.to_str().unwrap()],
+        ),
+        (
+            "key file readable by others",
+            vec![
+                "--dir",
+                open_dir.to_str().unwrap(),
+                "--encrypt",
+                "am",
+                "--key",
+                &key_arg,
+            ],
+        ),
+    ];
+    for (what, args) in cases {
+        let out = install(&f, &args);
+        assert_error(&out, 2);
+        let _ = what;
+    }
+}
+
+// ---- 13. setenv.sh puts the value on the command line ------------------------------------
+
+#[test]
+fn setenv_says_the_value_is_on_the_java_command_line() {
+    let f = host();
+    let bin = f.dir("bin", 0o755);
+    let out = install(&f, &["--setenv", bin.join("setenv.sh").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert!(
+        stderr(&out).contains(
+            "setenv.sh puts the value on the java command line, where every local user can read it \
+             (ps, /proc/PID/cmdline) while AM runs, and a PLAIN value can be brute-forced offline: \
+             prefer --dir"
+        ),
+        "{}",
+        describe(&out)
+    );
+}
