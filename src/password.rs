@@ -39,7 +39,7 @@ impl std::fmt::Display for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Stdin => f.write_str("standard input"),
-            Self::File(p) => write!(f, "{}", p.display()),
+            Self::File(p) => f.write_str(&crate::escape::path(p)),
             Self::Terminal => f.write_str("the terminal"),
         }
     }

@@ -48,7 +48,7 @@ fn read_input(path: Option<&Path>) -> Result<String, Failure> {
     let (result, name) = match path {
         Some(path) => (
             std::fs::File::open(path).and_then(|f| f.take(MAX_INPUT + 1).read_to_end(&mut bytes)),
-            path.display().to_string(),
+            amhash::escape::path(path),
         ),
         None => (
             std::io::stdin()

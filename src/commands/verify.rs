@@ -54,7 +54,7 @@ fn read_value(
     let missing = |place: &Path, what: String| {
         Failure::operational(format!(
             "{} has no {what}: nothing to verify",
-            place.display()
+            amhash::escape::path(place)
         ))
     };
     if let Some(dir) = &value.dir {
@@ -63,7 +63,7 @@ fn read_value(
         if found.trailing_newline() {
             warnings.push(format!(
                 "{} ends with a newline, which AM may read as part of the value: reinstall it with amhash install",
-                dir.join(id.file_name()).display()
+                amhash::escape::path(&dir.join(id.file_name()))
             ));
         }
         return Ok(Zeroizing::new(
