@@ -100,7 +100,7 @@ pub struct PasswordArgs {
 /// Choosing a new password.
 #[derive(Debug, Args)]
 pub struct NewPasswordArgs {
-    /// Create a random password (22 characters from A-Z a-z 0-9 - _, 132 bits), show it once
+    /// Create a random password (26 characters from A-Z a-z 0-9 - _, 156 bits), show it once
     /// on the terminal (or store it with --password-out) and use it.
     #[arg(long, conflicts_with = "password_file")]
     pub random: bool,
