@@ -277,6 +277,11 @@ pub struct DoctorArgs {
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     pub format: Option<amhash::store::Format>,
 
+    /// A value your own AM encrypted (see install --am-sample): doctor says whether the
+    /// stored value uses the same AM encryptor and key wrap (needs --key).
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub am_sample: Option<PathBuf>,
+
     /// Also check a password against the stored value (read like verify reads it).
     #[arg(long)]
     pub check_password: bool,
@@ -313,10 +318,18 @@ pub struct EncryptArgs {
     pub encrypt: Option<EncryptWith>,
 
     /// AM encryptor for --encrypt am: jce (JCEEncryption, AM's default), aeswrap
-    /// (AESWrapEncryption, RFC 3394 wrap: AM on Java before 17) or aeswrap-pad
-    /// (AESWrapEncryption, RFC 5649 wrap: AM on Java 17 and later).
+    /// (AESWrapEncryption with the RFC 3394 wrap, as ForgeRock's class does) or aeswrap-pad
+    /// (the RFC 5649 wrap, which a community OpenAM fork uses on Java 17 and later). Which one
+    /// your AM reads is not told by its Java version: let --am-sample find out.
     #[arg(long, value_name = "CIPHER", default_value = "jce", value_parser = parse_am_cipher)]
     pub am_cipher: AmCipher,
+
+    /// With --encrypt am: a file holding any value your own AM encrypted (the output of
+    /// encode.jsp or `ampassword --encrypt`, or an encrypted value from AM's configuration).
+    /// amhash opens it with --key (and the --am-kdf-* settings) and encrypts with the same
+    /// encryptor and key wrap, saying which; a sample the key cannot open is exit 3.
+    #[arg(long, value_name = "FILE", conflicts_with = "am_cipher")]
+    pub am_sample: Option<PathBuf>,
 
     #[command(flatten)]
     pub keys: KeyArgs,

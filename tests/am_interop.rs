@@ -257,3 +257,385 @@ fn jdk_refuses_what_amhash_refuses() {
         assert!(am_encrypt(c.cipher, &pw, &c.kdf, &c.plaintext).is_err());
     }
 }
+
+// ---- --am-sample: learn the encryptor from a value the administrator's AM made ----------------
+
+const SAMPLE_KEY: &str = "Am-Sample-Key_0815";
+const SAMPLE_PW: &str = "7Hq-Zk2_mW9pXv4RtB8nLc3yJd6s";
+const SAMPLE_SALT: &str = "000102030405060708090a0b0c0d0e0f10111213";
+/// ForgeRock's published vectors encrypt this sentence: a sample need not be a hash.
+const SAMPLE_TEXT: &[u8] = b"A test message to be encrypted";
+
+struct SampleDir {
+    tmp: tempfile::TempDir,
+}
+
+impl SampleDir {
+    fn new() -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        for (name, content) in [
+            ("key", SAMPLE_KEY),
+            ("pw", SAMPLE_PW),
+            ("wrong", "Wrong-Key_4711"),
+        ] {
+            let p = tmp.path().join(name);
+            std::fs::write(&p, content).unwrap();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        SampleDir { tmp }
+    }
+    fn path(&self, name: &str) -> String {
+        self.tmp.path().join(name).to_str().unwrap().to_owned()
+    }
+    fn key(&self, name: &str) -> String {
+        format!("file:{}", self.path(name))
+    }
+    fn write(&self, name: &str, content: &str) -> String {
+        std::fs::write(self.tmp.path().join(name), content).unwrap();
+        self.path(name)
+    }
+}
+
+/// Runs the real amhash binary; returns (exit code, stdout, stderr).
+fn amhash(args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_amhash"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn kdf_flags(kdf: &AmKdf) -> Vec<String> {
+    vec![
+        "--am-kdf-digest".into(),
+        kdf.digest().to_string(),
+        "--am-kdf-iterations".into(),
+        kdf.iterations().to_string(),
+        "--am-key-size".into(),
+        kdf.key_bits().to_string(),
+    ]
+}
+
+/// A request for the JDK with the sample key.
+fn sample_request(op: &str, cipher: AmCipher, kdf: &AmKdf, password: &str, data: &[u8]) -> String {
+    format!(
+        "{op}\t{cipher}\t{}\t{}\t{}\t{}\t{}",
+        kdf.digest(),
+        kdf.iterations(),
+        kdf.key_bits(),
+        STANDARD.encode(password),
+        STANDARD.encode(data)
+    )
+}
+
+fn variants() -> Vec<(AmCipher, AmKdf)> {
+    let default = AmKdf::default();
+    let custom = kdf(KdfDigest::Sha256, 20_000, 256);
+    vec![
+        (AmCipher::Jce, default),
+        (AmCipher::AesWrap, default),
+        (AmCipher::AesWrapPad, default),
+        (AmCipher::AesWrap, custom),
+        (AmCipher::AesWrapPad, custom),
+    ]
+}
+
+#[test]
+fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
+    let d = SampleDir::new();
+    let pw = d.path("pw");
+    let key = d.key("key");
+    // The hash every new value must carry.
+    let (code, plain, _) = amhash(&[
+        "generate",
+        "--password-file",
+        &pw,
+        "--salt-hex",
+        SAMPLE_SALT,
+    ]);
+    assert_eq!(code, Some(0));
+    let hash = plain.trim_end().to_owned();
+    // The "administrator's AM" (the JDK) makes one sample per variant.
+    let samples: Vec<String> = run_java(
+        &variants()
+            .iter()
+            .map(|(c, k)| sample_request("am-encrypt", *c, k, SAMPLE_KEY, SAMPLE_TEXT))
+            .collect::<Vec<_>>(),
+    )
+    .into_iter()
+    .map(|r| r.unwrap())
+    .collect();
+    let mut checks = Vec::new();
+    let mut expect = Vec::new();
+    for (i, ((cipher, kdf), sample)) in variants().iter().zip(&samples).enumerate() {
+        let sample_file = d.write(&format!("sample{i}"), &format!("{sample}\n"));
+        let flags = kdf_flags(kdf);
+        let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+        // generate, encrypt and install all take it.
+        let mut gen_args = vec![
+            "generate",
+            "--password-file",
+            &pw,
+            "--salt-hex",
+            SAMPLE_SALT,
+            "--encrypt",
+            "am",
+            "--key",
+            &key,
+            "--am-sample",
+            &sample_file,
+        ];
+        gen_args.extend_from_slice(&flags);
+        let (code, out, err) = amhash(&gen_args);
+        assert_eq!(code, Some(0), "{cipher}: {err}");
+        let named = match cipher {
+            AmCipher::Jce => "JCEEncryption (jce)",
+            AmCipher::AesWrap => "AESWrapEncryption with the RFC 3394 key wrap (aeswrap)",
+            AmCipher::AesWrapPad => "AESWrapEncryption with the RFC 5649 key wrap (aeswrap-pad)",
+        };
+        assert!(
+            err.contains(&format!(
+                "--am-sample: your AM's value opens as {named}; the new value uses the same"
+            )),
+            "{cipher}: {err}"
+        );
+        let generated = out.trim_end().to_owned();
+        let hash_file = d.write(&format!("hash{i}"), &hash);
+        let mut enc_args = vec![
+            "encrypt",
+            "--in",
+            &hash_file,
+            "--encrypt",
+            "am",
+            "--key",
+            &key,
+            "--am-sample",
+            &sample_file,
+        ];
+        enc_args.extend_from_slice(&flags);
+        let (code, out, err) = amhash(&enc_args);
+        assert_eq!(code, Some(0), "{cipher}: {err}");
+        let encrypted = out.trim_end().to_owned();
+        let store = d.tmp.path().join(format!("store{i}"));
+        std::fs::create_dir(&store).unwrap();
+        let store_arg = store.to_str().unwrap().to_owned();
+        let mut inst_args = vec![
+            "install",
+            "--dir",
+            &store_arg,
+            "--password-file",
+            &pw,
+            "--salt-hex",
+            SAMPLE_SALT,
+            "--encrypt",
+            "am",
+            "--key",
+            &key,
+            "--am-sample",
+            &sample_file,
+        ];
+        inst_args.extend_from_slice(&flags);
+        let (code, out, err) = amhash(&inst_args);
+        assert_eq!(code, Some(0), "{cipher}: {err}");
+        assert!(out.contains(named), "{cipher}: {out}");
+        let installed = std::fs::read_to_string(store.join("password.amadmin")).unwrap();
+        // The JDK opens each with the sample's own variant; the other wrap does not open them.
+        for value in [&generated, &encrypted, &installed] {
+            let bytes = STANDARD.decode(value).unwrap();
+            checks.push(format!(
+                "am-decrypt\t{cipher}\t{}\t{}\t{}\t{}\t{value}",
+                kdf.digest(),
+                kdf.iterations(),
+                kdf.key_bits(),
+                STANDARD.encode(SAMPLE_KEY)
+            ));
+            expect.push(Some(hash.clone()));
+            let other = match cipher {
+                AmCipher::AesWrap => Some(AmCipher::AesWrapPad),
+                AmCipher::AesWrapPad => Some(AmCipher::AesWrap),
+                AmCipher::Jce => None,
+            };
+            if let Some(other) = other {
+                checks.push(format!(
+                    "am-decrypt\t{other}\t{}\t{}\t{}\t{}\t{value}",
+                    kdf.digest(),
+                    kdf.iterations(),
+                    kdf.key_bits(),
+                    STANDARD.encode(SAMPLE_KEY)
+                ));
+                expect.push(None);
+            }
+            assert!(!bytes.is_empty());
+        }
+    }
+    for ((answer, want), request) in run_java(&checks).into_iter().zip(expect).zip(&checks) {
+        match want {
+            Some(hash) => {
+                let text = String::from_utf8(STANDARD.decode(answer.unwrap()).unwrap()).unwrap();
+                assert_eq!(text, hash, "{request}");
+            }
+            None => assert!(answer.is_err(), "the other key wrap opened it: {request}"),
+        }
+    }
+}
+
+#[test]
+fn am_sample_the_key_cannot_open_is_exit_3_and_nothing_is_printed_or_written() {
+    let d = SampleDir::new();
+    let pw = d.path("pw");
+    let custom = kdf(KdfDigest::Sha256, 20_000, 256);
+    let samples = run_java(&[
+        sample_request(
+            "am-encrypt",
+            AmCipher::AesWrapPad,
+            &AmKdf::default(),
+            SAMPLE_KEY,
+            SAMPLE_TEXT,
+        ),
+        sample_request(
+            "am-encrypt",
+            AmCipher::AesWrap,
+            &custom,
+            SAMPLE_KEY,
+            SAMPLE_TEXT,
+        ),
+        sample_request(
+            "am-encrypt",
+            AmCipher::Jce,
+            &AmKdf::default(),
+            SAMPLE_KEY,
+            SAMPLE_TEXT,
+        ),
+    ]);
+    let wrap_default = d.write("s1", samples[0].as_ref().unwrap());
+    let wrap_custom = d.write("s2", samples[1].as_ref().unwrap());
+    let jce = d.write("s3", samples[2].as_ref().unwrap());
+    let store = d.tmp.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    let store_arg = store.to_str().unwrap().to_owned();
+    // Wrong AM encryption password; right password but not the AM's KDF settings.
+    for (sample, key) in [
+        (&wrap_default, d.key("wrong")),
+        (&jce, d.key("wrong")),
+        (&wrap_custom, d.key("key")),
+    ] {
+        for cmd in ["generate", "install"] {
+            let mut args = vec![
+                cmd,
+                "--password-file",
+                &pw,
+                "--encrypt",
+                "am",
+                "--key",
+                &key,
+                "--am-sample",
+                sample,
+            ];
+            if cmd == "install" {
+                args.extend_from_slice(&["--dir", &store_arg]);
+            }
+            let (code, out, err) = amhash(&args);
+            assert_eq!(code, Some(3), "{cmd} {sample}: {err}");
+            assert!(out.is_empty(), "{cmd}: printed {out}");
+            assert!(
+                err.starts_with("amhash: error: --am-sample ")
+                    && err.contains("the key does not open this sample")
+                    && err.lines().count() == 1,
+                "{err}"
+            );
+            assert!(!err.contains(SAMPLE_KEY) && !err.contains(SAMPLE_PW));
+        }
+    }
+    assert_eq!(
+        std::fs::read_dir(&store).unwrap().count(),
+        0,
+        "install wrote something"
+    );
+    // Not an AM value at all: exit 2. And --am-sample without --encrypt am: exit 2.
+    let junk = d.write("junk", "{SSHA-512}not-encrypted");
+    let key = d.key("key");
+    let (code, _, err) = amhash(&[
+        "generate",
+        "--password-file",
+        &pw,
+        "--encrypt",
+        "am",
+        "--key",
+        &key,
+        "--am-sample",
+        &junk,
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    let (code, _, err) = amhash(&["generate", "--password-file", &pw, "--am-sample", &jce]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--am-sample goes with --encrypt am"), "{err}");
+    let (code, _, err) = amhash(&[
+        "generate",
+        "--password-file",
+        &pw,
+        "--encrypt",
+        "am",
+        "--key",
+        &key,
+        "--am-sample",
+        &jce,
+        "--am-cipher",
+        "aeswrap",
+    ]);
+    assert_eq!(code, Some(2), "--am-cipher and --am-sample together: {err}");
+}
+
+#[test]
+fn doctor_says_whether_the_stored_value_matches_the_sample() {
+    let d = SampleDir::new();
+    let pw = d.path("pw");
+    let key = d.key("key");
+    let samples = run_java(&[
+        sample_request(
+            "am-encrypt",
+            AmCipher::AesWrap,
+            &AmKdf::default(),
+            SAMPLE_KEY,
+            SAMPLE_TEXT,
+        ),
+        sample_request(
+            "am-encrypt",
+            AmCipher::AesWrapPad,
+            &AmKdf::default(),
+            SAMPLE_KEY,
+            SAMPLE_TEXT,
+        ),
+    ]);
+    let kw = d.write("kw", samples[0].as_ref().unwrap());
+    let kwp = d.write("kwp", samples[1].as_ref().unwrap());
+    let store = d.tmp.path().join("store");
+    std::fs::create_dir(&store).unwrap();
+    let s = store.to_str().unwrap().to_owned();
+    let (code, _, err) = amhash(&[
+        "install",
+        "--dir",
+        &s,
+        "--password-file",
+        &pw,
+        "--encrypt",
+        "am",
+        "--key",
+        &key,
+        "--am-cipher",
+        "aeswrap",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (code, out, _) = amhash(&["doctor", "--dir", &s, "--key", &key, "--am-sample", &kw]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("ok       am-sample: the stored value uses AESWrapEncryption with the RFC 3394 key wrap (aeswrap), as your AM's sample does"), "{out}");
+    let (code, out, _) = amhash(&["doctor", "--dir", &s, "--key", &key, "--am-sample", &kwp]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("problem  am-sample: the stored value uses AESWrapEncryption with the RFC 3394 key wrap (aeswrap) but your AM's sample uses AESWrapEncryption with the RFC 5649 key wrap (aeswrap-pad)"), "{out}");
+}

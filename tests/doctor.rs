@@ -476,7 +476,7 @@ fn wrong_key_problem_names_the_cause_and_the_password_is_then_not_checked() {
     let m = problems[0].1.as_str();
     assert!(
         m == "could not decrypt the AM JCE (PBEWithMD5AndDES) value: the key is wrong or the data was altered"
-            || m == "the decrypted value is not a {SSHA-512} hash: wrong key?",
+            || m == "the value decrypts with this key, but what it holds is not a {SSHA-512} value: it was made from something else (or altered: JCE has no integrity check), so AM would not accept it as a password",
         "the problem should point at the key: {m}"
     );
     assert_eq!(

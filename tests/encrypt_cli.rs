@@ -55,7 +55,8 @@ const SECRETS: [&str; 7] = [
 ];
 
 const WRONG_KEY_MSG: &str = "the key is wrong or the data was altered";
-const NOT_A_HASH_MSG: &str = "the decrypted value is not a {SSHA-512} hash: wrong key?";
+const NOT_A_HASH_MSG: &str = "the value decrypts with this key, but what it holds is not a {SSHA-512} value: it was made from something else, so AM would not accept it as a password";
+const NOT_A_HASH_JCE_MSG: &str = "the value decrypts with this key, but what it holds is not a {SSHA-512} value: it was made from something else (or altered: JCE has no integrity check), so AM would not accept it as a password";
 const AES_GCM_WARNING: &str = "amhash: warning: AM cannot read an AES-GCM value: decrypt it \
                                (amhash decrypt) before installing it\n";
 const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
@@ -756,7 +757,7 @@ fn jce_is_deterministic_and_matches_jdk_and_published_bytes() {
 
     // The CLI opens the published value with "password" (its plaintext, "A test message to
     // be encrypted", is not a hash: exit 3, "not a hash"), and not with "Password".
-    run(&["decrypt", "--key", &password_key], pub_value.as_bytes()).error(3, NOT_A_HASH_MSG);
+    run(&["decrypt", "--key", &password_key], pub_value.as_bytes()).error(3, NOT_A_HASH_JCE_MSG);
     let other = fx.key("Password.key", b"Password\n");
     run(&["decrypt", "--key", &other], pub_value.as_bytes()).error(3, WRONG_KEY_MSG);
 }
@@ -943,13 +944,13 @@ fn wrong_key_or_altered_value_is_exit_3_never_1() {
             "jce middle block changed",
             flip(&jce, 40),
             &fx.am_key,
-            NOT_A_HASH_MSG,
+            NOT_A_HASH_JCE_MSG,
         ),
         (
             "jce first block changed",
             flip(&jce, 11),
             &fx.am_key,
-            NOT_A_HASH_MSG,
+            NOT_A_HASH_JCE_MSG,
         ),
         ("kw salt changed", flip(&kw, 5), &fx.am_key, WRONG_KEY_MSG),
         (
@@ -1028,7 +1029,12 @@ fn decrypted_non_hash_is_exit_3_not_a_hash() {
     for pt in plaintexts {
         for cipher in [AmCipher::Jce, AmCipher::AesWrap, AmCipher::AesWrapPad] {
             let value = cipher::am_encrypt(cipher, &pw, &default_kdf(), pt).expect("encrypt");
-            run(&["decrypt", "--key", &fx.am_key], value.as_bytes()).error(3, NOT_A_HASH_MSG);
+            let msg = if cipher == AmCipher::Jce {
+                NOT_A_HASH_JCE_MSG
+            } else {
+                NOT_A_HASH_MSG
+            };
+            run(&["decrypt", "--key", &fx.am_key], value.as_bytes()).error(3, msg);
             run(
                 &[
                     "verify",
@@ -1041,7 +1047,7 @@ fn decrypted_non_hash_is_exit_3_not_a_hash() {
                 ],
                 b"",
             )
-            .error(3, NOT_A_HASH_MSG);
+            .error(3, msg);
         }
         let value = cipher::gcm_seal(&gcm_key, pt).expect("seal");
         run(&["decrypt", "--key", &fx.gcm_key], value.as_bytes()).error(3, NOT_A_HASH_MSG);

@@ -21,12 +21,15 @@
 //! `pkcs5pad`). AESKW is one of two key wraps, told apart only by their integrity check value
 //! (the lengths are the same, as the padded input is already a multiple of 8):
 //!
-//! - [`KeyWrap::Kw`], RFC 3394 (`AESWrap`): what AM does on Java before 17. The JDK refuses
-//!   inputs shorter than two 64-bit blocks, so plaintexts shorter than 8 bytes are refused.
-//! - [`KeyWrap::Kwp`], RFC 5649 (`AESWrapPad`): what AM does on Java 17 and later.
+//! - [`KeyWrap::Kw`], RFC 3394 (`AESWrap`): what ForgeRock's `AESWrapEncryption` asks the JDK
+//!   for, on every Java version. The JDK refuses inputs shorter than two 64-bit blocks, so
+//!   plaintexts shorter than 8 bytes are refused.
+//! - [`KeyWrap::Kwp`], RFC 5649 (`AESWrapPad`): what a community fork of OpenAM switched to on
+//!   Java 17 and later (2022), to fix short inputs.
 //!
-//! AM reads values with the one its JDK version selects; [`decrypt`] tries KW, and on an
-//! integrity failure KWP, and says which one matched.
+//! Which one a given AM reads is not told by its Java version; a value that AM encrypted is:
+//! [`decrypt`] tries KW, and on an integrity failure KWP, and says which one matched (the
+//! binary's `--am-sample`).
 
 use std::fmt;
 use std::str::FromStr;

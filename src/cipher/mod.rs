@@ -101,10 +101,11 @@ fn unknown_scheme(bytes: &[u8]) -> CipherError {
 pub enum AmCipher {
     /// `JCEEncryption`, PBEWithMD5AndDES: the AM default (`com.iplanet.security.encryptor`).
     Jce,
-    /// `AESWrapEncryption` with AES key wrap of RFC 3394 (what AM does on Java before 17).
+    /// `AESWrapEncryption` with AES key wrap of RFC 3394 (`AESWrap`, what ForgeRock's class
+    /// asks the JDK for).
     AesWrap,
-    /// `AESWrapEncryption` with AES key wrap with padding of RFC 5649 (what AM does on Java 17
-    /// and later, where it asks the JDK for `AESWrapPad`).
+    /// `AESWrapEncryption` with AES key wrap with padding of RFC 5649 (`AESWrapPad`, what a
+    /// community OpenAM fork asks for on Java 17 and later).
     AesWrapPad,
 }
 

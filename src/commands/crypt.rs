@@ -23,6 +23,8 @@ pub enum Protection {
         cipher: AmCipher,
         kdf: AmKdf,
         key: KeySource,
+        /// True when `cipher` was learned from `--am-sample`.
+        from_sample: bool,
     },
     /// The amhash AES-256-GCM envelope under a local key (AM cannot read it).
     Gcm { key: KeySource },
@@ -49,10 +51,33 @@ impl Protection {
         }
     }
 
+    /// What `--am-sample` matched, for reports: `None` without a sample.
+    pub fn sample_note(&self) -> Option<String> {
+        match self {
+            Self::Am {
+                cipher,
+                from_sample: true,
+                ..
+            } => Some(format!(
+                "--am-sample: your AM's value opens as {}; the new value uses the same",
+                describe_cipher(*cipher)
+            )),
+            _ => None,
+        }
+    }
+
     /// A short name for reports.
     pub fn describe(&self) -> String {
         match self {
             Self::Plain => "none ({SSHA-512} as is)".into(),
+            Self::Am {
+                cipher,
+                from_sample: true,
+                ..
+            } => format!(
+                "AM encryption password, {} (as the --am-sample value)",
+                cipher.as_str()
+            ),
             Self::Am { cipher, .. } => format!("AM encryption password, {}", cipher.as_str()),
             Self::Gcm { .. } => "local AES-256-GCM key".into(),
             Self::Kms(opts) => format!("Cloud KMS key {}", opts.key),
@@ -64,6 +89,9 @@ impl Protection {
 pub fn protection(args: &EncryptArgs) -> Result<Protection, Failure> {
     let keys = &args.keys;
     match args.encrypt {
+        None | Some(EncryptWith::AesGcm | EncryptWith::Kms) if args.am_sample.is_some() => {
+            Err(Failure::input("--am-sample goes with --encrypt am"))
+        }
         None => {
             if keys.key.is_some() || keys.kms.kms_key.is_some() {
                 return Err(Failure::input(
@@ -72,11 +100,21 @@ pub fn protection(args: &EncryptArgs) -> Result<Protection, Failure> {
             }
             Ok(Protection::Plain)
         }
-        Some(EncryptWith::Am) => Ok(Protection::Am {
-            cipher: args.am_cipher,
-            kdf: am_kdf(keys)?,
-            key: required_key(keys, "--encrypt am", "the AM encryption password")?,
-        }),
+        Some(EncryptWith::Am) => {
+            let kdf = am_kdf(keys)?;
+            let key = required_key(keys, "--encrypt am", "the AM encryption password")?;
+            // Before any prompt: a sample the key cannot open should not cost a password entry.
+            let (cipher, from_sample) = match &args.am_sample {
+                Some(path) => (sample_cipher(path, &key, keys.keyring_backend, &kdf)?, true),
+                None => (args.am_cipher, false),
+            };
+            Ok(Protection::Am {
+                cipher,
+                kdf,
+                key,
+                from_sample,
+            })
+        }
         Some(EncryptWith::AesGcm) => Ok(Protection::Gcm {
             key: required_key(keys, "--encrypt aes-gcm", "the local key")?,
         }),
@@ -90,6 +128,54 @@ pub fn protection(args: &EncryptArgs) -> Result<Protection, Failure> {
                 "--encrypt kms needs --kms-key projects/P/locations/L/keyRings/R/cryptoKeys/K",
             )),
         },
+    }
+}
+
+/// The AM encryptor and key wrap of a stored AM value, opened with `--key`.
+pub fn am_cipher_of(text: &str, keys: &KeyArgs) -> Result<AmCipher, Failure> {
+    let key = required_key(keys, "--am-sample", "the AM encryption password")?;
+    let password = am_password(&key, keys.keyring_backend)?;
+    cipher::am_decrypt(&password, &am_kdf(keys)?, text)
+        .map(|opened| opened.cipher)
+        .map_err(cipher_failure)
+}
+
+/// An AM encryptor in words, naming the key wrap for AESWrap.
+pub fn describe_cipher(cipher: AmCipher) -> &'static str {
+    match cipher {
+        AmCipher::Jce => "JCEEncryption (jce)",
+        AmCipher::AesWrap => "AESWrapEncryption with the RFC 3394 key wrap (aeswrap)",
+        AmCipher::AesWrapPad => "AESWrapEncryption with the RFC 5649 key wrap (aeswrap-pad)",
+    }
+}
+
+/// The AM encryptor and key wrap of `--am-sample`: the sample, opened with the AM encryption
+/// password in `key` and the given KDF settings, tells which of JCE, AESWrap (RFC 3394) or
+/// AESWrap (RFC 5649) the administrator's AM uses. The sample's plaintext can be anything.
+pub fn sample_cipher(
+    path: &std::path::Path,
+    key: &KeySource,
+    backend: KeyringBackend,
+    kdf: &AmKdf,
+) -> Result<AmCipher, Failure> {
+    let context = || format!("--am-sample {}", amhash::escape::path(path));
+    let text = super::verify::read_value_file(path).map_err(|e| e.context("--am-sample"))?;
+    let password = am_password(key, backend)?;
+    match cipher::am_decrypt(&password, kdf, text.trim()) {
+        Ok(opened) => Ok(opened.cipher),
+        Err(e) if e.kind() == cipher::ErrorKind::WrongKeyOrTampered => {
+            Err(Failure::operational(format!(
+                "{}: the key does not open this sample: it is not the AM encryption password of \
+                 the AM that made it, or (AESWrap) that AM uses other \
+                 org.forgerock.openam.encryption.key.* settings than the --am-kdf-* flags say; \
+                 nothing was encrypted",
+                context()
+            )))
+        }
+        Err(e) => Err(cipher_failure(e).context(format!(
+            "{}: not a value AM encrypted with its encryption password (JCE or AESWrap)",
+            context()
+        ))),
     }
 }
 
@@ -132,7 +218,9 @@ pub fn seal(
 ) -> Result<String, Failure> {
     match protection {
         Protection::Plain => Ok(plaintext.to_string()),
-        Protection::Am { cipher, kdf, key } => {
+        Protection::Am {
+            cipher, kdf, key, ..
+        } => {
             let password = am_password(key, backend)?;
             cipher::am_encrypt(*cipher, &password, kdf, plaintext.as_bytes())
                 .map_err(cipher_failure)
@@ -266,13 +354,22 @@ pub fn open(text: &str, keys: &KeyArgs) -> Result<(SshaHash, Detected), Failure>
             }
         },
     };
-    // JCE has no integrity check, and a wrong KMS key cannot decrypt at all; anything that
-    // decrypts but is not a hash means the wrong key (or a value that was never a hash).
+    // Every scheme rejects a wrong key before this point (AESWrap, AES-GCM and KMS by their
+    // integrity checks, JCE by its derived-IV check): a plaintext here was opened with the
+    // right key, it just is not a hash (ForgeRock's own test vectors encrypt a sentence).
     let hash = std::str::from_utf8(&plaintext)
         .ok()
         .and_then(|s| s.parse::<SshaHash>().ok())
         .ok_or_else(|| {
-            Failure::operational("the decrypted value is not a {SSHA-512} hash: wrong key?")
+            Failure::operational(format!(
+                "the value decrypts with this key, but what it holds is not a {{SSHA-512}} value: \
+                 it was made from something else{}, so AM would not accept it as a password",
+                if detected == Detected::Encrypted(Scheme::AmJce) {
+                    " (or altered: JCE has no integrity check)"
+                } else {
+                    ""
+                }
+            ))
         })?;
     Ok((hash, detected))
 }

@@ -283,6 +283,9 @@ fn check_value(
             }
         }
     };
+    if let Some(sample) = &args.am_sample {
+        compare_with_sample(text, detected, sample, args, findings)?;
+    }
     if args.check_password {
         match hash {
             Some(hash) => {
@@ -298,6 +301,67 @@ fn check_value(
                 "password not checked: the value could not be read or decrypted",
             ),
         }
+    }
+    Ok(())
+}
+
+/// `--am-sample`: does the stored value use the encryptor and key wrap of the user's AM?
+fn compare_with_sample(
+    text: &str,
+    detected: Detected,
+    sample: &std::path::Path,
+    args: &DoctorArgs,
+    findings: &mut Findings,
+) -> Result<(), Failure> {
+    use amhash::cipher::Scheme;
+    if !matches!(
+        detected,
+        Detected::Encrypted(Scheme::AmJce | Scheme::AmAesWrap)
+    ) {
+        findings.warn(
+            "am-sample",
+            "--am-sample not compared: the stored value is not encrypted with the AM encryption password",
+        );
+        return Ok(());
+    }
+    let Some(key) = &args.keys.key else {
+        return Err(Failure::input("--am-sample needs --key SOURCE"));
+    };
+    let theirs = match crypt::sample_cipher(
+        sample,
+        key,
+        args.keys.keyring_backend,
+        &crypt::am_kdf(&args.keys)?,
+    ) {
+        Ok(c) => c,
+        Err(e) if e.class == crate::failure::Class::Input => return Err(e),
+        Err(e) => {
+            findings.problem("am-sample", e.message);
+            return Ok(());
+        }
+    };
+    match crypt::am_cipher_of(text, &args.keys) {
+        Ok(ours) if ours == theirs => findings.ok(
+            "am-sample",
+            format!(
+                "the stored value uses {}, as your AM's sample does",
+                crypt::describe_cipher(ours)
+            ),
+        ),
+        Ok(ours) => findings.problem(
+            "am-sample",
+            format!(
+                "the stored value uses {} but your AM's sample uses {}: reinstall it with \
+                 amhash install --encrypt am --am-sample FILE",
+                crypt::describe_cipher(ours),
+                crypt::describe_cipher(theirs)
+            ),
+        ),
+        // The decrypt check above already reported why the value does not open.
+        Err(_) => findings.warn(
+            "am-sample",
+            "--am-sample not compared: the stored value does not open with --key",
+        ),
     }
     Ok(())
 }

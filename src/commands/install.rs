@@ -62,7 +62,7 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
             let (value, format) = existing_value(path)?;
             (value, format, None, None)
         }
-        None => new_value(&args, &mut report.warnings)?,
+        None => new_value(&args, &mut report.warnings, &mut report.lines)?,
     };
     let writer = Writer::default().with_lock_wait(LockWait {
         timeout: Duration::from_secs(args.lock_timeout),
@@ -359,6 +359,7 @@ fn existing_value(path: &Path) -> Result<(String, Option<Format>), Failure> {
 fn new_value(
     args: &InstallArgs,
     warnings: &mut Vec<String>,
+    notes: &mut Vec<String>,
 ) -> Result<
     (
         String,
@@ -390,6 +391,9 @@ fn new_value(
     let random = args.new_password.random.then_some(password);
     let hash_text = Zeroizing::new(hash.to_string());
     let value = crypt::seal(&protection, args.encrypt.keys.keyring_backend, &hash_text)?;
+    if let Some(note) = protection.sample_note() {
+        notes.push(note);
+    }
     Ok((value, protection.format(), protection.kms_key(), random))
 }
 

@@ -126,6 +126,12 @@ fn hand_over_random(
 /// The report of a command that prints a value: the value, and the AM settings it needs.
 fn value_report(value: String, protection: &crypt::Protection) -> Report {
     let mut report = Report::with_value(value).field("encryption", protection.describe());
+    if let crypt::Protection::Am { cipher, .. } = protection {
+        report = report.field("am_cipher", cipher.as_str());
+    }
+    if let Some(note) = protection.sample_note() {
+        report = report.note(note);
+    }
     match protection.format() {
         Some(format) => {
             report = report.field("format", format.to_string());
