@@ -91,7 +91,19 @@ fn takes_exactly_what_amhash_sends_and_refuses_the_rest() {
 /// What sits next to the copy of `amhash` as `amhash-strength`.
 enum HelperKind {
     Real,
-    Script(&'static str),
+    /// A shell script (after `#!/bin/sh`), run with amhash's empty environment.
+    Script(String),
+}
+
+/// The shell command that sends the handshake's ready marker.
+fn say_ready() -> String {
+    let marker = std::str::from_utf8(amhash::helper::READY).unwrap();
+    format!("printf '%s\\n' {}", marker.trim_end())
+}
+
+/// A stand-in that says it is ready, then runs `body`.
+fn ready_then(body: &str) -> HelperKind {
+    HelperKind::Script(format!("{}\n{body}", say_ready()))
 }
 
 /// A fixture with a copy of `amhash`, `helper` (if any) next to it, a password file `new`
@@ -140,7 +152,7 @@ fn install_asks_the_helper_next_to_it() {
     // A stand-in that calls everything strong: install believes it, so the verdict really
     // comes from the helper and not from code of its own.
     let f = installation(
-        Some(HelperKind::Script(
+        Some(ready_then(
             r#"cat >/dev/null; echo '{"guesses_log10":99.0,"warning":null}'"#,
         )),
         WEAK,
@@ -148,12 +160,12 @@ fn install_asks_the_helper_next_to_it() {
     assert_ok(&install(&f, &[], &[]));
     assert!(installed(&f));
 
-    // A stand-in that checks what amhash gives it: no arguments, the password without its
-    // newline on stdin (the `x` keeps $(...) from eating trailing newlines), and no
-    // environment, so a secret in amhash's (here the canary) does not reach it.
+    // A stand-in that checks what amhash gives it: only the handshake flag, the password
+    // without its newline on stdin (the `x` keeps $(...) from eating trailing newlines), and
+    // no environment, so a secret in amhash's (here the canary) does not reach it.
     let f = installation(
-        Some(HelperKind::Script(
-            r#"[ $# -eq 0 ] || exit 7
+        Some(ready_then(
+            r#"[ "$*" = --handshake ] || exit 7
 [ -z "${AMHASH_TEST_CANARY+set}" ] || exit 8
 input=$(cat; echo x); [ "$input" = password1x ] || exit 9
 echo '{"guesses_log10":99.0,"warning":null}'"#,
@@ -170,7 +182,7 @@ fn install_sends_only_the_first_100_characters() {
     // takes (its limit) and a stand-in counts.
     let long = "𝄞".repeat(150);
     let f = installation(
-        Some(HelperKind::Script(
+        Some(ready_then(
             r#"n=$(wc -c); [ "$n" -eq 400 ] || exit 9; echo '{"guesses_log10":99.0,"warning":null}'"#,
         )),
         &long,
@@ -219,13 +231,32 @@ fn install_without_a_working_helper_refuses_unless_allow_weak() {
     // A helper that fails or talks nonsense is no estimate either.
     for (script, says) in [
         (
-            "cat >/dev/null; echo 'amhash-strength: it broke' >&2; exit 2",
+            format!(
+                "{}; cat >/dev/null; echo 'amhash-strength: it broke' >&2; exit 2",
+                say_ready()
+            ),
             "failed (exit status: 2: it broke)",
         ),
-        ("cat", "failed (unexpected output)"),
-        ("exit 0", "failed (unexpected output)"),
+        (
+            format!("{}; cat", say_ready()),
+            "failed (unexpected output)",
+        ),
+        (
+            format!("{}; exit 0", say_ready()),
+            "failed (unexpected output)",
+        ),
+        // Before the handshake: a failure of its own is reported as usual (an older helper
+        // rejects the flag so), and one that exits 0 without it is no estimate.
+        (
+            "echo 'amhash-strength: unexpected argument' >&2; exit 2".to_owned(),
+            "failed (exit status: 2: unexpected argument)",
+        ),
+        (
+            "exit 0".to_owned(),
+            "failed (it exited without signalling that it was ready)",
+        ),
     ] {
-        let f = installation(Some(HelperKind::Script(script)), WEAK);
+        let f = installation(Some(HelperKind::Script(script.clone())), WEAK);
         let err = assert_error(&install(&f, &[], &[]), 3);
         assert!(err.contains(says), "{script}: {err}");
         // `cat` echoes the password to amhash: it must not reach the message.
@@ -255,4 +286,139 @@ fn amhash_carries_neither_zxcvbn_nor_the_kms_stack() {
             assert!(!contains(AMHASH, marker), "amhash links {marker}");
         }
     }
+}
+
+// ---- the channel to the helper ------------------------------------------------------------
+
+/// The attack: a process of the same user opens the helper's stdin (and stdout) through
+/// /proc before the helper is protected, and reads the password that amhash writes there.
+/// This stand-in does it to itself before it says it is ready, keeps the snoopers reading
+/// for a while after, and gives them a head start over its own read. With pipes the
+/// snooper of fd 0 gets the password; with the socket both opens fail (ENXIO).
+#[test]
+fn a_same_user_snooper_cannot_open_the_helpers_stdin_or_stdout() {
+    let script = format!(
+        r#"PATH=/usr/bin:/bin
+dir=${{0%/*}}
+timeout 3 cat /proc/$$/fd/0 >"$dir/snoop0" 2>"$dir/snoop0.err" &
+timeout 3 cat /proc/$$/fd/1 >"$dir/snoop1" 2>"$dir/snoop1.err" &
+sleep 0.5
+{}
+sleep 0.5
+input=$(cat; echo x)
+wait
+[ "$input" = {WEAK}x ] || exit 9
+echo '{{"guesses_log10":99.0,"warning":null}}'"#,
+        say_ready()
+    );
+    let f = installation(Some(HelperKind::Script(script)), WEAK);
+    let out = install(&f, &[], &[]);
+    for fd in ["snoop0", "snoop1"] {
+        let got = std::fs::read(f.path(fd)).unwrap();
+        assert!(
+            got.is_empty(),
+            "the snooper of {fd} read {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        let err = std::fs::read_to_string(f.path(&format!("{fd}.err"))).unwrap();
+        assert!(err.contains("No such device or address"), "{fd}: {err}");
+    }
+    assert_ok(&out);
+    assert!(installed(&f));
+}
+
+/// A helper that never says it is ready is never sent the password: it records what
+/// reaches its stdin (for at most 3 s), and install fails without installing. One that
+/// answers "strong" before the handshake (as a helper of the old contract would) is not
+/// believed, and is sent nothing either.
+#[test]
+fn a_helper_that_never_says_ready_is_never_sent_the_password() {
+    for (script, says) in [
+        (
+            r#"PATH=/usr/bin:/bin; timeout 3 cat >"${0%/*}/got""#,
+            "failed (exit status: 124)",
+        ),
+        (
+            r#"PATH=/usr/bin:/bin; echo '{"guesses_log10":99.0,"warning":null}'; timeout 3 cat >"${0%/*}/got""#,
+            "failed (it wrote something else before signalling that it was ready)",
+        ),
+    ] {
+        let f = installation(Some(HelperKind::Script(script.to_owned())), WEAK);
+        let err = assert_error(&install(&f, &[], &[]), 3);
+        assert!(
+            err.starts_with("amhash: error: cannot check the password's strength: ")
+                && err.contains(says),
+            "{script}: {err}"
+        );
+        assert!(!err.contains(WEAK), "{err}");
+        assert_eq!(
+            std::fs::read(f.path("got")).unwrap(),
+            b"",
+            "{script}: the password was written"
+        );
+        assert!(!installed(&f));
+    }
+}
+
+/// The real helper, run through the library as amhash runs it: the handshake, the socket and
+/// the round trip work; by hand with the flag it sends the marker before its answer, and
+/// without the flag it keeps the plain contract (checked above).
+#[test]
+fn the_real_helper_says_ready_first_and_round_trips() {
+    let path = Path::new(HELPER);
+    for (password, weak) in [(WEAK, true), (PW, false)] {
+        let s = amhash::strength::assess_with(path, password).unwrap();
+        assert_eq!(s.is_weak(), weak);
+        assert_eq!(
+            s.guesses_log10,
+            amhash::strength::assess(password).guesses_log10
+        );
+    }
+    let out = helper(&["--handshake"], PW.as_bytes());
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let answer = text
+        .strip_prefix(std::str::from_utf8(amhash::helper::READY).unwrap())
+        .unwrap_or_else(|| panic!("no marker first: {text:?}"));
+    assert!(answer.starts_with("{\"guesses_log10\":"), "{text:?}");
+    // Hidden: not in --help.
+    let help = stdout(&helper(&["--help"], b""));
+    assert!(!help.contains("handshake"), "{help}");
+}
+
+/// A helper that is being traced (a tracer that attached before it made itself
+/// non-dumpable stays attached) refuses to say it is ready and reads nothing.
+#[test]
+fn a_traced_helper_refuses_to_say_ready() {
+    let Some(strace) = ["/usr/bin/strace", "/bin/strace"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        println!("note: strace is not installed; the traced case is not checked here");
+        return;
+    };
+    let out = run_at(
+        Path::new(strace),
+        &["-o", "/dev/null", HELPER, "--handshake"],
+        &[],
+        PW.as_bytes(),
+    );
+    if stderr(&out).contains("PTRACE_TRACEME") || stderr(&out).contains("ptrace(") {
+        println!("note: ptrace is not allowed here; the traced case is not checked");
+        return;
+    }
+    let err = assert_refused(&out);
+    assert!(
+        err.contains("this process is traced by process")
+            && err.contains("refusing to receive secrets"),
+        "{err}"
+    );
+    // Without the handshake (by hand) it still only warns about nothing: it runs.
+    let out = run_at(
+        Path::new(strace),
+        &["-o", "/dev/null", HELPER],
+        &[],
+        PW.as_bytes(),
+    );
+    assert!(out.status.success(), "{out:?}");
 }
