@@ -422,3 +422,250 @@ fn a_traced_helper_refuses_to_say_ready() {
     );
     assert!(out.status.success(), "{out:?}");
 }
+
+// ---- the same attack for real, as root ------------------------------------------------------
+
+/// When set, [`snooper_process`] is the snooper of the test below (which starts this test
+/// binary again as uid 65534): the value is its log file.
+const SNOOPER_LOG: &str = "AMHASH_TEST_SNOOPER_LOG";
+
+/// Not a test of its own: the entry point of the snooper process that
+/// [`as_root_a_same_uid_snooper_never_reads_the_password`] starts. Does nothing otherwise.
+#[test]
+fn snooper_process() {
+    if let Some(log) = std::env::var_os(SNOOPER_LOG) {
+        snoop(Path::new(&log));
+    }
+}
+
+/// Polls /proc for processes named `amhash-strength` and tries to open and read their fd 0
+/// and 1, until `LOG.stop` exists (or 60 s). Logs `seen PID`, `error PID FD ERRNO` (once
+/// each) and `captured PID FD HEX`.
+fn snoop(log: &Path) {
+    use std::collections::HashSet;
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::time::{Duration, Instant};
+
+    let stop = log.with_extension("stop");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut out = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+    let mut noted = HashSet::new();
+    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap();
+    while !stop.exists() && Instant::now() < deadline {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim_end() != "amhash-strength" {
+                continue;
+            }
+            if noted.insert((pid, 9, 0)) {
+                writeln!(out, "seen {pid}").unwrap();
+            }
+            for fd in [0, 1] {
+                match std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(nonblock)
+                    .open(format!("/proc/{pid}/fd/{fd}"))
+                {
+                    Ok(mut file) => {
+                        // Read what arrives in the next second (the attack: wait for it).
+                        let mut got = Vec::new();
+                        let until = Instant::now() + Duration::from_secs(1);
+                        let mut buf = [0u8; 4096];
+                        while Instant::now() < until {
+                            match file.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => got.extend_from_slice(&buf[..n]),
+                                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                            }
+                        }
+                        writeln!(out, "captured {pid} {fd} {}", hex::encode(&got)).unwrap();
+                    }
+                    Err(e) => {
+                        let errno = e.raw_os_error().unwrap_or(-1);
+                        if noted.insert((pid, fd, errno)) {
+                            writeln!(out, "error {pid} {fd} {errno}").unwrap();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// As root: amhash runs as uid 65534 (`install`, which runs `amhash-strength`), and a
+/// snooper of the same uid polls /proc for the helper and tries to read its fd 0 and 1,
+/// over 20 or more installs. It never gets a password. Control: it does read a canary from
+/// a pipe on the stdin of a decoy named `amhash-strength` (a copy of `sleep`).
+#[test]
+fn as_root_a_same_uid_snooper_never_reads_the_password() {
+    use secrecy::ExposeSecret;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    if !rustix::process::geteuid().is_root() {
+        println!("note: not root; the uid 65534 snooper test runs only as root (as in CI)");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    set_mode(dir, 0o755);
+    let copy = |from: &Path, to: &Path| {
+        std::fs::copy(from, to).unwrap();
+        set_mode(to, 0o755);
+    };
+    copy(Path::new(AMHASH), &dir.join("amhash"));
+    copy(Path::new(HELPER), &dir.join("amhash-strength"));
+    copy(&std::env::current_exe().unwrap(), &dir.join("snooper"));
+    std::fs::create_dir(dir.join("decoy")).unwrap();
+    set_mode(&dir.join("decoy"), 0o755);
+    copy(Path::new("/bin/sleep"), &dir.join("decoy/amhash-strength"));
+    let own = |p: &Path, mode: u32| {
+        set_mode(p, mode);
+        chown(p, NOBODY, NOBODY);
+    };
+    let log = dir.join("snoop.log");
+    std::fs::write(&log, b"").unwrap();
+    own(&log, 0o600);
+    let as_nobody = |exe: &Path| {
+        let mut cmd = Command::new(exe);
+        // std drops the supplementary groups when it changes the uid.
+        cmd.uid(NOBODY).gid(NOBODY).current_dir("/");
+        cmd
+    };
+    let read_log = || std::fs::read_to_string(&log).unwrap();
+    let wait_for = |what: &str, secs: u64, mut done: Box<dyn FnMut(&str) -> bool + '_>| {
+        let until = Instant::now() + Duration::from_secs(secs);
+        while !done(&read_log()) {
+            assert!(
+                Instant::now() < until,
+                "{what} within {secs} s:\n{}",
+                read_log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+
+    let mut snooper = as_nobody(&dir.join("snooper"))
+        .args([
+            "--exact",
+            "snooper_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SNOOPER_LOG, &log)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Control: the snooper reads a pipe on a same-uid decoy's stdin. (A shell of that uid
+    // makes the pipe: a pipe made by root could not be opened by uid 65534 at all.)
+    let canary = format!("control-{}", std::process::id());
+    let mut decoy = as_nobody(Path::new("/bin/sh"))
+        .args(["-c", r#"printf %s "$1" | exec "$2" 30"#, "sh", &canary])
+        .arg(dir.join("decoy/amhash-strength"))
+        .spawn()
+        .unwrap();
+    let want = format!(" 0 {}", hex::encode(&canary));
+    wait_for(
+        "the control capture",
+        30,
+        Box::new(|l: &str| l.contains(&want)),
+    );
+    let text = read_log();
+    let decoy_pid: i32 = text
+        .lines()
+        .find(|l| l.starts_with("captured ") && l.ends_with(&want))
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(decoy_pid).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    decoy.wait().unwrap();
+
+    // The installs, as uid 65534: at least 20, until the snooper saw at least 5 helpers
+    // (at most 60).
+    let helpers_seen = |l: &str| {
+        l.lines()
+            .filter(|x| x.starts_with("seen ") && *x != format!("seen {decoy_pid}"))
+            .count()
+    };
+    // "error PID FD 6": the snooper reached a helper's fd before the helper protected itself,
+    // and the open failed because it is a socket (ENXIO).
+    let enxio = |l: &str| {
+        l.lines()
+            .filter(|x| x.starts_with("error ") && x.ends_with(" 6"))
+            .count()
+    };
+    let mut passwords = Vec::new();
+    for run in 0..60 {
+        let text = read_log();
+        if run >= 20 && helpers_seen(&text) >= 5 && enxio(&text) >= 1 {
+            break;
+        }
+        let password = amhash::strength::random_password().unwrap();
+        let password = password.expose_secret().to_owned();
+        let pw_file = dir.join(format!("pw{run}"));
+        std::fs::write(&pw_file, format!("{password}\n")).unwrap();
+        own(&pw_file, 0o600);
+        let store = dir.join(format!("store{run}"));
+        std::fs::create_dir(&store).unwrap();
+        own(&store, 0o700);
+        let out = as_nobody(&dir.join("amhash"))
+            .args(["install", "--password-file"])
+            .arg(&pw_file)
+            .arg("--dir")
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "run {run}: {}", describe(&out));
+        assert!(store.join("password.amadmin").exists(), "run {run}");
+        passwords.push(password);
+    }
+    std::fs::write(log.with_extension("stop"), b"").unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while snooper.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < until, "the snooper did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let text = read_log();
+    for password in &passwords {
+        let needle = hex::encode(password);
+        assert!(
+            !text.contains(&needle),
+            "the snooper read a password:\n{text}"
+        );
+    }
+    let captures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("captured ") && !l.starts_with(&format!("captured {decoy_pid} ")))
+        .collect();
+    assert!(
+        captures.is_empty(),
+        "the snooper opened a helper's fd: {captures:?}"
+    );
+    let seen = helpers_seen(&text);
+    let before_protection = enxio(&text);
+    println!(
+        "{} installs as uid 65534; the snooper saw {seen} helper processes and reached \
+         their fds before they were protected {before_protection} times (ENXIO)",
+        passwords.len()
+    );
+    assert!(
+        seen >= 1 && before_protection >= 1,
+        "the snooper never got to a helper in time, so this proves nothing:\n{text}"
+    );
+}
