@@ -27,6 +27,9 @@
 //! amhash-strength          (no arguments; --help and --version as usual)
 //!   stdin   the password, UTF-8, 1 to HELPER_MAX_INPUT bytes, nothing added
 //!   stdout  one line of JSON: {"guesses_log10":F,"warning":"..."|null}
+//!   --handshake  (hidden; what amhash passes) stdin and stdout are one socket, and
+//!           amhash::helper::READY comes first on stdout, written only once the process is
+//!           protected and not traced (else exit 2 without reading); see crate::helper
 //!   stderr  on failure, one line (and, if the process could not protect itself, a warning
 //!           line before it; amhash joins them)
 //!   exit    0 ok, 2 any failure it reports (empty, too long or not UTF-8 input, arguments,
@@ -308,12 +311,15 @@ pub fn assess_with(path: &std::path::Path, password: &str) -> Result<Strength, E
         evaluated_prefix(password).as_bytes(),
         HELPER_MAX_OUTPUT,
     )
-    .map_err(|e| {
-        let (ExchangeError::Spawn(source) | ExchangeError::Pipe(source)) = e;
-        EstimateError::Run {
+    .map_err(|e| match e {
+        ExchangeError::Spawn(source) | ExchangeError::Pipe(source) => EstimateError::Run {
             path: path.to_owned(),
             source,
-        }
+        },
+        ExchangeError::NotReady(what) => EstimateError::Failed {
+            path: path.to_owned(),
+            what,
+        },
     })?;
     let failed = |what: String| EstimateError::Failed {
         path: path.to_owned(),
@@ -589,9 +595,21 @@ mod tests {
         assert!(e.to_string().contains("exit status: 1"), "{e}");
         let e = assess_with(std::path::Path::new("/nonexistent/amhash-strength"), "x").unwrap_err();
         assert!(matches!(e, EstimateError::Run { .. }), "{e}");
-        // /bin/cat echoes the password back: not JSON, and not taken as an estimate.
+        // /bin/cat knows no handshake: it rejects the flag, is never sent the password, and
+        // its failure is reported as any helper's.
         let e = assess_with(std::path::Path::new("/bin/cat"), "x").unwrap_err();
-        assert!(e.to_string().ends_with("failed (unexpected output)"), "{e}");
+        assert!(
+            e.to_string().contains("failed (exit status: 1: ")
+                && e.to_string().contains("'--handshake'"),
+            "{e}"
+        );
+        // /bin/true exits successfully without saying it is ready: no estimate either.
+        let e = assess_with(std::path::Path::new("/bin/true"), "x").unwrap_err();
+        assert!(
+            e.to_string()
+                .ends_with("failed (it exited without signalling that it was ready)"),
+            "{e}"
+        );
     }
 
     #[test]

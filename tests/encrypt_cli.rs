@@ -1482,7 +1482,8 @@ fn key_file_readable_by_group_or_others_is_refused() {
                 format!("{hash}\n").as_bytes(),
             ),
         ] {
-            let err = out.error(3, &want);
+            // A policy refusal the user must fix: an input error.
+            let err = out.error(2, &want);
             assert!(err.contains(&mode_text), "{err}");
         }
     }
@@ -1499,6 +1500,75 @@ fn key_file_readable_by_group_or_others_is_refused() {
             hash
         );
     }
+}
+
+/// As root (CI): a 0600 key file that uid 65534 owns, in a sticky world-writable directory
+/// (where that user could have put it), is refused, exit 2, naming the owner; the key never
+/// shows. Root's own key file there is used.
+#[test]
+fn key_file_owned_by_another_user_is_refused() {
+    if !rustix::process::geteuid().is_root() {
+        println!(
+            "note: not root; a key file of another user cannot be made here (CI runs as root)"
+        );
+        return;
+    }
+    let fx = Fx::new();
+    let hash = expected_hash();
+    let shared = fx.path("shared");
+    fs::create_dir(&shared).unwrap();
+    fs::set_permissions(&shared, fs::Permissions::from_mode(0o1777)).unwrap();
+    let key = |name: &str, owner: u32| {
+        let path = shared.join(name);
+        fs::write(&path, format!("{AM_PW}\n")).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        std::os::unix::fs::lchown(&path, Some(owner), Some(owner)).unwrap();
+        path.display().to_string()
+    };
+    let theirs = key("theirs.key", 65534);
+    let source = format!("file:{theirs}");
+    let want = format!("key file {theirs} is owned by uid 65534");
+    let name = fs::read_to_string("/etc/passwd")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.split(':').nth(2) == Some("65534"))
+        .and_then(|l| l.split(':').next().map(str::to_owned));
+    for out in [
+        run(
+            &["encrypt", "--encrypt", "am", "--key", &source],
+            format!("{hash}\n").as_bytes(),
+        ),
+        run(
+            &[
+                "generate",
+                "--password-file",
+                &fx.pw,
+                "--encrypt",
+                "am",
+                "--key",
+                &source,
+            ],
+            b"",
+        ),
+    ] {
+        let err = out.error(2, &want);
+        if let Some(n) = &name {
+            assert!(err.contains(&format!("uid 65534 ({n})")), "{err}");
+        }
+        assert!(err.contains("not by root"), "{err}");
+        out.assert_no_secret(&[AM_PW]);
+    }
+    // Root's own key file in the same directory works.
+    let mine = format!("file:{}", key("mine.key", 0));
+    let out = run(
+        &["encrypt", "--encrypt", "am", "--key", &mine],
+        format!("{hash}\n").as_bytes(),
+    );
+    let value = out.line().to_owned();
+    assert_eq!(
+        run(&["decrypt", "--key", &mine], value.as_bytes()).quiet_line(),
+        hash
+    );
 }
 
 #[test]

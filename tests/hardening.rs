@@ -312,7 +312,7 @@ fn cases(f: &Fixture) -> Vec<Case> {
             name: "generate: key file readable by others",
             args: a(&["generate", "--encrypt", "am", "--key", &file("am.key.0644")]),
             stdin: pw_line.clone(),
-            expect: Error(3),
+            expect: Error(2),
         },
         Case {
             name: "generate: local key readable by group",
@@ -324,7 +324,7 @@ fn cases(f: &Fixture) -> Vec<Case> {
                 &file("gcm.key.0640"),
             ]),
             stdin: pw_line.clone(),
-            expect: Error(3),
+            expect: Error(2),
         },
         Case {
             name: "generate: unset env key",
@@ -912,7 +912,8 @@ fn cases(f: &Fixture) -> Vec<Case> {
                 &file("am.key.0644"),
             ]),
             stdin: Vec::new(),
-            expect: Exit(1),
+            // A key file the user must fix is an input error, not a finding of the report.
+            expect: JsonError(2),
         },
     ];
     // A password-looking flag value must not be echoed either.

@@ -838,12 +838,17 @@ fn missing_helper_says_it_is_not_installed_next_to_amhash() {
 /// Run `amhash ARGS` under `strace -f -e trace=socket,connect,clone,clone3`; returns the
 /// command's output and the trace lines (pid prefix removed).
 fn straced(args: &[&str], stdin: &str) -> (Out, Vec<String>) {
+    straced_at(&amhash_path(), args, stdin)
+}
+
+/// [`straced`] of the executable `exe`.
+fn straced_at(exe: &Path, args: &[&str], stdin: &str) -> (Out, Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let trace = dir.path().join("trace");
     let out = assert_cmd::Command::new("strace")
         .args(["-f", "-e", "trace=socket,connect,clone,clone3", "-o"])
         .arg(&trace)
-        .arg(amhash_path())
+        .arg(exe)
         .args(args)
         .write_stdin(stdin.as_bytes().to_vec())
         .output()
@@ -925,8 +930,10 @@ fn local_commands_start_no_thread_and_open_no_socket() {
 }
 
 /// The control for the test above: the same trace of a KMS command does show the stderr
-/// reader thread of `amhash`, the helper process, and the helper's connection, so an empty
-/// trace really means none happened.
+/// reader thread of `amhash` and the helper process, and a trace of the helper (run by hand,
+/// without the handshake) shows its connection, so an empty trace really means none
+/// happened. Under `strace -f` the helper started by amhash is traced: it refuses to say it
+/// is ready, so amhash sends it nothing and nothing reaches KMS.
 #[test]
 fn strace_sees_the_threads_and_sockets_of_a_kms_command() {
     let fake = FakeKms::start();
@@ -936,19 +943,41 @@ fn strace_sees_the_threads_and_sockets_of_a_kms_command() {
         &args(&["generate", "--encrypt", "kms"], kms(&fake, &key), &[]),
         &format!("{PASSWORD}\n"),
     );
+    assert_error(
+        &out,
+        3,
+        &[
+            "this process is traced by process",
+            "refusing to receive secrets",
+        ],
+    );
+    let has = |trace: &[String], needle: &str| trace.iter().any(|l| l.contains(needle));
+    assert!(
+        has(&trace, "CLONE_THREAD"),
+        "a thread was traced: {trace:#?}"
+    );
+    assert!(
+        trace.iter().filter(|l| l.starts_with("+++ exited")).count() >= 3,
+        "amhash, its thread and the helper: {trace:#?}"
+    );
+    assert!(verbs(&fake).is_empty(), "the traced helper sent a request");
+
+    let helper = amhash_path().with_file_name("amhash-kms");
+    let (out, trace) = straced_at(
+        &helper,
+        &args(&["encrypt"], kms(&fake, &key), &[]),
+        PASSWORD,
+    );
     ciphertext_line(&out);
-    let has = |needle: &str| trace.iter().any(|l| l.contains(needle));
-    assert!(has("CLONE_THREAD"), "a thread was traced: {trace:#?}");
-    assert!(has("socket(AF_INET"), "a socket was traced: {trace:#?}");
+    assert!(
+        has(&trace, "socket(AF_INET"),
+        "a socket was traced: {trace:#?}"
+    );
     assert!(
         trace
             .iter()
             .any(|l| l.starts_with("connect(") && l.contains("127.0.0.1")),
         "the connection to the fake was traced: {trace:#?}"
-    );
-    assert!(
-        trace.iter().filter(|l| l.starts_with("+++ exited")).count() >= 3,
-        "amhash, its thread and the helper: {trace:#?}"
     );
     assert_eq!(verbs(&fake), ["encrypt"]);
 }

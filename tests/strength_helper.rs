@@ -91,7 +91,19 @@ fn takes_exactly_what_amhash_sends_and_refuses_the_rest() {
 /// What sits next to the copy of `amhash` as `amhash-strength`.
 enum HelperKind {
     Real,
-    Script(&'static str),
+    /// A shell script (after `#!/bin/sh`), run with amhash's empty environment.
+    Script(String),
+}
+
+/// The shell command that sends the handshake's ready marker.
+fn say_ready() -> String {
+    let marker = std::str::from_utf8(amhash::helper::READY).unwrap();
+    format!("printf '%s\\n' {}", marker.trim_end())
+}
+
+/// A stand-in that says it is ready, then runs `body`.
+fn ready_then(body: &str) -> HelperKind {
+    HelperKind::Script(format!("{}\n{body}", say_ready()))
 }
 
 /// A fixture with a copy of `amhash`, `helper` (if any) next to it, a password file `new`
@@ -140,7 +152,7 @@ fn install_asks_the_helper_next_to_it() {
     // A stand-in that calls everything strong: install believes it, so the verdict really
     // comes from the helper and not from code of its own.
     let f = installation(
-        Some(HelperKind::Script(
+        Some(ready_then(
             r#"cat >/dev/null; echo '{"guesses_log10":99.0,"warning":null}'"#,
         )),
         WEAK,
@@ -148,12 +160,12 @@ fn install_asks_the_helper_next_to_it() {
     assert_ok(&install(&f, &[], &[]));
     assert!(installed(&f));
 
-    // A stand-in that checks what amhash gives it: no arguments, the password without its
-    // newline on stdin (the `x` keeps $(...) from eating trailing newlines), and no
-    // environment, so a secret in amhash's (here the canary) does not reach it.
+    // A stand-in that checks what amhash gives it: only the handshake flag, the password
+    // without its newline on stdin (the `x` keeps $(...) from eating trailing newlines), and
+    // no environment, so a secret in amhash's (here the canary) does not reach it.
     let f = installation(
-        Some(HelperKind::Script(
-            r#"[ $# -eq 0 ] || exit 7
+        Some(ready_then(
+            r#"[ "$*" = --handshake ] || exit 7
 [ -z "${AMHASH_TEST_CANARY+set}" ] || exit 8
 input=$(cat; echo x); [ "$input" = password1x ] || exit 9
 echo '{"guesses_log10":99.0,"warning":null}'"#,
@@ -170,7 +182,7 @@ fn install_sends_only_the_first_100_characters() {
     // takes (its limit) and a stand-in counts.
     let long = "𝄞".repeat(150);
     let f = installation(
-        Some(HelperKind::Script(
+        Some(ready_then(
             r#"n=$(wc -c); [ "$n" -eq 400 ] || exit 9; echo '{"guesses_log10":99.0,"warning":null}'"#,
         )),
         &long,
@@ -219,13 +231,32 @@ fn install_without_a_working_helper_refuses_unless_allow_weak() {
     // A helper that fails or talks nonsense is no estimate either.
     for (script, says) in [
         (
-            "cat >/dev/null; echo 'amhash-strength: it broke' >&2; exit 2",
+            format!(
+                "{}; cat >/dev/null; echo 'amhash-strength: it broke' >&2; exit 2",
+                say_ready()
+            ),
             "failed (exit status: 2: it broke)",
         ),
-        ("cat", "failed (unexpected output)"),
-        ("exit 0", "failed (unexpected output)"),
+        (
+            format!("{}; cat", say_ready()),
+            "failed (unexpected output)",
+        ),
+        (
+            format!("{}; exit 0", say_ready()),
+            "failed (unexpected output)",
+        ),
+        // Before the handshake: a failure of its own is reported as usual (an older helper
+        // rejects the flag so), and one that exits 0 without it is no estimate.
+        (
+            "echo 'amhash-strength: unexpected argument' >&2; exit 2".to_owned(),
+            "failed (exit status: 2: unexpected argument)",
+        ),
+        (
+            "exit 0".to_owned(),
+            "failed (it exited without signalling that it was ready)",
+        ),
     ] {
-        let f = installation(Some(HelperKind::Script(script)), WEAK);
+        let f = installation(Some(HelperKind::Script(script.clone())), WEAK);
         let err = assert_error(&install(&f, &[], &[]), 3);
         assert!(err.contains(says), "{script}: {err}");
         // `cat` echoes the password to amhash: it must not reach the message.
@@ -255,4 +286,386 @@ fn amhash_carries_neither_zxcvbn_nor_the_kms_stack() {
             assert!(!contains(AMHASH, marker), "amhash links {marker}");
         }
     }
+}
+
+// ---- the channel to the helper ------------------------------------------------------------
+
+/// The attack: a process of the same user opens the helper's stdin (and stdout) through
+/// /proc before the helper is protected, and reads the password that amhash writes there.
+/// This stand-in does it to itself before it says it is ready, keeps the snoopers reading
+/// for a while after, and gives them a head start over its own read. With pipes the
+/// snooper of fd 0 gets the password; with the socket both opens fail (ENXIO).
+#[test]
+fn a_same_user_snooper_cannot_open_the_helpers_stdin_or_stdout() {
+    let script = format!(
+        r#"PATH=/usr/bin:/bin
+dir=${{0%/*}}
+timeout 3 cat /proc/$$/fd/0 >"$dir/snoop0" 2>"$dir/snoop0.err" &
+timeout 3 cat /proc/$$/fd/1 >"$dir/snoop1" 2>"$dir/snoop1.err" &
+sleep 0.5
+{}
+sleep 0.5
+input=$(cat; echo x)
+wait
+[ "$input" = {WEAK}x ] || exit 9
+echo '{{"guesses_log10":99.0,"warning":null}}'"#,
+        say_ready()
+    );
+    let f = installation(Some(HelperKind::Script(script)), WEAK);
+    let out = install(&f, &[], &[]);
+    for fd in ["snoop0", "snoop1"] {
+        let got = std::fs::read(f.path(fd)).unwrap();
+        assert!(
+            got.is_empty(),
+            "the snooper of {fd} read {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        let err = std::fs::read_to_string(f.path(&format!("{fd}.err"))).unwrap();
+        assert!(err.contains("No such device or address"), "{fd}: {err}");
+    }
+    assert_ok(&out);
+    assert!(installed(&f));
+}
+
+/// A helper that never says it is ready is never sent the password: it records what
+/// reaches its stdin (for at most 3 s), and install fails without installing. One that
+/// answers "strong" before the handshake (as a helper of the old contract would) is not
+/// believed, and is sent nothing either.
+#[test]
+fn a_helper_that_never_says_ready_is_never_sent_the_password() {
+    for (script, says) in [
+        (
+            r#"PATH=/usr/bin:/bin; timeout 3 cat >"${0%/*}/got""#,
+            "failed (exit status: 124)",
+        ),
+        (
+            r#"PATH=/usr/bin:/bin; echo '{"guesses_log10":99.0,"warning":null}'; timeout 3 cat >"${0%/*}/got""#,
+            "failed (it wrote something else before signalling that it was ready)",
+        ),
+    ] {
+        let f = installation(Some(HelperKind::Script(script.to_owned())), WEAK);
+        let err = assert_error(&install(&f, &[], &[]), 3);
+        assert!(
+            err.starts_with("amhash: error: cannot check the password's strength: ")
+                && err.contains(says),
+            "{script}: {err}"
+        );
+        assert!(!err.contains(WEAK), "{err}");
+        assert_eq!(
+            std::fs::read(f.path("got")).unwrap(),
+            b"",
+            "{script}: the password was written"
+        );
+        assert!(!installed(&f));
+    }
+}
+
+/// The real helper, run through the library as amhash runs it: the handshake, the socket and
+/// the round trip work; by hand with the flag it sends the marker before its answer, and
+/// without the flag it keeps the plain contract (checked above).
+#[test]
+fn the_real_helper_says_ready_first_and_round_trips() {
+    let path = Path::new(HELPER);
+    for (password, weak) in [(WEAK, true), (PW, false)] {
+        let s = amhash::strength::assess_with(path, password).unwrap();
+        assert_eq!(s.is_weak(), weak);
+        assert_eq!(
+            s.guesses_log10,
+            amhash::strength::assess(password).guesses_log10
+        );
+    }
+    let out = helper(&["--handshake"], PW.as_bytes());
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let answer = text
+        .strip_prefix(std::str::from_utf8(amhash::helper::READY).unwrap())
+        .unwrap_or_else(|| panic!("no marker first: {text:?}"));
+    assert!(answer.starts_with("{\"guesses_log10\":"), "{text:?}");
+    // Hidden: not in --help.
+    let help = stdout(&helper(&["--help"], b""));
+    assert!(!help.contains("handshake"), "{help}");
+}
+
+/// A helper that is being traced (a tracer that attached before it made itself
+/// non-dumpable stays attached) refuses to say it is ready and reads nothing.
+#[test]
+fn a_traced_helper_refuses_to_say_ready() {
+    let Some(strace) = ["/usr/bin/strace", "/bin/strace"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+    else {
+        println!("note: strace is not installed; the traced case is not checked here");
+        return;
+    };
+    let out = run_at(
+        Path::new(strace),
+        &["-o", "/dev/null", HELPER, "--handshake"],
+        &[],
+        PW.as_bytes(),
+    );
+    if stderr(&out).contains("PTRACE_TRACEME") || stderr(&out).contains("ptrace(") {
+        println!("note: ptrace is not allowed here; the traced case is not checked");
+        return;
+    }
+    let err = assert_refused(&out);
+    assert!(
+        err.contains("this process is traced by process")
+            && err.contains("refusing to receive secrets"),
+        "{err}"
+    );
+    // Without the handshake (by hand) it still only warns about nothing: it runs.
+    let out = run_at(
+        Path::new(strace),
+        &["-o", "/dev/null", HELPER],
+        &[],
+        PW.as_bytes(),
+    );
+    assert!(out.status.success(), "{out:?}");
+}
+
+// ---- the same attack for real, as root ------------------------------------------------------
+
+/// When set, [`snooper_process`] is the snooper of the test below (which starts this test
+/// binary again as uid 65534): the value is its log file.
+const SNOOPER_LOG: &str = "AMHASH_TEST_SNOOPER_LOG";
+
+/// Not a test of its own: the entry point of the snooper process that
+/// [`as_root_a_same_uid_snooper_never_reads_the_password`] starts. Does nothing otherwise.
+#[test]
+fn snooper_process() {
+    if let Some(log) = std::env::var_os(SNOOPER_LOG) {
+        snoop(Path::new(&log));
+    }
+}
+
+/// Polls /proc for processes named `amhash-strength` and tries to open and read their fd 0
+/// and 1, until `LOG.stop` exists (or 60 s). Logs `seen PID`, `error PID FD ERRNO` (once
+/// each) and `captured PID FD HEX`.
+fn snoop(log: &Path) {
+    use std::collections::HashSet;
+    use std::io::{Read, Write};
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::time::{Duration, Instant};
+
+    let stop = log.with_extension("stop");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut out = std::fs::OpenOptions::new().append(true).open(log).unwrap();
+    let mut noted = HashSet::new();
+    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap();
+    while !stop.exists() && Instant::now() < deadline {
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+            if comm.trim_end() != "amhash-strength" {
+                continue;
+            }
+            if noted.insert((pid, 9, 0)) {
+                writeln!(out, "seen {pid}").unwrap();
+            }
+            for fd in [0, 1] {
+                match std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(nonblock)
+                    .open(format!("/proc/{pid}/fd/{fd}"))
+                {
+                    Ok(mut file) => {
+                        // Read what arrives in the next second (the attack: wait for it).
+                        let mut got = Vec::new();
+                        let until = Instant::now() + Duration::from_secs(1);
+                        let mut buf = [0u8; 4096];
+                        while Instant::now() < until {
+                            match file.read(&mut buf) {
+                                Ok(0) => break,
+                                Ok(n) => got.extend_from_slice(&buf[..n]),
+                                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                            }
+                        }
+                        writeln!(out, "captured {pid} {fd} {}", hex::encode(&got)).unwrap();
+                    }
+                    Err(e) => {
+                        let errno = e.raw_os_error().unwrap_or(-1);
+                        if noted.insert((pid, fd, errno)) {
+                            writeln!(out, "error {pid} {fd} {errno}").unwrap();
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// As root: amhash runs as uid 65534 (`install`, which runs `amhash-strength`), and a
+/// snooper of the same uid polls /proc for the helper and tries to read its fd 0 and 1,
+/// over 20 or more installs. It never gets a password. Control: it does read a canary from
+/// a pipe on the stdin of a decoy named `amhash-strength` (a copy of `sleep`).
+#[test]
+fn as_root_a_same_uid_snooper_never_reads_the_password() {
+    use secrecy::ExposeSecret;
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    if !rustix::process::geteuid().is_root() {
+        println!("note: not root; the uid 65534 snooper test runs only as root (as in CI)");
+        return;
+    }
+    const NOBODY: u32 = 65534;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    set_mode(dir, 0o755);
+    let copy = |from: &Path, to: &Path| {
+        std::fs::copy(from, to).unwrap();
+        set_mode(to, 0o755);
+    };
+    copy(Path::new(AMHASH), &dir.join("amhash"));
+    copy(Path::new(HELPER), &dir.join("amhash-strength"));
+    copy(&std::env::current_exe().unwrap(), &dir.join("snooper"));
+    std::fs::create_dir(dir.join("decoy")).unwrap();
+    set_mode(&dir.join("decoy"), 0o755);
+    copy(Path::new("/bin/sleep"), &dir.join("decoy/amhash-strength"));
+    let own = |p: &Path, mode: u32| {
+        set_mode(p, mode);
+        chown(p, NOBODY, NOBODY);
+    };
+    let log = dir.join("snoop.log");
+    std::fs::write(&log, b"").unwrap();
+    own(&log, 0o600);
+    let as_nobody = |exe: &Path| {
+        let mut cmd = Command::new(exe);
+        // std drops the supplementary groups when it changes the uid.
+        cmd.uid(NOBODY).gid(NOBODY).current_dir("/");
+        cmd
+    };
+    let read_log = || std::fs::read_to_string(&log).unwrap();
+    let wait_for = |what: &str, secs: u64, mut done: Box<dyn FnMut(&str) -> bool + '_>| {
+        let until = Instant::now() + Duration::from_secs(secs);
+        while !done(&read_log()) {
+            assert!(
+                Instant::now() < until,
+                "{what} within {secs} s:\n{}",
+                read_log()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+
+    let mut snooper = as_nobody(&dir.join("snooper"))
+        .args([
+            "--exact",
+            "snooper_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SNOOPER_LOG, &log)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+
+    // Control: the snooper reads a pipe on a same-uid decoy's stdin. (A shell of that uid
+    // makes the pipe: a pipe made by root could not be opened by uid 65534 at all.)
+    let canary = format!("control-{}", std::process::id());
+    let mut decoy = as_nobody(Path::new("/bin/sh"))
+        .args(["-c", r#"printf %s "$1" | exec "$2" 30"#, "sh", &canary])
+        .arg(dir.join("decoy/amhash-strength"))
+        .spawn()
+        .unwrap();
+    let want = format!(" 0 {}", hex::encode(&canary));
+    wait_for(
+        "the control capture",
+        30,
+        Box::new(|l: &str| l.contains(&want)),
+    );
+    let text = read_log();
+    let decoy_pid: i32 = text
+        .lines()
+        .find(|l| l.starts_with("captured ") && l.ends_with(&want))
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(decoy_pid).unwrap(),
+        rustix::process::Signal::KILL,
+    )
+    .unwrap();
+    decoy.wait().unwrap();
+
+    // The installs, as uid 65534: at least 20, until the snooper saw at least 5 helpers
+    // (at most 60).
+    let helpers_seen = |l: &str| {
+        l.lines()
+            .filter(|x| x.starts_with("seen ") && *x != format!("seen {decoy_pid}"))
+            .count()
+    };
+    // "error PID FD 6": the snooper reached a helper's fd before the helper protected itself,
+    // and the open failed because it is a socket (ENXIO).
+    let enxio = |l: &str| {
+        l.lines()
+            .filter(|x| x.starts_with("error ") && x.ends_with(" 6"))
+            .count()
+    };
+    let mut passwords = Vec::new();
+    for run in 0..60 {
+        let text = read_log();
+        if run >= 20 && helpers_seen(&text) >= 5 && enxio(&text) >= 1 {
+            break;
+        }
+        let password = amhash::strength::random_password().unwrap();
+        let password = password.expose_secret().to_owned();
+        let pw_file = dir.join(format!("pw{run}"));
+        std::fs::write(&pw_file, format!("{password}\n")).unwrap();
+        own(&pw_file, 0o600);
+        let store = dir.join(format!("store{run}"));
+        std::fs::create_dir(&store).unwrap();
+        own(&store, 0o700);
+        let out = as_nobody(&dir.join("amhash"))
+            .args(["install", "--password-file"])
+            .arg(&pw_file)
+            .arg("--dir")
+            .arg(&store)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "run {run}: {}", describe(&out));
+        assert!(store.join("password.amadmin").exists(), "run {run}");
+        passwords.push(password);
+    }
+    std::fs::write(log.with_extension("stop"), b"").unwrap();
+    let until = Instant::now() + Duration::from_secs(30);
+    while snooper.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < until, "the snooper did not stop");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    let text = read_log();
+    for password in &passwords {
+        let needle = hex::encode(password);
+        assert!(
+            !text.contains(&needle),
+            "the snooper read a password:\n{text}"
+        );
+    }
+    let captures: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("captured ") && !l.starts_with(&format!("captured {decoy_pid} ")))
+        .collect();
+    assert!(
+        captures.is_empty(),
+        "the snooper opened a helper's fd: {captures:?}"
+    );
+    let seen = helpers_seen(&text);
+    let before_protection = enxio(&text);
+    println!(
+        "{} installs as uid 65534; the snooper saw {seen} helper processes and reached \
+         their fds before they were protected {before_protection} times (ENXIO)",
+        passwords.len()
+    );
+    assert!(
+        seen >= 1 && before_protection >= 1,
+        "the snooper never got to a helper in time, so this proves nothing:\n{text}"
+    );
 }

@@ -22,6 +22,10 @@ use zeroize::Zeroizing;
 #[derive(Parser, Debug)]
 #[command(name = "amhash-kms", version, max_term_width = 100)]
 struct Cli {
+    /// amhash's ready handshake (see `amhash::helper`): signal readiness on stdout once
+    /// protected, before reading the input. Comes before the operation.
+    #[arg(long = "handshake", hide = true)]
+    handshake: bool,
     #[command(subcommand)]
     op: Op,
 }
@@ -67,9 +71,7 @@ impl From<ClientError> for Failure {
 fn main() -> ExitCode {
     // As in amhash: no core dump and no ptrace or /proc/PID/mem by this user's other processes
     // while the plaintext and the access token are in memory.
-    if let Err(e) = amhash::hardening::protect_process() {
-        eprintln!("amhash-kms: warning: cannot disable core dumps for this process: {e}");
-    }
+    let protected = amhash::hardening::protect_process();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -97,6 +99,15 @@ fn main() -> ExitCode {
             ));
         }
     };
+    if cli.handshake {
+        // amhash sends its input only after this: fail closed, without reading it. Not a
+        // usage error: an operational failure (exit 3) in the contract.
+        if let Err(message) = amhash::helper::ready_for_secrets(protected) {
+            return fail(Failure(EXIT_KMS, message));
+        }
+    } else if let Err(e) = protected {
+        eprintln!("amhash-kms: warning: cannot disable core dumps for this process: {e}");
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => fail(f),

@@ -18,26 +18,40 @@ use zeroize::Zeroizing;
 /// {"guesses_log10":F,"warning":"..."|null}. Exit status: 0 success, 2 any failure.
 #[derive(Parser, Debug)]
 #[command(name = "amhash-strength", version, max_term_width = 100)]
-struct Cli {}
+struct Cli {
+    /// amhash's ready handshake (see `amhash::helper`): signal readiness on stdout once
+    /// protected, before reading the password.
+    #[arg(long = "handshake", hide = true)]
+    handshake: bool,
+}
 
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
     // As in amhash: no core dump, no ptrace by this user's other processes while the
     // password is in memory.
-    if let Err(e) = amhash::hardening::protect_process() {
-        eprintln!("amhash-strength: warning: cannot disable core dumps for this process: {e}");
-    }
-    if let Err(e) = Cli::try_parse() {
-        if e.use_stderr() {
+    let protected = amhash::hardening::protect_process();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
             let message = amhash::helper::usage_line(&e.render().to_string());
             return fail(&format!(
                 "{message} (it takes no arguments; see amhash-strength --help)"
             ));
         }
-        // --help, --version: on stdout, as clap renders them.
-        let _ = e.print();
-        return ExitCode::SUCCESS;
+        Err(e) => {
+            // --help, --version: on stdout, as clap renders them.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    if cli.handshake {
+        // amhash sends the password only after this: fail closed, without reading it.
+        if let Err(message) = amhash::helper::ready_for_secrets(protected) {
+            return fail(&message);
+        }
+    } else if let Err(e) = protected {
+        eprintln!("amhash-strength: warning: cannot disable core dumps for this process: {e}");
     }
     match run() {
         Ok(()) => ExitCode::SUCCESS,

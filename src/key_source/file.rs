@@ -1,8 +1,9 @@
-//! `file:PATH` sources: owner-only regular files, created exclusively with mode 0600.
+//! `file:PATH` sources: owner-only regular files of the invoking user (or root), created
+//! exclusively with mode 0600.
 
 use std::fs::{File, OpenOptions};
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
@@ -24,6 +25,41 @@ pub fn check_key_file_mode(mode: u32) -> Result<(), u32> {
     } else {
         Err(mode & 0o7777)
     }
+}
+
+/// Checks the owner of a key file, as ssh's StrictModes does: the invoking user (effective
+/// uid `euid`) or root. A file of anyone else's holds a key that user knows, or can change
+/// between two runs.
+///
+/// # Errors
+/// `Err(owner)` for any other owner; the caller adds the path.
+pub fn check_key_file_owner(owner: u32, euid: u32) -> Result<(), u32> {
+    if owner == euid || owner == 0 {
+        Ok(())
+    } else {
+        Err(owner)
+    }
+}
+
+/// The user name of `uid` in `/etc/passwd`, for messages (printable, at most 32 characters),
+/// or `None` when it is not there or unreadable.
+pub(super) fn user_name(uid: u32) -> Option<String> {
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    name_in_passwd(&passwd, uid)
+}
+
+/// The first `NAME:x:UID:...` line of `passwd` with that uid.
+pub(super) fn name_in_passwd(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        let line_uid: u32 = fields.next()?.parse().ok()?;
+        let printable = !name.is_empty()
+            && name.chars().count() <= 32
+            && name.chars().all(|c| c.is_ascii_graphic());
+        (line_uid == uid && printable).then(|| name.to_owned())
+    })
 }
 
 fn io_error(action: &'static str, path: &Path, error: std::io::Error) -> KeySourceError {
@@ -68,6 +104,15 @@ pub(super) fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeySourceError> {
             kind,
         });
     }
+    // The owner of what was opened (a symlink is followed, as by ssh: the checks are on the
+    // file it points to).
+    let euid = rustix::process::geteuid().as_raw();
+    check_key_file_owner(meta.uid(), euid).map_err(|uid| KeySourceError::FileOwner {
+        path: path.to_owned(),
+        uid,
+        name: user_name(uid),
+        euid,
+    })?;
     check_key_file_mode(meta.permissions().mode()).map_err(|mode| KeySourceError::FileMode {
         path: path.to_owned(),
         mode,

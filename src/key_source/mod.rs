@@ -23,8 +23,11 @@
 //! result is an error. Secrets are copied only into zeroizing buffers and returned as a
 //! [`SecretSlice`].
 //!
-//! - `file:` refuses a file whose mode gives group or others any bit (`mode & 0o077 != 0`),
-//!   as ssh does for private keys, and says to run `chmod 600 PATH`; it refuses anything but
+//! - `file:` refuses a file owned by anyone but the invoking user (effective uid) or root, as
+//!   ssh's StrictModes does (as root, a key file of another user is a key that user knows),
+//!   naming the owner; it refuses a file whose mode gives group or others any bit
+//!   (`mode & 0o077 != 0`), as ssh does for private keys, and says to run `chmod 600 PATH`
+//!   (both are checked on the opened file, and are input errors, exit 2); it refuses anything but
 //!   a regular file (opened non-blocking, so a FIFO cannot hang the read) and files over
 //!   64 KiB. Symlinks are followed, like ssh; the checks apply to the file they point to.
 //! - `env:` requires a set, non-empty, UTF-8 variable. **Environment variables are
@@ -112,7 +115,7 @@ use std::str::FromStr;
 use secrecy::SecretSlice;
 use zeroize::Zeroizing;
 
-pub use file::{KEY_FILE_MAX_LEN, check_key_file_mode};
+pub use file::{KEY_FILE_MAX_LEN, check_key_file_mode, check_key_file_owner};
 
 /// A reference to key material: where the secret lives, never the secret itself.
 ///
@@ -295,6 +298,24 @@ pub enum KeySourceError {
         /// The permission bits (`mode & 0o7777`).
         mode: u32,
     },
+    /// The key file belongs to a user other than the invoking one (effective uid) and root.
+    #[error(
+        "key file {} is owned by uid {uid}{}, not by {}: that user knows the key or can \
+         replace it; use a key file of your own (and consider this key exposed)",
+        path.display(),
+        name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
+        if *euid == 0 { "root".to_owned() } else { format!("you (uid {euid}) or root") }
+    )]
+    FileOwner {
+        /// The path.
+        path: PathBuf,
+        /// The owner's uid.
+        uid: u32,
+        /// The owner's name in `/etc/passwd`, when known.
+        name: Option<String>,
+        /// The effective uid of this process.
+        euid: u32,
+    },
     /// The key source path is not a regular file.
     #[error("key file {} is not a regular file (it is a {kind})", path.display())]
     NotRegularFile {
@@ -350,7 +371,8 @@ pub enum KeySourceError {
 }
 
 impl KeySourceError {
-    /// True when the request itself is malformed (CLI exit 2); false for operational
+    /// True when the request itself is malformed, or a policy refuses the key file (its
+    /// mode or owner: the user must fix the file) (CLI exit 2); false for operational
     /// failures (missing file, locked keyring ...; CLI exit 3).
     #[must_use]
     pub fn is_usage(&self) -> bool {
@@ -360,6 +382,8 @@ impl KeySourceError {
                 | Self::UnknownBackend { .. }
                 | Self::EnvNotWritable { .. }
                 | Self::UnstorableSecret { .. }
+                | Self::FileMode { .. }
+                | Self::FileOwner { .. }
         )
     }
 }

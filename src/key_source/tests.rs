@@ -306,8 +306,82 @@ fn file_with_group_or_other_bits_is_refused() {
             "{msg}"
         );
         assert!(!msg.contains("TOPSECRET"), "{msg}");
-        assert!(!err.is_usage());
+        // A policy refusal the user must fix: an input error (exit 2), not operational.
+        assert!(err.is_usage());
     }
+}
+
+#[test]
+fn owner_table_and_passwd_names() {
+    assert_eq!(check_key_file_owner(1000, 1000), Ok(()));
+    assert_eq!(check_key_file_owner(0, 1000), Ok(()));
+    assert_eq!(check_key_file_owner(0, 0), Ok(()));
+    assert_eq!(check_key_file_owner(65534, 0), Err(65534));
+    assert_eq!(check_key_file_owner(1001, 1000), Err(1001));
+    let passwd = "root:x:0:0:root:/root:/bin/bash\nbad line\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nevil\x1b[31m:x:4711:1::/:/bin/sh\n";
+    assert_eq!(file::name_in_passwd(passwd, 0).as_deref(), Some("root"));
+    assert_eq!(
+        file::name_in_passwd(passwd, 65534).as_deref(),
+        Some("nobody")
+    );
+    assert_eq!(file::name_in_passwd(passwd, 1234), None);
+    // A name that cannot go into a one-line message is not used.
+    assert_eq!(file::name_in_passwd(passwd, 4711), None);
+}
+
+/// As root (CI): a key file owned by another user is refused even with mode 0600 in a
+/// sticky world-writable directory, also through a symlink of root's; root's own is read.
+#[test]
+fn file_owned_by_another_user_is_refused() {
+    use std::os::unix::fs::{MetadataExt, lchown};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let euid = rustix::process::geteuid().as_raw();
+    // Owned by the current user: accepted (as root, that is root).
+    let mine = dir.path().join("mine");
+    write_file(&mine, b"MYKEY\n", 0o600);
+    assert_eq!(fs::metadata(&mine).unwrap().uid(), euid);
+    assert_eq!(read_file_source(&mine).expect("own file"), b"MYKEY");
+    if euid != 0 {
+        println!("note: not root; a file of another user cannot be made here (CI runs as root)");
+        return;
+    }
+    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o1777)).unwrap();
+    let theirs = dir.path().join("theirs");
+    write_file(&theirs, b"TOPSECRETVALUE\n", 0o600);
+    lchown(&theirs, Some(65534), Some(65534)).unwrap();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&theirs, &link).unwrap();
+    for path in [&theirs, &link] {
+        let err = read_file_source(path).expect_err("another user's file");
+        let KeySourceError::FileOwner {
+            path: p,
+            uid,
+            name,
+            euid: e,
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!((p, *uid, *e), (path, 65534, 0));
+        assert_eq!(*name, file::user_name(65534));
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with(&format!(
+                "key file {} is owned by uid 65534",
+                path.display()
+            )) && msg.contains("not by root"),
+            "{msg}"
+        );
+        if let Some(n) = name {
+            assert!(msg.contains(&format!("uid 65534 ({n})")), "{msg}");
+        }
+        assert!(!msg.contains("TOPSECRET") && !msg.contains('\n'), "{msg}");
+        assert!(err.is_usage());
+    }
+    // Root's file in the same sticky directory: accepted.
+    let roots = dir.path().join("roots");
+    write_file(&roots, b"ROOTKEY\n", 0o400);
+    assert_eq!(read_file_source(&roots).expect("root's file"), b"ROOTKEY");
 }
 
 #[test]

@@ -25,6 +25,11 @@
 //!   stdout  encrypt: one line of base64 + \n  decrypt: the plaintext bytes, nothing added
 //!   stderr  on failure, exactly one line: the error message
 //!   exit    0 ok, 2 usage error (bad name, bad input), 3 KMS or network failure
+//!
+//! amhash-kms --handshake encrypt|decrypt ...   (hidden; what amhash passes)
+//!   stdin and stdout are one socket; amhash::helper::READY comes first on stdout, written
+//!   only once the process is protected and not traced (else exit 3 without reading);
+//!   see crate::helper
 //! ```
 //!
 //! # Against the real service

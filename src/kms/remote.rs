@@ -208,6 +208,11 @@ impl Helper {
                 path: self.path.clone(),
                 source,
             },
+            ExchangeError::NotReady(what) => KmsError::HelperFailed {
+                path: self.path.clone(),
+                status: "no ready signal".to_owned(),
+                message: what,
+            },
         })?;
         map_status(&self.path, reply.status, reply.message, reply.stdout)
     }
