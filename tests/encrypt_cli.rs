@@ -1998,6 +1998,7 @@ fn json_output_of_generate_encrypt_and_decrypt() {
                 "value": value,
                 "format": "ENCRYPTED_PLAIN",
                 "encryption": encryption,
+                "am_cipher": encryption.trim_start_matches("AM encryption password, "),
                 "am_properties": {FORMAT_PROP: "ENCRYPTED_PLAIN"},
             })
         );
