@@ -34,16 +34,30 @@ fn run(cmd: &mut assert_cmd::Command, stdin: &[u8]) -> (i32, Vec<u8>, String) {
     )
 }
 
-/// Encrypt successfully; returns the base64 line (without newline) after checking its shape.
+/// Encrypt successfully; returns the base64 line (without newline) after checking its shape:
+/// that line, then the name AM decrypts with (see [`encrypt_ok_with`]).
 fn encrypt_ok(fake: &FakeKms, key: &str, plaintext: &[u8]) -> String {
+    encrypt_ok_with(fake, key, plaintext).0
+}
+
+/// [`encrypt_ok`], also returning the second line: the name AM must decrypt with, which is
+/// `key` or, for a version of a symmetric key, that key.
+fn encrypt_ok_with(fake: &FakeKms, key: &str, plaintext: &[u8]) -> (String, String) {
     let (code, out, err) = run(&mut kms_helper(fake, "encrypt", key), plaintext);
     assert_eq!(code, 0, "stderr: {err}");
     assert!(err.is_empty(), "stderr on success: {err}");
     let text = String::from_utf8(out).expect("utf-8");
-    let line = text.strip_suffix('\n').expect("ends with a newline");
-    assert!(!line.contains(['\n', '\r', ' ']), "one line: {text:?}");
+    let body = text.strip_suffix('\n').expect("ends with a newline");
+    let (line, name) = body.split_once('\n').expect("two lines");
+    assert!(
+        !line.contains(['\n', '\r', ' ']),
+        "one line of base64: {text:?}"
+    );
+    assert!(!name.contains(['\n', '\r', ' ']), "one name: {text:?}");
+    let crypto_key = key.split("/cryptoKeyVersions/").next().unwrap();
+    assert!(name == key || name == crypto_key, "{name} for {key}");
     b64().decode(line).expect("standard base64");
-    line.to_owned()
+    (line.to_owned(), name.to_owned())
 }
 
 fn decrypt_ok(fake: &FakeKms, key: &str, input: &[u8]) -> Vec<u8> {
@@ -136,7 +150,9 @@ fn asymmetric_round_trip(alg: OaepAlg) {
     let version = version_name("asym", 1);
     fake.add_asymmetric(&version, alg);
 
-    let line = encrypt_ok(&fake, &version, HASH.as_bytes());
+    let (line, decrypt_with) = encrypt_ok_with(&fake, &version, HASH.as_bytes());
+    // AsymmetricDecrypt takes the version.
+    assert_eq!(decrypt_with, version);
     let ciphertext = b64().decode(&line).unwrap();
     assert_eq!(
         decrypt_asymmetric(alg, &ciphertext).expect("OAEP with the algorithm's hash"),
@@ -191,7 +207,9 @@ fn version_of_a_symmetric_key_takes_two_round_trips() {
     fake.add_symmetric(&key, 2);
     let v2 = format!("{key}/cryptoKeyVersions/2");
 
-    let line = encrypt_ok(&fake, &v2, HASH.as_bytes());
+    let (line, decrypt_with) = encrypt_ok_with(&fake, &v2, HASH.as_bytes());
+    // Cloud KMS Decrypt takes only the CryptoKey: that is what AM must be told.
+    assert_eq!(decrypt_with, key);
     assert_eq!(
         fake.calls(),
         [
@@ -571,9 +589,14 @@ fn remote_maps_the_helpers_exit_status() {
     let opts = options(&fake, &key);
 
     // 0: Ok, and the two halves round trip.
-    let b64_line = helper.encrypt(&opts, HASH.as_bytes()).unwrap();
-    assert!(!b64_line.ends_with('\n'));
-    let plain = helper.decrypt(&opts, &b64_line).unwrap();
+    let sealed = helper.encrypt(&opts, HASH.as_bytes()).unwrap();
+    assert!(!sealed.value.ends_with('\n'));
+    assert_eq!(
+        sealed.decrypt_with.to_string(),
+        key,
+        "a symmetric key decrypts by its name"
+    );
+    let plain = helper.decrypt(&opts, &sealed.value).unwrap();
     assert_eq!(plain.as_slice(), HASH.as_bytes());
 
     // 2: usage (the helper rejects the input before any request).

@@ -360,10 +360,19 @@ fn version_of_a_symmetric_key_takes_two_round_trips_each_way() {
     fake.add_symmetric(&key, 2);
     let version = format!("{key}/cryptoKeyVersions/2");
 
-    let out = run(
+    let mut out = run(
         &args(&["generate", "--encrypt", "kms"], kms(&fake, &version), &[]),
         &format!("{PASSWORD}\n"),
     );
+    // The one note: AM must be told the key, not the version.
+    assert_eq!(
+        out.stderr,
+        format!(
+            "amhash: {version} is a version of a symmetric key: AM must name the key {key} \
+             (Cloud KMS Decrypt takes a CryptoKey, never a version, and finds the version itself)\n"
+        )
+    );
+    out.stderr.clear();
     let (line, ciphertext) = ciphertext_line(&out);
     // GetPublicKey answers FAILED_PRECONDITION, then Encrypt with the version itself.
     assert_eq!(
@@ -968,7 +977,11 @@ fn strace_sees_the_threads_and_sockets_of_a_kms_command() {
         &args(&["encrypt"], kms(&fake, &key), &[]),
         PASSWORD,
     );
-    ciphertext_line(&out);
+    // Run by hand, the helper prints the ciphertext line and the name AM decrypts with.
+    assert_eq!(out.code, 0, "{out:?}");
+    let (line, name) = out.stdout.trim_end().split_once('\n').expect("two lines");
+    b64().decode(line).expect("base64");
+    assert_eq!(name, key);
     assert!(
         has(&trace, "socket(AF_INET"),
         "a socket was traced: {trace:#?}"
@@ -980,4 +993,117 @@ fn strace_sees_the_threads_and_sockets_of_a_kms_command() {
         "the connection to the fake was traced: {trace:#?}"
     );
     assert_eq!(verbs(&fake), ["encrypt"]);
+}
+
+// --- the decryption key AM is told to use ------------------------------------------------
+
+/// What AM does with the property: `POST /v1/{name}:decrypt` (Cloud KMS Decrypt), raw, as
+/// any client would send it. Returns the HTTP status.
+fn am_decrypts_with(fake: &FakeKms, name: &str, ciphertext: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let addr = fake.endpoint().trim_start_matches("http://").to_owned();
+    let body = serde_json::json!({
+        "ciphertext": b64().encode(ciphertext),
+        "ciphertextCrc32c": crc_str(ciphertext),
+    })
+    .to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    write!(
+        s,
+        "POST /v1/{name}:decrypt HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_decryption_key_property_names_what_am_can_decrypt_with() {
+    let fake = FakeKms::start();
+    let key = key_name("prop");
+    fake.add_symmetric(&key, 2);
+    let sym_version = format!("{key}/cryptoKeyVersions/2");
+    let asym = version_name("prop-rsa", 1);
+    fake.add_asymmetric(&asym, OaepAlg::Rsa2048Sha256);
+    // (given, what AM must name, the note)
+    let cases = [
+        (key.clone(), key.clone(), None),
+        (
+            sym_version.clone(),
+            key.clone(),
+            Some(format!(
+                "{sym_version} is a version of a symmetric key: AM must name the key {key} \
+                 (Cloud KMS Decrypt takes a CryptoKey, never a version, and finds the version itself)"
+            )),
+        ),
+        (asym.clone(), asym.clone(), None),
+    ];
+    for (given, property, note) in &cases {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().to_str().unwrap();
+        // install: text and --json agree, and generate says the same.
+        let out = run(
+            &args(
+                &["install", "--dir", d, "--encrypt", "kms"],
+                kms(&fake, given),
+                &[],
+            ),
+            &format!("{PASSWORD}\n"),
+        );
+        assert_eq!(out.code, 0, "{out:?}");
+        assert!(
+            out.stdout
+                .lines()
+                .any(|l| l == format!("AM setting: {KEY_PROP}={property}")),
+            "{given}: {out:?}"
+        );
+        assert!(
+            !out.stdout.contains(&format!("{KEY_PROP}={given}/")),
+            "{out:?}"
+        );
+        if let Some(note) = note {
+            assert!(out.stdout.lines().any(|l| l == note), "{given}: {out:?}");
+        }
+        let out = run(
+            &args(
+                &["--json", "install", "--dir", d, "--encrypt", "kms"],
+                kms(&fake, given),
+                &[],
+            ),
+            &format!("{PASSWORD}\n"),
+        );
+        let v: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+        assert_eq!(
+            v["am_properties"][KEY_PROP],
+            Value::String(property.clone())
+        );
+        let out = run(
+            &args(
+                &["--json", "generate", "--encrypt", "kms"],
+                kms(&fake, given),
+                &[],
+            ),
+            &format!("{PASSWORD}\n"),
+        );
+        let g: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+        assert_eq!(
+            g["am_properties"][KEY_PROP],
+            Value::String(property.clone())
+        );
+        // A symmetric value opens with Decrypt on the property's name, as AM calls it, and
+        // the fake, like Cloud KMS, refuses Decrypt on a version name.
+        if property == &key {
+            let stored = std::fs::read_to_string(dir.path().join("password.amadmin")).unwrap();
+            let ciphertext = b64().decode(stored).unwrap();
+            assert_eq!(am_decrypts_with(&fake, property, &ciphertext), 200);
+            assert_eq!(am_decrypts_with(&fake, &sym_version, &ciphertext), 400);
+        }
+    }
 }

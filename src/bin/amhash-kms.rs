@@ -16,7 +16,9 @@ use zeroize::Zeroizing;
 
 /// Google Cloud KMS helper for amhash: encrypt or decrypt standard input.
 ///
-/// encrypt: reads the plaintext bytes, writes one line of standard base64.
+/// encrypt: reads the plaintext bytes, writes one line of standard base64, then one line with
+/// the name AM must decrypt it with (the CryptoKey for a symmetric key, the version for an
+/// asymmetric one).
 /// decrypt: reads base64 (one line, or wrapped as `base64` writes it), writes the plaintext.
 /// Exit status: 0 success, 2 usage error, 3 Cloud KMS or network failure.
 #[derive(Parser, Debug)]
@@ -167,10 +169,12 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Op::Encrypt(a) => {
             let opts = options(&a)?;
             let plaintext = read_stdin(MAX_PLAINTEXT, "encrypt")?;
-            let ciphertext = client::encrypt(&opts, &plaintext)?;
-            let mut line = base64::engine::general_purpose::STANDARD.encode(ciphertext);
-            line.push('\n');
-            write_stdout(line.as_bytes())
+            let (ciphertext, decrypt_with) = client::encrypt(&opts, &plaintext)?;
+            let mut lines = base64::engine::general_purpose::STANDARD.encode(ciphertext);
+            lines.push('\n');
+            lines.push_str(&decrypt_with.to_string());
+            lines.push('\n');
+            write_stdout(lines.as_bytes())
         }
         Op::Decrypt(a) => {
             let opts = options(&a)?;

@@ -43,14 +43,6 @@ impl Protection {
         }
     }
 
-    /// The KMS key AM must be told about, for GOOGLE_KMS_ENCRYPTED.
-    pub fn kms_key(&self) -> Option<String> {
-        match self {
-            Self::Kms(opts) => Some(opts.key.to_string()),
-            _ => None,
-        }
-    }
-
     /// What `--am-sample` matched, for reports: `None` without a sample.
     pub fn sample_note(&self) -> Option<String> {
         match self {
@@ -210,29 +202,64 @@ pub fn kms_options(keys: &KeyArgs) -> Result<Option<KmsOptions>, Failure> {
     Ok(Some(opts))
 }
 
-/// Encrypts `plaintext` (a `{SSHA-512}` value) as `protection` says; returns the text to store.
+/// A value sealed as a [`Protection`] says.
+pub struct Sealed {
+    /// The text to store.
+    pub value: String,
+    /// For Cloud KMS: the name AM must decrypt with, as KMS decided it.
+    pub kms_decrypt_with: Option<kms::KmsKeyName>,
+}
+
+impl Sealed {
+    /// What to tell the administrator about the KMS decryption key, when it is not simply
+    /// the name they gave.
+    pub fn kms_note(&self, protection: &Protection) -> Option<String> {
+        let (Protection::Kms(opts), Some(with)) = (protection, &self.kms_decrypt_with) else {
+            return None;
+        };
+        // Only when AM must be told something else than what was given: a version of a
+        // symmetric key (an asymmetric key's version is itself what AM decrypts with).
+        (*with != opts.key).then(|| {
+            format!(
+                "{} is a version of a symmetric key: AM must name the key {with} \
+                 (Cloud KMS Decrypt takes a CryptoKey, never a version, and finds the version itself)",
+                opts.key
+            )
+        })
+    }
+}
+
+/// Encrypts `plaintext` (a `{SSHA-512}` value) as `protection` says.
 pub fn seal(
     protection: &Protection,
     backend: KeyringBackend,
     plaintext: &str,
-) -> Result<String, Failure> {
-    match protection {
-        Protection::Plain => Ok(plaintext.to_string()),
+) -> Result<Sealed, Failure> {
+    let value = match protection {
+        Protection::Plain => plaintext.to_string(),
         Protection::Am {
             cipher, kdf, key, ..
         } => {
             let password = am_password(key, backend)?;
             cipher::am_encrypt(*cipher, &password, kdf, plaintext.as_bytes())
-                .map_err(cipher_failure)
+                .map_err(cipher_failure)?
         }
         Protection::Gcm { key } => {
             let key = local_key(key, backend)?;
-            cipher::gcm_seal(&key, plaintext.as_bytes()).map_err(cipher_failure)
+            cipher::gcm_seal(&key, plaintext.as_bytes()).map_err(cipher_failure)?
         }
         Protection::Kms(opts) => {
-            kms::remote::encrypt(opts, plaintext.as_bytes()).map_err(kms_failure)
+            let sealed = kms::remote::encrypt(opts, plaintext.as_bytes()).map_err(kms_failure)?;
+            return Ok(Sealed {
+                value: sealed.value,
+                kms_decrypt_with: Some(sealed.decrypt_with),
+            });
         }
-    }
+    };
+    Ok(Sealed {
+        value,
+        kms_decrypt_with: None,
+    })
 }
 
 /// What a stored value turned out to be.

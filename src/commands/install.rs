@@ -390,11 +390,11 @@ fn new_value(
     let hash = super::generate::hash_password(password.expose_secret().as_bytes(), salt)?;
     let random = args.new_password.random.then_some(password);
     let hash_text = Zeroizing::new(hash.to_string());
-    let value = crypt::seal(&protection, args.encrypt.keys.keyring_backend, &hash_text)?;
-    if let Some(note) = protection.sample_note() {
-        notes.push(note);
-    }
-    Ok((value, protection.format(), protection.kms_key(), random))
+    let sealed = crypt::seal(&protection, args.encrypt.keys.keyring_backend, &hash_text)?;
+    notes.extend(protection.sample_note());
+    notes.extend(sealed.kms_note(&protection));
+    let kms_key = sealed.kms_decrypt_with.as_ref().map(ToString::to_string);
+    Ok((sealed.value, protection.format(), kms_key, random))
 }
 
 struct Settings {

@@ -124,8 +124,12 @@ fn hand_over_random(
 }
 
 /// The report of a command that prints a value: the value, and the AM settings it needs.
-fn value_report(value: String, protection: &crypt::Protection) -> Report {
-    let mut report = Report::with_value(value).field("encryption", protection.describe());
+fn value_report(sealed: crypt::Sealed, protection: &crypt::Protection) -> Report {
+    let note = sealed.kms_note(protection);
+    let mut report = Report::with_value(sealed.value).field("encryption", protection.describe());
+    if let Some(note) = note {
+        report = report.note(note);
+    }
     if let crypt::Protection::Am { cipher, .. } = protection {
         report = report.field("am_cipher", cipher.as_str());
     }
@@ -140,7 +144,7 @@ fn value_report(value: String, protection: &crypt::Protection) -> Report {
                 amhash::store::PROP_PASSWORDS_FORMAT.into(),
                 format.to_string().into(),
             );
-            if let Some(key) = protection.kms_key() {
+            if let Some(key) = sealed.kms_decrypt_with.as_ref().map(ToString::to_string) {
                 properties.insert(
                     amhash::store::PROP_GOOGLE_KMS_DECRYPTION_KEY.into(),
                     key.into(),

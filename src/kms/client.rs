@@ -596,11 +596,15 @@ pub fn check_endpoint(endpoint: &str, anonymous: bool) -> Result<(), ClientError
     Ok(())
 }
 
-/// Encrypt `plaintext` with the key or version in `opts`; returns the raw ciphertext.
+/// Encrypt `plaintext` with the key or version in `opts`; returns the raw ciphertext and the
+/// name AM must decrypt it with (`org.forgerock.openam.secrets.googlekms.decryptionkey`):
+/// Cloud KMS `Decrypt` takes only a CryptoKey, so for a symmetric key that is the key (a
+/// version given is dropped), while `AsymmetricDecrypt` takes the CryptoKeyVersion. Which of
+/// the two a version is, KMS itself answered (GetPublicKey succeeds only on an asymmetric one).
 ///
 /// # Errors
 /// See [`ClientError`].
-pub fn encrypt(opts: &KmsOptions, plaintext: &[u8]) -> Result<Vec<u8>, ClientError> {
+pub fn encrypt(opts: &KmsOptions, plaintext: &[u8]) -> Result<(Vec<u8>, KmsKeyName), ClientError> {
     if plaintext.is_empty() {
         return Err(ClientError::EmptyInput { op: "encrypt" });
     }
@@ -808,10 +812,10 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    async fn encrypt(&self, plaintext: &[u8]) -> Result<Vec<u8>, ClientError> {
+    async fn encrypt(&self, plaintext: &[u8]) -> Result<(Vec<u8>, KmsKeyName), ClientError> {
         let key = &self.opts.key;
         if !key.is_version() {
-            return self.encrypt_api(key, plaintext).await;
+            return Ok((self.encrypt_api(key, plaintext).await?, key.clone()));
         }
         let r = self
             .call(Rpc::GetPublicKey, key, || async {
@@ -838,11 +842,15 @@ impl<'a> Ctx<'a> {
         match r {
             Ok(pk) => {
                 let algorithm = algorithm_name(&pk.algorithm);
-                oaep_encrypt(key, &algorithm, &pk.pem, plaintext)
+                Ok((
+                    oaep_encrypt(key, &algorithm, &pk.pem, plaintext)?,
+                    key.clone(),
+                ))
             }
-            // Not an asymmetric key: a pinned version of a symmetric key.
+            // Not an asymmetric key: a pinned version of a symmetric key. Encrypt takes the
+            // version; Decrypt (AM's) only the key.
             Err(CallError::Permanent(e)) if is_failed_precondition(&e) => {
-                self.encrypt_api(key, plaintext).await
+                Ok((self.encrypt_api(key, plaintext).await?, key.key()))
             }
             Err(e) => self.finish(Rpc::GetPublicKey, key, Err(e)),
         }

@@ -22,7 +22,8 @@
 //! ```text
 //! amhash-kms encrypt|decrypt --kms-key NAME [--kms-endpoint URL] [--kms-anonymous] [--kms-timeout SECS]
 //!   stdin   encrypt: the plaintext bytes      decrypt: the base64 ciphertext (line-wrapped ok)
-//!   stdout  encrypt: one line of base64 + \n  decrypt: the plaintext bytes, nothing added
+//!   stdout  encrypt: one line of base64 + \n, then the name AM decrypts with + \n
+//!           decrypt: the plaintext bytes, nothing added
 //!   stderr  on failure, exactly one line: the error message
 //!   exit    0 ok, 2 usage error (bad name, bad input), 3 KMS or network failure
 //!
@@ -54,7 +55,7 @@ pub mod client;
 use std::time::Duration;
 
 pub use name::{KeyNameError, KmsKeyName};
-pub use remote::{KmsError, decrypt, encrypt};
+pub use remote::{Encrypted, KmsError, decrypt, encrypt};
 
 /// Name of the helper binary, looked up next to the running executable.
 pub const HELPER_NAME: &str = "amhash-kms";

@@ -24,7 +24,7 @@ use std::process::ExitStatus;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use super::{EXIT_KMS, EXIT_OK, EXIT_USAGE, HELPER_NAME, KmsOptions};
+use super::{EXIT_KMS, EXIT_OK, EXIT_USAGE, HELPER_NAME, KmsKeyName, KmsOptions};
 use crate::helper::{self, Env, ExchangeError, LocateError};
 
 /// Largest output accepted from the helper. Cloud KMS plaintexts are at most 64 KiB and
@@ -149,26 +149,39 @@ impl Helper {
         &self.path
     }
 
-    /// Encrypt `plaintext` with Cloud KMS; returns the ciphertext as one line of standard
-    /// base64, without the newline.
+    /// Encrypt `plaintext` with Cloud KMS: the ciphertext as one line of standard base64
+    /// (without the newline), and the name AM must decrypt it with, as KMS decided it (see
+    /// [`Encrypted::decrypt_with`]).
     ///
     /// # Errors
     /// See [`KmsError`].
-    pub fn encrypt(&self, opts: &KmsOptions, plaintext: &[u8]) -> Result<String, KmsError> {
+    pub fn encrypt(&self, opts: &KmsOptions, plaintext: &[u8]) -> Result<Encrypted, KmsError> {
         let out = self.run("encrypt", opts, plaintext)?;
         let bad = |what| KmsError::BadOutput {
             path: self.path.clone(),
             what,
         };
         let text = std::str::from_utf8(&out).map_err(|_| bad("not text"))?;
-        let line = text.strip_suffix('\n').unwrap_or(text);
-        if line.is_empty() || line.contains(['\n', '\r']) {
+        let mut lines = text.split_terminator('\n');
+        let (Some(line), Some(name), None) = (lines.next(), lines.next(), lines.next()) else {
+            return Err(bad("expected a line of base64 and a key name"));
+        };
+        if line.is_empty() || line.contains('\r') {
             return Err(bad("expected exactly one line of base64"));
         }
         base64::engine::general_purpose::STANDARD
             .decode(line)
             .map_err(|_| bad("not standard base64"))?;
-        Ok(line.to_owned())
+        // Only the key asked for, or (for a version) its CryptoKey: nothing else may end up
+        // in AM's configuration.
+        let decrypt_with: KmsKeyName = name.parse().map_err(|_| bad("not a key name"))?;
+        if decrypt_with != opts.key && decrypt_with != opts.key.key() {
+            return Err(bad("names another key than the one asked for"));
+        }
+        Ok(Encrypted {
+            value: line.to_owned(),
+            decrypt_with,
+        })
     }
 
     /// Decrypt a base64 Cloud KMS ciphertext (one line, or line-wrapped as `base64` writes it).
@@ -264,8 +277,19 @@ fn or_default(message: String, default: &str) -> String {
 ///
 /// # Errors
 /// See [`KmsError`].
-pub fn encrypt(opts: &KmsOptions, plaintext: &[u8]) -> Result<String, KmsError> {
+pub fn encrypt(opts: &KmsOptions, plaintext: &[u8]) -> Result<Encrypted, KmsError> {
     Helper::locate()?.encrypt(opts, plaintext)
+}
+
+/// A value Cloud KMS encrypted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encrypted {
+    /// The ciphertext, one line of standard base64.
+    pub value: String,
+    /// What AM must decrypt it with (`org.forgerock.openam.secrets.googlekms.decryptionkey`):
+    /// Cloud KMS `Decrypt` takes only a CryptoKey, so for a symmetric key this is the key
+    /// even when a version was given; `AsymmetricDecrypt` takes the version.
+    pub decrypt_with: KmsKeyName,
 }
 
 /// Decrypt with the helper next to the running executable. See [`Helper::decrypt`].
