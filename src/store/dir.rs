@@ -79,14 +79,7 @@ pub struct DirChange {
 pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) -> Result<DirChange> {
     check_value(value)?;
     let d = DirHandle::open(dir)?;
-    let dir_st = d.stat()?;
-    let dir_mode = perm_bits(&dir_st);
-    if dir_mode & 0o022 != 0 {
-        return Err(StoreError::DirWritable {
-            path: d.path.clone(),
-            mode: dir_mode,
-        });
-    }
+    let dir_st = d.stat_not_writable_by_others()?;
     opts.writer.lock(&d, opts.dry_run)?;
     let name = OsString::from(id.file_name());
     let backup_name = OsString::from(id.backup_file_name());

@@ -758,6 +758,21 @@ impl DirHandle {
         walk::open_dir(path)
     }
 
+    /// [`DirHandle::stat`], refusing a directory group or others can write: whoever can
+    /// write it can swap the file we put there (a sticky bit does not change that for a file
+    /// they create first).
+    pub(crate) fn stat_not_writable_by_others(&self) -> Result<Stat> {
+        let st = self.stat()?;
+        let mode = perm_bits(&st);
+        if mode & 0o022 != 0 {
+            return Err(StoreError::DirWritable {
+                path: self.path.clone(),
+                mode,
+            });
+        }
+        Ok(st)
+    }
+
     pub(crate) fn stat(&self) -> Result<Stat> {
         rustix::fs::fstat(&self.file).map_err(|e| StoreError::io("stat directory", &self.path, e))
     }
@@ -1076,14 +1091,7 @@ pub(crate) fn apply_edit(
     edit: impl FnOnce(&[u8]) -> Result<(Zeroizing<Vec<u8>>, usize)>,
 ) -> Result<EditChange> {
     let (dir, name) = split_file_path(path)?;
-    let dir_st = dir.stat()?;
-    let dir_mode = perm_bits(&dir_st);
-    if dir_mode & 0o022 != 0 {
-        return Err(StoreError::DirWritable {
-            path: dir.path.clone(),
-            mode: dir_mode,
-        });
-    }
+    let dir_st = dir.stat_not_writable_by_others()?;
     opts.writer.lock(&dir, opts.dry_run)?;
     let current = dir.read_regular(&name)?;
     let (old, old_st) = match &current {
