@@ -257,7 +257,7 @@ pub enum EstimateError {
     /// `amhash-strength` is not next to the running executable.
     #[error(
         "amhash-strength is not installed next to amhash (looked for {}): install both with `cargo install --path .`",
-        path.display()
+        crate::escape::path(path)
     )]
     HelperMissing {
         /// Where it was expected.
@@ -267,7 +267,7 @@ pub enum EstimateError {
     #[error("cannot locate amhash-strength: the path of the running executable is unknown: {0}")]
     CurrentExe(std::io::Error),
     /// Starting the helper or talking to it failed.
-    #[error("cannot run {}: {source}", path.display())]
+    #[error("cannot run {}: {source}", crate::escape::path(path))]
     Run {
         /// The helper's path.
         path: PathBuf,
@@ -275,7 +275,7 @@ pub enum EstimateError {
         source: std::io::Error,
     },
     /// The helper failed or answered outside its contract.
-    #[error("{} failed ({what})", path.display())]
+    #[error("{} failed ({what})", crate::escape::path(path))]
     Failed {
         /// The helper's path.
         path: PathBuf,

@@ -281,7 +281,7 @@ pub enum KeySourceError {
         reference: String,
     },
     /// The key file does not exist.
-    #[error("key file {} does not exist", path.display())]
+    #[error("key file {} does not exist", crate::escape::path(path))]
     FileNotFound {
         /// The path.
         path: PathBuf,
@@ -290,7 +290,7 @@ pub enum KeySourceError {
     #[error(
         "key file {} has mode {mode:04o}, which gives group or others access; \
          run `chmod 600 {}` (and consider the key exposed)",
-        path.display(), path.display()
+        crate::escape::path(path), crate::escape::path(path)
     )]
     FileMode {
         /// The path.
@@ -302,7 +302,7 @@ pub enum KeySourceError {
     #[error(
         "key file {} is owned by uid {uid}{}, not by {}: that user knows the key or can \
          replace it; use a key file of your own (and consider this key exposed)",
-        path.display(),
+        crate::escape::path(path),
         name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default(),
         if *euid == 0 { "root".to_owned() } else { format!("you (uid {euid}) or root") }
     )]
@@ -317,7 +317,7 @@ pub enum KeySourceError {
         euid: u32,
     },
     /// The key source path is not a regular file.
-    #[error("key file {} is not a regular file (it is a {kind})", path.display())]
+    #[error("key file {} is not a regular file (it is a {kind})", crate::escape::path(path))]
     NotRegularFile {
         /// The path.
         path: PathBuf,
@@ -325,7 +325,7 @@ pub enum KeySourceError {
         kind: &'static str,
     },
     /// The key file is too large to be a key.
-    #[error("key file {} is larger than {max} bytes, so it does not hold a key", path.display())]
+    #[error("key file {} is larger than {max} bytes, so it does not hold a key", crate::escape::path(path))]
     FileTooLarge {
         /// The path.
         path: PathBuf,
@@ -333,13 +333,13 @@ pub enum KeySourceError {
         max: usize,
     },
     /// `create_new` found an existing file (or symlink) at the path.
-    #[error("key file {} already exists; refusing to overwrite it (move it away or choose another path)", path.display())]
+    #[error("key file {} already exists; refusing to overwrite it (move it away or choose another path)", crate::escape::path(path))]
     FileExists {
         /// The path.
         path: PathBuf,
     },
     /// The directory that should hold a new key file does not exist.
-    #[error("cannot create key file {}: directory {} does not exist", path.display(), dir.display())]
+    #[error("cannot create key file {}: directory {} does not exist", crate::escape::path(path), crate::escape::path(dir))]
     NoParentDir {
         /// The path of the key file.
         path: PathBuf,
@@ -347,7 +347,7 @@ pub enum KeySourceError {
         dir: PathBuf,
     },
     /// An I/O operation on a key file failed.
-    #[error("cannot {action} key file {}: {error}", path.display())]
+    #[error("cannot {action} key file {}: {error}", crate::escape::path(path))]
     FileIo {
         /// What was attempted ("open", "read", "write", "sync", ...).
         action: &'static str,

@@ -37,7 +37,7 @@ pub enum KmsError {
     /// `amhash-kms` is not next to the running executable.
     #[error(
         "amhash was built without KMS support or amhash-kms is not installed next to it (looked for {})",
-        path.display()
+        crate::escape::path(path)
     )]
     HelperMissing {
         /// Where the helper was expected.
@@ -50,7 +50,7 @@ pub enum KmsError {
         source: io::Error,
     },
     /// The helper exists but could not be started.
-    #[error("cannot run {}: {source}", path.display())]
+    #[error("cannot run {}: {source}", crate::escape::path(path))]
     Spawn {
         /// The helper's path.
         path: PathBuf,
@@ -58,7 +58,7 @@ pub enum KmsError {
         source: io::Error,
     },
     /// Writing the input to, or reading the output from, the helper failed.
-    #[error("cannot exchange data with {}: {source}", path.display())]
+    #[error("cannot exchange data with {}: {source}", crate::escape::path(path))]
     Pipe {
         /// The helper's path.
         path: PathBuf,
@@ -80,7 +80,7 @@ pub enum KmsError {
         message: String,
     },
     /// The helper ended in a way its contract does not allow (another exit status, a signal).
-    #[error("{} failed unexpectedly ({status}){}", path.display(), fmt_detail(message))]
+    #[error("{} failed unexpectedly ({status}){}", crate::escape::path(path), fmt_detail(message))]
     HelperFailed {
         /// The helper's path.
         path: PathBuf,
@@ -91,7 +91,7 @@ pub enum KmsError {
     },
     /// The helper succeeded but its output is not what the contract says (encrypt: one line of
     /// base64; either: at most 128 KiB).
-    #[error("{} produced unexpected output: {what}", path.display())]
+    #[error("{} produced unexpected output: {what}", crate::escape::path(path))]
     BadOutput {
         /// The helper's path.
         path: PathBuf,
