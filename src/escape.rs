@@ -43,6 +43,13 @@ pub fn bytes(raw: &[u8]) -> String {
     out
 }
 
+/// `text` (already escaped for printing) as one single-quoted shell word, for the commands
+/// amhash suggests (`chmod ... 'PATH'`): a `'` in it is written `'\''`.
+#[must_use]
+pub fn shell_word(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
 fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -86,6 +93,18 @@ mod tests {
         for (raw, want) in cases {
             assert_eq!(bytes(raw), *want, "{raw:?}");
             assert_eq!(path(Path::new(OsStr::from_bytes(raw))), *want);
+        }
+    }
+
+    #[test]
+    fn shell_words_survive_a_shell() {
+        for text in ["plain", "it's", "a b", "''", "$HOME `id`"] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_word(text)))
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), text);
         }
     }
 

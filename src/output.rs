@@ -102,12 +102,18 @@ impl Report {
             }
             writeln!(stdout, "{}", Value::Object(object))
         } else {
+            // Report text can carry names from outside (file names in a directory the AM
+            // account owns, a helper's message): printed escaped, whoever built it.
             for warning in &self.warnings {
-                eprintln!("amhash: {}: {warning}", mode.paint("33", "warning"));
+                eprintln!(
+                    "amhash: {}: {}",
+                    mode.paint("33", "warning"),
+                    amhash::escape::text(warning)
+                );
             }
             if !mode.quiet {
                 for note in &self.notes {
-                    eprintln!("amhash: {note}");
+                    eprintln!("amhash: {}", amhash::escape::text(note));
                 }
             }
             let mut result = Ok(());
@@ -117,7 +123,7 @@ impl Report {
             if !mode.quiet {
                 for line in &self.lines {
                     if result.is_ok() {
-                        result = writeln!(stdout, "{line}");
+                        result = writeln!(stdout, "{}", amhash::escape::text(line));
                     }
                 }
             }
@@ -159,7 +165,7 @@ pub fn lock_notice(dir: &Path, timeout: std::time::Duration) {
 pub fn report_failure(failure: Failure, mode: Mode) -> ExitCode {
     // Messages are built from our own error types; keep them on one line whatever a lower
     // layer (an OS error, a server) put in them.
-    let message = failure.message.replace(['\n', '\r'], " ");
+    let message = amhash::escape::text(&failure.message.replace(['\n', '\r'], " "));
     let code = failure.class.code();
     if mode.json {
         let object =

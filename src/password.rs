@@ -85,6 +85,14 @@ pub enum PasswordError {
         /// The I/O error.
         source: io::Error,
     },
+    /// The password file is not one amhash trusts to hold a password: another account owns
+    /// it (and so chose the password), or the path goes through a link, or a `..`, that
+    /// another account could have placed or moved.
+    #[error("--password-file {message}")]
+    Untrusted {
+        /// The store's message, which names the path and what is wrong.
+        message: String,
+    },
 }
 
 impl PasswordError {
@@ -152,10 +160,22 @@ pub fn from_first_line(reader: impl Read, origin: Origin) -> Result<SecretString
 /// # Errors
 /// As [`from_first_line`], plus failure to open the file.
 pub fn from_file(path: &Path) -> Result<SecretString, PasswordError> {
+    use crate::store::StoreError;
     let origin = Origin::File(path.to_path_buf());
-    let file = std::fs::File::open(path).map_err(|source| PasswordError::Io {
-        origin: origin.clone(),
-        source,
+    // As every file amhash trusts with a secret: walked without following another account's
+    // links, a regular file (a FIFO cannot hang us), owned by root or the caller.
+    let file = crate::store::open_trusted_file(path).map_err(|e| match e {
+        StoreError::Io { source, .. } => PasswordError::Io {
+            origin: origin.clone(),
+            source,
+        },
+        StoreError::DirMissing { .. } => PasswordError::Io {
+            origin: origin.clone(),
+            source: io::Error::from(io::ErrorKind::NotFound),
+        },
+        e => PasswordError::Untrusted {
+            message: e.to_string(),
+        },
     })?;
     from_first_line(file, origin)
 }

@@ -329,17 +329,17 @@ fn a_root_setenv_that_am_reads_through_other_bits_is_kept_with_the_exact_fix() {
     let bin = f.dir("tomcat-bin", 0o755);
     let setenv = bin.join("setenv.sh");
     std::fs::write(&setenv, "#!/bin/sh\n").unwrap();
-    set_mode(&setenv, 0o757);
+    set_mode(&setenv, 0o777);
     let shown = setenv.to_str().unwrap();
     let out = install(&f, &["--setenv", shown, "--owner", AM_OWNER]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     // Write for others is gone; read stays (AM's account would be locked out), with a warning
-    // that gives the exact command.
-    assert_eq!(mode(&setenv), 0o755);
+    // that gives the exact command, which gives AM's group read but never write.
+    assert_eq!(mode(&setenv), 0o775);
     let err = stderr(&out);
     assert!(
         err.contains(&format!(
-            "every local user can read it (mode 0755); amhash left that because AM's account \
+            "every local user can read it (mode 0775); amhash left that because AM's account \
              might read it only through those bits: run chgrp {AM_GID} '{shown}' && chmod 0750 '{shown}'"
         )),
         "{err}"
@@ -359,7 +359,7 @@ fn a_root_setenv_that_am_reads_through_other_bits_is_kept_with_the_exact_fix() {
     );
     assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
     assert!(
-        stdout(&out).contains("every local user can read or write it (mode 0755)"),
+        stdout(&out).contains("every local user can read or write it (mode 0775)"),
         "{}",
         describe(&out)
     );
@@ -717,31 +717,228 @@ fn owner_is_applied_when_the_value_is_unchanged() {
 fn policy_refusals_are_exit_2() {
     let f = host();
     let open_dir = f.dir("open", 0o770);
-    let key = f.secret_file("open-key", AM_KEY);
-    set_mode(&key, 0o644);
-    let key_arg = format!("file:{}", key.display());
-    let cases: Vec<(&str, Vec<&str>)> = vec![
+    let store = f.dir("store", 0o700);
+    let s = store.to_str().unwrap().to_owned();
+    let wide_key = f.secret_file("wide-key", AM_KEY);
+    set_mode(&wide_key, 0o644);
+    let their_key = f.secret_file("their-key", AM_KEY);
+    chown(&their_key, AM_UID, AM_GID);
+    as_am(&f, &format!("ln -s {} am/store", f.arg("store")));
+    let file_key = |p: &std::path::Path| format!("file:{}", p.display());
+    let (wide, theirs) = (file_key(&wide_key), file_key(&their_key));
+    let linked = f.arg("am/store");
+    // (what, install arguments, what the message must say)
+    let cases: Vec<(&str, Vec<&str>, &str)> = vec![
         (
             "group-writable --dir",
             vec!["--dir", open_dir.to_str().unwrap()],
+            "writable by group or others (mode 0770)",
         ),
         (
             "key file readable by others",
-            vec![
-                "--dir",
-                open_dir.to_str().unwrap(),
-                "--encrypt",
-                "am",
-                "--key",
-                &key_arg,
-            ],
+            vec!["--dir", &s, "--encrypt", "am", "--key", &wide],
+            "0644",
+        ),
+        (
+            "key file another user owns",
+            vec!["--dir", &s, "--encrypt", "am", "--key", &theirs],
+            "uid 65534",
+        ),
+        (
+            "a link the AM account placed",
+            vec!["--dir", &linked],
+            "is a symbolic link owned by uid 65534",
         ),
     ];
-    for (what, args) in cases {
+    for (what, args, says) in cases {
         let out = install(&f, &args);
-        assert_error(&out, 2);
-        let _ = what;
+        let err = assert_error(&out, 2);
+        assert!(err.contains(says), "{what}: {err}");
+        assert!(names(&store).is_empty(), "{what}: wrote");
     }
+}
+
+// ---- review findings: files that decide a secret, '..', hard links, modes --------------------
+
+#[test]
+fn password_out_and_key_files_behind_an_am_link_are_refused() {
+    let f = host();
+    let victim = victim(&f, "victim");
+    as_am(&f, &format!("ln -s {} am/keys", victim.display()));
+    let store = f.dir("store", 0o700);
+    let out_arg = format!("file:{}", f.arg("am/keys/new-password"));
+    let out = run(
+        &[
+            "install",
+            "--random",
+            "--password-out",
+            &out_arg,
+            "--dir",
+            store.to_str().unwrap(),
+        ],
+        b"",
+    );
+    let err = assert_error(&out, 2);
+    assert!(
+        err.contains("am/keys is a symbolic link owned by uid 65534"),
+        "{err}"
+    );
+    assert!(
+        names(&victim).is_empty(),
+        "root created a file behind the link"
+    );
+    assert!(names(&store).is_empty());
+    // `key generate --out` too, and reading a key through such a link.
+    let out = run(
+        &[
+            "key",
+            "generate",
+            "--out",
+            &format!("file:{}", f.arg("am/keys/k")),
+        ],
+        b"",
+    );
+    assert_error(&out, 2);
+    assert!(names(&victim).is_empty());
+    f.secret_file("victim/root-key", AM_KEY);
+    let out = install(
+        &f,
+        &[
+            "--dir",
+            store.to_str().unwrap(),
+            "--encrypt",
+            "am",
+            "--key",
+            &format!("file:{}", f.arg("am/keys/root-key")),
+        ],
+    );
+    let err = assert_error(&out, 2);
+    assert!(err.contains("symbolic link owned by uid 65534"), "{err}");
+}
+
+#[test]
+fn password_and_value_files_another_account_owns_or_a_fifo_are_refused() {
+    let f = host();
+    let store = f.dir("store", 0o700);
+    let s = store.to_str().unwrap();
+    // The AM account pre-created the file the administrator then "wrote" the password to.
+    let planted = f.secret_file("planted-pw", PW);
+    chown(&planted, AM_UID, AM_GID);
+    let out = run(
+        &[
+            "install",
+            "--password-file",
+            planted.to_str().unwrap(),
+            "--dir",
+            s,
+        ],
+        b"",
+    );
+    let err = assert_error(&out, 2);
+    assert!(err.contains("is owned by uid 65534"), "{err}");
+    let value = f.secret_file("planted-value", &f.generate("pw", SALT, &[]));
+    chown(&value, AM_UID, AM_GID);
+    let out = run(
+        &[
+            "install",
+            "--value-file",
+            value.to_str().unwrap(),
+            "--dir",
+            s,
+        ],
+        b"",
+    );
+    let err = assert_error(&out, 2);
+    assert!(err.contains("is owned by uid 65534"), "{err}");
+    assert!(names(&store).is_empty());
+    // A FIFO in its place: refused at once, not waited on.
+    let fifo = f.path("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let started = Instant::now();
+    let out = run(
+        &[
+            "install",
+            "--password-file",
+            fifo.to_str().unwrap(),
+            "--dir",
+            s,
+        ],
+        b"",
+    );
+    assert_error(&out, 2);
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn a_dot_dot_after_a_directory_the_am_account_owns_is_refused() {
+    // The AM account can move its directory anywhere on the file system: what `..` names
+    // after it is the AM account's choice.
+    let f = host();
+    as_am(&f, "mkdir -p am/a/b && chmod 0700 am/a/b");
+    let target = format!("{}/a/b/../../../store", f.arg("am"));
+    f.dir("store", 0o700);
+    let out = install(&f, &["--dir", &target]);
+    let err = assert_error(&out, 2);
+    assert!(
+        err.contains("the '..' after") && err.contains("owned by uid 65534"),
+        "{err}"
+    );
+    assert!(names(&f.path("store")).is_empty());
+    // `..` through root's own directories is fine.
+    f.dir("r/s", 0o755);
+    let out = install(&f, &["--dir", &format!("{}/s/../../store", f.arg("r"))]);
+    assert_ok(&out);
+}
+
+#[test]
+fn hard_links_never_lend_their_owner_to_a_secret_file() {
+    let f = host();
+    let home = f.dir("home", 0o755);
+    // An edited file with a second name is refused.
+    let profile = home.join(".profile");
+    std::fs::write(&profile, "PATH=/bin\n").unwrap();
+    std::fs::hard_link(&profile, f.path("other-name")).unwrap();
+    let out = install(&f, &["--env-file", profile.to_str().unwrap()]);
+    let err = assert_error(&out, 2);
+    assert!(err.contains("has 2 names (hard links)"), "{err}");
+    assert_eq!(read_str(&profile), "PATH=/bin\n");
+    // password.amadmin linked to another user's file: the new file does not take its owner.
+    let store = f.dir("store", 0o700);
+    let theirs = f.secret_file("theirs", "not a value");
+    chown(&theirs, 4321, 4321);
+    std::fs::hard_link(&theirs, store.join("password.amadmin")).unwrap();
+    let out = install(&f, &["--dir", store.to_str().unwrap()]);
+    assert_ok(&out);
+    let file = store.join("password.amadmin");
+    assert_eq!(
+        owner(&file),
+        (0, 0),
+        "the directory's owner, not the link's"
+    );
+    assert_eq!(
+        read_str(&theirs),
+        "not a value",
+        "the other file is untouched"
+    );
+    assert_eq!(owner(&store.join("password.amadmin.previous")), (0, 0));
+}
+
+#[test]
+fn an_unchanged_value_in_a_wide_file_is_rewritten_0600() {
+    let f = host();
+    let store = f.dir("store", 0o700);
+    let s = store.to_str().unwrap();
+    assert_ok(&install(&f, &["--dir", s]));
+    let file = store.join("password.amadmin");
+    set_mode(&file, 0o644);
+    let out = install(&f, &["--dir", s, "--json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
+    assert_eq!(mode(&file), 0o600);
+    let j = json(&out);
+    assert_eq!(j["written"][0]["action"], "unchanged");
+    assert_eq!(j["written"][0]["mode_before"], "0644");
+    assert_eq!(j["written"][0]["mode"], "0600");
 }
 
 // ---- 13. setenv.sh puts the value on the command line ------------------------------------

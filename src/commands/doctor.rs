@@ -382,7 +382,8 @@ fn configured_format(
                         "setenv",
                         format!(
                             "{shown} holds the secret and every local user can read or write it (mode {mode:04o}): \
-                             chmod o-rwx '{shown}' once AM's account reads it as its owner or group"
+                             chmod o-rwx {} once AM's account reads it as its owner or group",
+                            amhash::escape::shell_word(&shown)
                         ),
                     ),
                     Ok(_) => {}

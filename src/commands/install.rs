@@ -186,11 +186,15 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
                 o.gid
             ));
         }
+        if let Some(before) = change.mode_before.filter(|m| *m != change.mode) {
+            line.push_str(&format!(" (mode {before:04o} -> {:04o})", change.mode));
+        }
         out.lines.push(line);
         out.json.push(json!({"target": "dir", "path": path_value(&change.path),
             "action": action_name(change.action), "backup": change.backup.as_deref().map(path_value),
-            "mode": format!("{:04o}", change.mode), "owner": owner_value(change.owner),
-            "owner_changed": change.owner_changed}));
+            "mode": format!("{:04o}", change.mode),
+            "mode_before": change.mode_before.map(|m| format!("{m:04o}")),
+            "owner": owner_value(change.owner), "owner_changed": change.owner_changed}));
     }
     let edit = EditOptions {
         owner,
@@ -305,15 +309,14 @@ fn edited(change: &EditChange, owner: Option<Owner>, out: &mut Written) {
         ));
     }
     if change.other_readable {
-        let tight = change.mode & !0o007;
+        // Group read for AM's group; never group write (AM could then add a command that
+        // whoever sources the file runs), nothing for others.
+        let mode = (change.mode & 0o750) | 0o040;
+        let quoted = escape::shell_word(&shown);
         let fix = match owner {
-            Some(o) => format!(
-                "chgrp {} '{shown}' && chmod {:04o} '{shown}'",
-                o.gid,
-                tight | 0o040
-            ),
+            Some(o) => format!("chgrp {} {quoted} && chmod {mode:04o} {quoted}", o.gid),
             None => format!(
-                "chmod o-rwx '{shown}' (first make sure AM's account reads it as its owner or group)"
+                "chmod o-rwx {quoted} (first make sure AM's account reads it as its owner or group)"
             ),
         };
         out.warnings.push(format!(

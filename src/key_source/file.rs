@@ -1,10 +1,10 @@
 //! `file:PATH` sources: owner-only regular files of the invoking user (or root), created
 //! exclusively with mode 0600.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
-use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
 
 use zeroize::Zeroizing;
 
@@ -75,15 +75,36 @@ fn io_error(action: &'static str, path: &Path, error: std::io::Error) -> KeySour
     }
 }
 
+/// A store error from the safe walk, as a key source error.
+fn walk_error(action: &'static str, path: &Path, e: crate::store::StoreError) -> KeySourceError {
+    use crate::store::StoreError;
+    match e {
+        StoreError::UntrustedSymlink { .. }
+        | StoreError::UntrustedParent { .. }
+        | StoreError::Symlink { .. } => KeySourceError::UnsafePath {
+            message: e.to_string(),
+        },
+        StoreError::DirMissing { path: dir } if action == "create" => KeySourceError::NoParentDir {
+            path: path.to_owned(),
+            dir,
+        },
+        StoreError::DirMissing { .. } => KeySourceError::FileNotFound {
+            path: path.to_owned(),
+        },
+        StoreError::Io { source, .. } => io_error(action, path, source),
+        e => KeySourceError::FileIo {
+            action,
+            path: path.to_owned(),
+            error: std::io::Error::other(e.to_string()),
+        },
+    }
+}
+
 pub(super) fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeySourceError> {
-    // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. It has no
-    // effect on regular files, the only kind read below.
-    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap_or(0);
-    let mut file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nonblock)
-        .open(path)
-        .map_err(|e| io_error("open", path, e))?;
+    // Every directory walked without following a link another account could have placed,
+    // and the file itself too (a trusted link, such as a Kubernetes secret volume's, is
+    // followed); O_NONBLOCK, so a FIFO cannot make us wait for a writer.
+    let mut file = crate::store::open_file_safely(path).map_err(|e| walk_error("open", path, e))?;
     // fstat on the opened file, so the checks apply to what is read (no stat/open race).
     let meta = file.metadata().map_err(|e| io_error("stat", path, e))?;
     let kind = meta.file_type();
@@ -141,48 +162,41 @@ pub(super) fn read(path: &Path) -> Result<Zeroizing<Vec<u8>>, KeySourceError> {
     Ok(buf)
 }
 
-/// The directory holding `path` (`.` for a bare file name).
-fn parent_dir(path: &Path) -> PathBuf {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
-        _ => PathBuf::from("."),
-    }
-}
-
 pub(super) fn create_new(path: &Path, secret: &[u8]) -> Result<(), KeySourceError> {
-    let dir = parent_dir(path);
-    if !dir.is_dir() {
-        return Err(KeySourceError::NoParentDir {
-            path: path.to_owned(),
-            dir,
-        });
-    }
-    // create_new = O_CREAT|O_EXCL: fails on any existing entry, including a symlink (which is
-    // not followed). Mode 0600 from creation; the umask can only remove bits.
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| {
-            if e.kind() == ErrorKind::AlreadyExists {
-                KeySourceError::FileExists {
-                    path: path.to_owned(),
-                }
-            } else {
-                io_error("create", path, e)
+    // The directory through the safe walk (a root amhash never creates a file behind a link
+    // another account placed), then the file relative to it: O_CREAT|O_EXCL|O_NOFOLLOW fails
+    // on any existing entry, a symlink included. Mode 0600 from creation; the umask can only
+    // remove bits.
+    let (dir, name) =
+        crate::store::open_parent_safely(path).map_err(|e| walk_error("create", path, e))?;
+    let fd = rustix::fs::openat(
+        &dir,
+        &name,
+        rustix::fs::OFlags::WRONLY
+            | rustix::fs::OFlags::CREATE
+            | rustix::fs::OFlags::EXCL
+            | rustix::fs::OFlags::NOFOLLOW
+            | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::from_raw_mode(0o600),
+    )
+    .map_err(|e| {
+        if e == rustix::io::Errno::EXIST {
+            KeySourceError::FileExists {
+                path: path.to_owned(),
             }
-        })?;
+        } else {
+            io_error("create", path, e.into())
+        }
+    })?;
+    let mut file = File::from(fd);
     if let Err(err) = write_and_sync(&mut file, secret, path) {
         drop(file);
         // Do not leave a truncated key behind; the write error is what matters.
-        let _ = std::fs::remove_file(path);
+        let _ = rustix::fs::unlinkat(&dir, &name, rustix::fs::AtFlags::empty());
         return Err(err);
     }
     // Make the new directory entry durable too.
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| io_error("sync the directory of", path, e))
+    rustix::fs::fsync(&dir).map_err(|e| io_error("sync the directory of", path, e.into()))
 }
 
 fn write_and_sync(file: &mut File, secret: &[u8], path: &Path) -> Result<(), KeySourceError> {

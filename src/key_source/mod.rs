@@ -290,7 +290,8 @@ pub enum KeySourceError {
     #[error(
         "key file {} has mode {mode:04o}, which gives group or others access; \
          run `chmod 600 {}` (and consider the key exposed)",
-        crate::escape::path(path), crate::escape::path(path)
+        crate::escape::path(path),
+        crate::escape::path(path)
     )]
     FileMode {
         /// The path.
@@ -317,7 +318,10 @@ pub enum KeySourceError {
         euid: u32,
     },
     /// The key source path is not a regular file.
-    #[error("key file {} is not a regular file (it is a {kind})", crate::escape::path(path))]
+    #[error(
+        "key file {} is not a regular file (it is a {kind})",
+        crate::escape::path(path)
+    )]
     NotRegularFile {
         /// The path.
         path: PathBuf,
@@ -325,7 +329,10 @@ pub enum KeySourceError {
         kind: &'static str,
     },
     /// The key file is too large to be a key.
-    #[error("key file {} is larger than {max} bytes, so it does not hold a key", crate::escape::path(path))]
+    #[error(
+        "key file {} is larger than {max} bytes, so it does not hold a key",
+        crate::escape::path(path)
+    )]
     FileTooLarge {
         /// The path.
         path: PathBuf,
@@ -333,13 +340,27 @@ pub enum KeySourceError {
         max: usize,
     },
     /// `create_new` found an existing file (or symlink) at the path.
-    #[error("key file {} already exists; refusing to overwrite it (move it away or choose another path)", crate::escape::path(path))]
+    #[error(
+        "key file {} already exists; refusing to overwrite it (move it away or choose another path)",
+        crate::escape::path(path)
+    )]
     FileExists {
         /// The path.
         path: PathBuf,
     },
+    /// The path to a key file goes through a link, or a `..`, that another account could
+    /// have placed or moved (see `store::walk`): refused, as for every file amhash trusts.
+    #[error("key file {}", .message)]
+    UnsafePath {
+        /// The store's message, which names the path and the link or directory.
+        message: String,
+    },
     /// The directory that should hold a new key file does not exist.
-    #[error("cannot create key file {}: directory {} does not exist", crate::escape::path(path), crate::escape::path(dir))]
+    #[error(
+        "cannot create key file {}: directory {} does not exist",
+        crate::escape::path(path),
+        crate::escape::path(dir)
+    )]
     NoParentDir {
         /// The path of the key file.
         path: PathBuf,
@@ -384,6 +405,7 @@ impl KeySourceError {
                 | Self::UnstorableSecret { .. }
                 | Self::FileMode { .. }
                 | Self::FileOwner { .. }
+                | Self::UnsafePath { .. }
         )
     }
 }

@@ -80,7 +80,11 @@ pub enum KmsError {
         message: String,
     },
     /// The helper ended in a way its contract does not allow (another exit status, a signal).
-    #[error("{} failed unexpectedly ({status}){}", crate::escape::path(path), fmt_detail(message))]
+    #[error(
+        "{} failed unexpectedly ({status}){}",
+        crate::escape::path(path),
+        fmt_detail(message)
+    )]
     HelperFailed {
         /// The helper's path.
         path: PathBuf,

@@ -62,8 +62,11 @@ pub struct DirChange {
     /// True if the value was unchanged but the file was rewritten to give it the owner asked
     /// for (`--owner` applies to an unchanged value too).
     pub owner_changed: bool,
-    /// Mode of the file (always 0600).
+    /// Mode of the file (always 0600, whatever it was: an unchanged value in a wider file is
+    /// rewritten).
     pub mode: u32,
+    /// Mode of the file before (`None`: it did not exist).
+    pub mode_before: Option<u32>,
     /// True in a dry run.
     pub dry_run: bool,
     /// Stale temp files of a killed amhash that were removed.
@@ -91,10 +94,16 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
     // The new file replaces the old one by rename, so it is a file amhash creates: the owner
     // asked for applies; else it keeps the replaced file's owner; else (as root) the
     // directory's, so that AM, which owns the directory, can read it.
-    let existing_owner = current.as_ref().map(|(_, st)| Owner {
-        uid: st.st_uid,
-        gid: st.st_gid,
-    });
+    // A file with more than one name may be another account's file linked here: its owner
+    // is not copied (the rename leaves that file itself alone).
+    let existing_owner = current
+        .as_ref()
+        .filter(|(_, st)| st.st_nlink == 1)
+        .map(|(_, st)| Owner {
+            uid: st.st_uid,
+            gid: st.st_gid,
+        });
+    let mode_before = current.as_ref().map(|(_, st)| perm_bits(st));
     let owner = opts.owner.or(existing_owner).or_else(|| {
         running_as_root().then_some(Owner {
             uid: dir_st.st_uid,
@@ -108,6 +117,9 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
     };
     let owner_changed =
         action == Action::Unchanged && opts.owner.is_some() && opts.owner != existing_owner;
+    // An unchanged value in a file others can read (an earlier `echo -n >`) is rewritten
+    // 0600 all the same.
+    let mode_changed = action == Action::Unchanged && mode_before.is_some_and(|m| m != 0o600);
     let mut change = DirChange {
         path: d.child(&name),
         action,
@@ -115,6 +127,7 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
         owner,
         owner_changed,
         mode: 0o600,
+        mode_before,
         dry_run: opts.dry_run,
         removed_temps: Vec::new(),
     };
@@ -126,16 +139,13 @@ pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) ->
     // a clean directory.
     change.removed_temps =
         atomic::clean_stale_temps_locked(&d, &[name.as_os_str(), backup_name.as_os_str()])?;
-    if action == Action::Unchanged && !owner_changed {
+    if action == Action::Unchanged && !owner_changed && !mode_changed {
         return Ok(change);
     }
     // Same value, new owner: a fresh file by the same atomic path (never a chown of the
     // existing inode, which a hard link could make someone else's file); no backup needed.
-    if let (true, Action::Replaced, Some((old, old_st))) = (do_backup, action, &current) {
-        let old_owner = Some(Owner {
-            uid: old_st.st_uid,
-            gid: old_st.st_gid,
-        });
+    if let (true, Action::Replaced, Some((old, _))) = (do_backup, action, &current) {
+        let old_owner = existing_owner.or(owner);
         opts.writer.write_locked(
             &d,
             &backup_name,

@@ -257,6 +257,40 @@ pub enum StoreError {
         /// Who owns it or could replace it.
         reason: String,
     },
+    /// A `..` in a path comes after a directory another account owns, which that account
+    /// can move anywhere: the rest of the path would be theirs to choose.
+    #[error(
+        "{}: the '..' after {} could lead anywhere, since that directory is {reason} and that account can move it: give the path without '..'", crate::escape::path(.path), crate::escape::path(.dir)
+    )]
+    UntrustedParent {
+        /// The path as given.
+        path: PathBuf,
+        /// The directory another account owns.
+        dir: PathBuf,
+        /// Who owns it.
+        reason: String,
+    },
+    /// A file to edit has more than one name (hard links).
+    #[error(
+        "{}: has {links} names (hard links): one may be another account's file linked here, whose owner an edit would copy; remove the other links (find them with `find / -samefile`)", crate::escape::path(.path)
+    )]
+    HardLinked {
+        /// The file.
+        path: PathBuf,
+        /// Its link count.
+        links: u64,
+    },
+    /// A file that decides a secret (a password or a value to install) belongs to another
+    /// account, which could have written it.
+    #[error(
+        "{}: is owned by {owner}, not by root or you: that account chose what it holds; use a file of your own", crate::escape::path(.path)
+    )]
+    NotYours {
+        /// The file.
+        path: PathBuf,
+        /// `uid N (name)`.
+        owner: String,
+    },
     /// Another process holds the directory lock for longer than the caller wanted to wait.
     #[error(
         "{}: another process holds the lock on this directory (waited {waited_secs} s); it may be another amhash or any account that can open the directory: find it with `fuser -v {}`, or wait longer with --lock-timeout SECONDS", crate::escape::path(.path), crate::escape::path(.path)
@@ -889,8 +923,11 @@ impl DirHandle {
 
 /// Splits a file path into its directory (opened) and its file name.
 pub(crate) fn split_file_path(path: &Path) -> Result<(DirHandle, std::ffi::OsString)> {
+    let raw = path.as_os_str().as_encoded_bytes();
+    // `x/.` and `x/..` name directories, though `Path::file_name` of `x/.` is `x`.
+    let dot_end = raw == b"." || raw == b".." || raw.ends_with(b"/.") || raw.ends_with(b"/..");
     let name = match path.file_name() {
-        Some(n) if !path.as_os_str().as_encoded_bytes().ends_with(b"/") => n.to_os_string(),
+        Some(n) if !raw.ends_with(b"/") && !dot_end => n.to_os_string(),
         _ => {
             return Err(StoreError::BadPath {
                 path: path.to_path_buf(),
@@ -921,23 +958,70 @@ pub fn file_mode(path: &Path) -> Result<Option<u32>> {
     Ok(dir.lstat(&name)?.map(|st| perm_bits(&st)))
 }
 
-/// Reads a regular file that holds a secret (a value to install), through the same safe walk
-/// as the targets and without following a link at the file itself.
+/// Opens a file whose content decides a secret (a `--password-file`, a `--value-file`): the
+/// same safe walk as the targets (a trusted link is followed, no other), a regular file (a
+/// FIFO cannot hang us), owned by root or the user amhash runs as, since its owner chose
+/// what it holds.
 ///
 /// # Errors
-/// [`StoreError::DirMissing`] and the like for the directory, [`StoreError::Symlink`],
-/// [`StoreError::NotRegularFile`], [`StoreError::TooLarge`], [`StoreError::Io`]; a missing
-/// file is [`StoreError::Io`] with `NotFound`.
-pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    let (dir, name) = split_file_path(path)?;
-    match dir.read_regular(&name)? {
-        Some((bytes, _)) => Ok(bytes),
-        None => Err(StoreError::io(
-            "open",
-            path,
-            io::Error::from(io::ErrorKind::NotFound),
-        )),
+/// Those of [`walk::open_file`], [`StoreError::NotRegularFile`], [`StoreError::NotYours`].
+pub fn open_trusted_file(path: &Path) -> Result<File> {
+    let file = walk::open_file(path)?;
+    let st = rustix::fs::fstat(&file).map_err(|e| StoreError::io("stat", path, e))?;
+    if FileKind::of(&st) != FileKind::Regular {
+        return Err(StoreError::NotRegularFile {
+            path: path.to_path_buf(),
+            kind: FileKind::describe(&st),
+        });
     }
+    if st.st_uid != 0 && st.st_uid != rustix::process::geteuid().as_raw() {
+        return Err(StoreError::NotYours {
+            path: path.to_path_buf(),
+            owner: match user_name(st.st_uid) {
+                Some(name) => format!("uid {} ({name})", st.st_uid),
+                None => format!("uid {}", st.st_uid),
+            },
+        });
+    }
+    Ok(file)
+}
+
+/// Opens a file for reading through the safe walk (see `walk::open_file`), for callers with
+/// their own checks on what they opened (key files: owner and mode).
+///
+/// # Errors
+/// Those of `walk::open_file`.
+pub fn open_file_safely(path: &Path) -> Result<File> {
+    walk::open_file(path)
+}
+
+/// Opens the directory of a file amhash creates (`--password-out file:`, `key generate
+/// --out`), through the safe walk; the caller creates the file with `O_EXCL|O_NOFOLLOW`.
+///
+/// # Errors
+/// Those of `walk::open_dir`.
+pub fn open_parent_safely(path: &Path) -> Result<(File, std::ffi::OsString)> {
+    let (dir, name) = split_file_path(path)?;
+    Ok((dir.file, name))
+}
+
+/// Reads a file that holds a secret (a value to install) with [`open_trusted_file`], up to
+/// [`MAX_FILE_LEN`].
+///
+/// # Errors
+/// Those of [`open_trusted_file`], [`StoreError::TooLarge`], [`StoreError::Io`].
+pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
+    let mut buf = Zeroizing::new(Vec::new());
+    open_trusted_file(path)?
+        .take(MAX_FILE_LEN + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| StoreError::io("read", path, e))?;
+    if u64::try_from(buf.len()).unwrap_or(u64::MAX) > MAX_FILE_LEN {
+        return Err(StoreError::TooLarge {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(buf)
 }
 
 /// Owner for an edited file: an existing file keeps its own; a new one gets `explicit`, else
@@ -1019,6 +1103,19 @@ impl ReadValue {
     }
 }
 
+/// Refuses to take over a file with more than one name: the other name may be another
+/// account's file that someone linked here, and an edit would copy its owner (and content)
+/// into a file that holds the secret.
+fn refuse_hard_links(dir: &DirHandle, name: &std::ffi::OsStr, st: Option<&Stat>) -> Result<()> {
+    match st {
+        Some(st) if st.st_nlink > 1 => Err(StoreError::HardLinked {
+            path: dir.child(name),
+            links: st.st_nlink,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Permission bits for an existing file that is edited to hold the secret.
 ///
 /// Nobody but its owner and group ever needs to write it, so the "other" write bit goes. The
@@ -1039,10 +1136,16 @@ pub fn edited_mode(mode: u32, file: Owner, reader: Option<Owner>) -> (u32, bool)
         return (tight, false);
     }
     let reader = reader.or((file.uid != 0).then_some(file));
+    // As the kernel decides: the owner gets the owner bits only, a group member the group
+    // bits only.
     let can_read = |r: Owner| {
-        r.uid == 0
-            || (r.uid == file.uid && tight & 0o400 != 0)
-            || (tight & 0o040 != 0 && in_group(r, file.gid))
+        if r.uid == 0 {
+            true
+        } else if r.uid == file.uid {
+            tight & 0o400 != 0
+        } else {
+            tight & 0o040 != 0 && in_group(r, file.gid)
+        }
     };
     match reader {
         Some(r) if can_read(r) => (tight, false),
@@ -1098,6 +1201,7 @@ pub(crate) fn apply_edit(
         Some((bytes, st)) => (bytes.as_slice(), Some(st)),
         None => (&[][..], None),
     };
+    refuse_hard_links(&dir, &name, old_st)?;
     let (new, removed_duplicates) = edit(old)?;
     let existing_owner = old_st.map(|st| Owner {
         uid: st.st_uid,

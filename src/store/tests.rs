@@ -1451,6 +1451,20 @@ fn edited_mode_table() {
         (0o4755, am_file, None, (0o750, false)),
         // AM is root: it reads anything.
         (0o644, root_file, Some(root_file), (0o640, false)),
+        // Group write is left as it was (not ours to widen or narrow), "other" handled alone.
+        (0o777, root_file, Some(am), (0o775, true)),
+        (0o664, am_file, Some(am), (0o660, false)),
+        // The kernel gives an owner the owner bits only, never the group's: AM owning a 0044
+        // file is not helped by its group bits, so amhash does not narrow it; it flags it.
+        (
+            0o044,
+            Owner {
+                uid: 4242,
+                gid: 4242,
+            },
+            Some(am),
+            (0o044, true),
+        ),
     ];
     for &(mode, file, reader, want) in cases {
         assert_eq!(

@@ -59,12 +59,16 @@ fn trusted(uid: u32) -> bool {
     uid == 0 || uid == rustix::process::geteuid().as_raw()
 }
 
-/// Why a link in `dir` owned by `link_uid` is not trusted, or `None` if it is.
-fn distrust(link_uid: u32, dir: &Stat) -> Option<String> {
-    let who = |uid: u32| match user_name(uid) {
+/// `uid N (name)` for messages.
+fn who(uid: u32) -> String {
+    match user_name(uid) {
         Some(name) => format!("uid {uid} ({name})"),
         None => format!("uid {uid}"),
-    };
+    }
+}
+
+/// Why a link in `dir` owned by `link_uid` is not trusted, or `None` if it is.
+fn distrust(link_uid: u32, dir: &Stat) -> Option<String> {
     if !trusted(link_uid) {
         return Some(format!("owned by {}", who(link_uid)));
     }
@@ -100,6 +104,12 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
     let start = if shown.is_absolute() { "/" } else { "." };
     let mut cur: OwnedFd = rustix::fs::open(start, path_flags(), Mode::empty())
         .map_err(|e| io("open directory", e))?;
+    // The last directory on the way that another account owns: that account can move it
+    // anywhere on its file system, so a `..` after it could lead anywhere.
+    let mut movable: Option<(PathBuf, u32)> = {
+        let st = rustix::fs::fstat(&cur).map_err(|e| io("stat directory", e))?;
+        (!trusted(st.st_uid)).then(|| (PathBuf::from(start), st.st_uid))
+    };
     // What has been walked so far, for messages: the components as given, links expanded.
     let mut walked = PathBuf::from(start);
     let mut todo: VecDeque<Step> = steps_of(shown).into();
@@ -110,9 +120,19 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
                 cur = rustix::fs::open("/", path_flags(), Mode::empty())
                     .map_err(|e| io("open directory", e))?;
                 walked = PathBuf::from("/");
+                movable = None;
                 continue;
             }
-            Step::Parent => OsString::from(".."),
+            Step::Parent => {
+                if let Some((dir, uid)) = &movable {
+                    return Err(StoreError::UntrustedParent {
+                        path: shown.to_path_buf(),
+                        dir: dir.clone(),
+                        reason: format!("owned by {}", who(*uid)),
+                    });
+                }
+                OsString::from("..")
+            }
             Step::Name(n) => n,
         };
         let here = walked.join(&name);
@@ -166,6 +186,9 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
                         rustix::io::Errno::AGAIN,
                     ));
                 }
+                if !trusted(now.st_uid) {
+                    movable = Some((here.clone(), now.st_uid));
+                }
                 cur = next;
                 walked = if name == ".." {
                     walked
@@ -194,4 +217,75 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
         file: File::from(fd),
         path: shown.to_path_buf(),
     })
+}
+
+/// Opens the file `path` for reading: its directory by [`open_dir`], then the file without
+/// following a link, unless the link is trusted as in [`open_dir`] (a Kubernetes secret
+/// volume's `..data` links are root's), in which case its target is walked the same way.
+/// `O_NONBLOCK`, so a FIFO put in its place cannot hang amhash; the caller checks the kind on
+/// the fd it gets.
+///
+/// # Errors
+/// Those of [`open_dir`] for the directories; [`StoreError::UntrustedSymlink`];
+/// [`StoreError::Io`] (`NotFound` when the file does not exist).
+pub(crate) fn open_file(path: &Path) -> Result<File> {
+    let mut target = path.to_path_buf();
+    for _ in 0..=MAX_LINKS {
+        let Some(name) = target.file_name().map(OsStr::to_os_string) else {
+            return Err(StoreError::BadPath {
+                path: path.to_path_buf(),
+                reason: "it has no file name",
+            });
+        };
+        let parent = target
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let dir = open_dir(&parent).map_err(|e| match e {
+            StoreError::DirMissing { .. } => StoreError::io(
+                "open",
+                path,
+                std::io::Error::from(std::io::ErrorKind::NotFound),
+            ),
+            e => e,
+        })?;
+        let here = parent.join(&name);
+        let st = match rustix::fs::statat(&dir.file, &name, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(st) => st,
+            Err(e) => return Err(StoreError::io("open", path, e)),
+        };
+        if FileType::from_raw_mode(st.st_mode) == FileType::Symlink {
+            let dir_st = rustix::fs::fstat(&dir.file)
+                .map_err(|e| StoreError::io("stat directory", &parent, e))?;
+            if let Some(reason) = distrust(st.st_uid, &dir_st) {
+                return Err(StoreError::UntrustedSymlink {
+                    path: path.to_path_buf(),
+                    link: here,
+                    reason,
+                });
+            }
+            let link = rustix::fs::readlinkat(&dir.file, &name, Vec::new())
+                .map_err(|e| StoreError::io("read symbolic link", &here, e))?;
+            target = parent.join(OsStr::from_bytes(link.as_bytes()));
+            continue;
+        }
+        return rustix::fs::openat(
+            &dir.file,
+            &name,
+            OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
+            Mode::empty(),
+        )
+        .map(File::from)
+        .map_err(|e| match e {
+            // Swapped for a link after the check: someone is racing us.
+            rustix::io::Errno::LOOP => StoreError::Symlink { path: here },
+            e => StoreError::io("open", path, e),
+        });
+    }
+    Err(StoreError::io(
+        "follow symbolic links",
+        path,
+        rustix::io::Errno::LOOP,
+    ))
 }
