@@ -263,7 +263,7 @@ fn rotation_keeps_the_old_value_in_previous_with_its_owner_and_mode_0600() {
     assert_eq!(owner(&prev), (OTHER_UID, OTHER_GID));
     assert!(
         stdout(&out).starts_with(&format!(
-            "replaced: {d}/password.amadmin (previous value kept in {d}/password.amadmin.previous)\n"
+            "replaced: {d}/password.amadmin (previous value kept in {d}/password.amadmin.previous) (mode 0640 -> 0600)\n"
         )),
         "{}",
         describe(&out)
@@ -1519,7 +1519,7 @@ fn all_targets_in_one_run_get_the_same_value_and_json_lists_them() {
             "restart_required": true,
             "written": [
                 {"target": "dir", "path": format!("{d}/password.amadmin"), "action": "created",
-                 "backup": null, "mode": "0600", "owner": o,
+                 "backup": null, "mode": "0600", "mode_before": null, "owner": o,
                  "owner_changed": false},
                 {"target": "env-file", "path": profile, "action": "created",
                  "variable": "PASSWORD_AMADMIN", "mode": "0600", "mode_before": null,

@@ -96,12 +96,15 @@ fn read_value(
 /// have placed is followed, and a link at the file itself is refused.
 pub fn read_value_file(path: &Path) -> Result<String, Failure> {
     let context = || amhash::escape::path(path);
-    // The error names the path. A link refused by policy is the user's to fix (exit 2); a
-    // file that is missing or unreadable is operational (exit 3), as for any input file.
-    let bytes = amhash::store::read_secret_file(path).map_err(|e| match e {
-        amhash::store::StoreError::UntrustedSymlink { .. }
-        | amhash::store::StoreError::Symlink { .. } => Failure::input(e),
-        e => Failure::operational(e),
+    // The error names the path. A refusal by policy (a link, an owner) is the user's to fix
+    // (exit 2); a file that is missing or unreadable is operational (exit 3), as for any
+    // input file.
+    let bytes = amhash::store::read_secret_file(path).map_err(|e| {
+        if e.is_refusal() {
+            Failure::input(e)
+        } else {
+            Failure::operational(e)
+        }
     })?;
     if bytes.len() as u64 > MAX_VALUE_FILE {
         return Err(Failure::input("the file is larger than any value could be").context(context()));

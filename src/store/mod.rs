@@ -332,6 +332,22 @@ impl StoreError {
         }
     }
 
+    /// Whether this is a refusal by policy: a link, a `..`, an owner, a mode or a hard link
+    /// that another account could use (for callers that otherwise treat file errors as
+    /// operational, such as reading an input file).
+    #[must_use]
+    pub fn is_refusal(&self) -> bool {
+        matches!(
+            self,
+            StoreError::UntrustedSymlink { .. }
+                | StoreError::UntrustedParent { .. }
+                | StoreError::Symlink { .. }
+                | StoreError::NotYours { .. }
+                | StoreError::DirWritable { .. }
+                | StoreError::HardLinked { .. }
+        )
+    }
+
     /// The process exit code for this error: 2 for usage, 3 for operational.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
