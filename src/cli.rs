@@ -90,9 +90,9 @@ pub enum Command {
 /// itself: the command line is visible to every local user.
 #[derive(Debug, Args)]
 pub struct PasswordArgs {
-    /// Read the password from the first line of PATH (whitespace stripped as Python's
-    /// str.strip() does). Without it: a terminal prompt without echo when stdin is a
-    /// terminal, else the first line of stdin.
+    /// Read the password from the first line of PATH, a regular file owned by you or root
+    /// (whitespace stripped as Python's str.strip() does). Without it: a terminal prompt
+    /// without echo when stdin is a terminal, else the first line of stdin.
     #[arg(long, value_name = "PATH")]
     pub password_file: Option<PathBuf>,
 }

@@ -219,6 +219,7 @@ proptest! {
     }
 }
 
+#[cfg(feature = "strength")]
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
