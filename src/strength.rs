@@ -10,7 +10,8 @@
 //! words, keyboard walks, dates and repeats as zxcvbn scores them). zxcvbn computes in `u64`
 //! and saturates at 2^64 ≈ 1.8 × 10^19, below the bar, so a saturated estimate is computed
 //! again in `f64` from zxcvbn's own match sequence ([`uncapped_log10`]) instead of being taken
-//! as "strong". In that model the bar means at least 21 unpatterned characters;
+//! as "strong": the lowest over a few runs (zxcvbn breaks saturated ties in HashMap order)
+//! and never above 10^n for n characters. In that model the bar means at least 21 unpatterned characters;
 //! [`random_password`]'s 26 characters (156 bits of real entropy) clear it with room: over
 //! 20 000 samples the lowest estimate was 10^24 (with 22 characters, 1 in 1 000 fell below
 //! the bar, when a random run happened to spell a word or a keyboard walk).
@@ -173,6 +174,19 @@ pub fn assess(password: &str) -> Strength {
     const USER_INPUTS: &[&str] = &["amadmin", "openam", "forgerock", "password"];
     let entropy = zxcvbn::zxcvbn(password, USER_INPUTS);
     let mut guesses_log10 = uncapped_log10(&entropy);
+    if entropy.guesses() == u64::MAX {
+        // Saturated: zxcvbn's last step picks among sequence lengths whose saturated totals
+        // tie in HashMap order, so each run may hand back another of them. Each is a real
+        // sequence, so its f64 total bounds the model's minimum from above: take the lowest
+        // of a few runs, and of one brute-force match over the whole (10^n), so that the
+        // figure errs towards "weak".
+        for _ in 0..SATURATED_RUNS {
+            guesses_log10 =
+                guesses_log10.min(uncapped_log10(&zxcvbn::zxcvbn(password, USER_INPUTS)));
+        }
+        let evaluated = password.chars().count().min(EVALUATED_CHARS);
+        guesses_log10 = guesses_log10.min(evaluated as f64);
+    }
     // zxcvbn scores each separator of "correct horse battery staple" as its own match, and
     // its additive term for long match sequences (10000^(l-1)) then calls four common words
     // 10^24 guesses, while a combinator attack on a word list needs about 10^13. Without the
@@ -199,6 +213,10 @@ pub fn assess(password: &str) -> Strength {
             .map(|w| w.to_string()),
     }
 }
+
+/// Extra zxcvbn runs for a saturated estimate (see [`assess`]).
+#[cfg(feature = "strength")]
+const SATURATED_RUNS: usize = 7;
 
 /// Characters people put between the words of a passphrase.
 #[cfg(feature = "strength")]

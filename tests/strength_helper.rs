@@ -43,7 +43,14 @@ fn prints_zxcvbns_estimate_as_one_json_line() {
         let object = json.as_object().unwrap();
         assert_eq!(object.len(), 2, "{line}");
         let expected = amhash::strength::assess(password);
-        assert_eq!(json["guesses_log10"].as_f64(), Some(expected.guesses_log10));
+        let got = json["guesses_log10"].as_f64().unwrap();
+        // Exact below zxcvbn's u64 cap; above it (PW) a recomputation that may differ from
+        // run to run (see amhash::strength::assess), on the same side of the bar.
+        if expected.guesses_log10 < 19.0 {
+            assert_eq!(got, expected.guesses_log10);
+        } else {
+            assert!(got >= 19.0, "{line}");
+        }
         assert_eq!(json["warning"].as_str(), expected.warning.as_deref());
         assert_eq!(expected.is_weak(), weak, "{line}");
         assert!(!line.contains(password), "{line}");
@@ -369,10 +376,13 @@ fn the_real_helper_says_ready_first_and_round_trips() {
     for (password, weak) in [(WEAK, true), (PW, false)] {
         let s = amhash::strength::assess_with(path, password).unwrap();
         assert_eq!(s.is_weak(), weak);
-        assert_eq!(
-            s.guesses_log10,
-            amhash::strength::assess(password).guesses_log10
-        );
+        // zxcvbn's own figure below its u64 cap is exact; above it (PW) amhash's recomputation
+        // is the lowest of a few runs, so only the verdict must agree.
+        let here = amhash::strength::assess(password);
+        assert_eq!(here.is_weak(), weak);
+        if here.guesses_log10 < 19.0 {
+            assert_eq!(s.guesses_log10, here.guesses_log10);
+        }
     }
     let out = helper(&["--handshake"], PW.as_bytes());
     assert!(out.status.success(), "{out:?}");
