@@ -41,26 +41,10 @@ pub fn check_key_file_owner(owner: u32, euid: u32) -> Result<(), u32> {
     }
 }
 
-/// The user name of `uid` in `/etc/passwd`, for messages (printable, at most 32 characters),
-/// or `None` when it is not there or unreadable.
-pub(super) fn user_name(uid: u32) -> Option<String> {
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    name_in_passwd(&passwd, uid)
-}
-
-/// The first `NAME:x:UID:...` line of `passwd` with that uid.
-pub(super) fn name_in_passwd(passwd: &str, uid: u32) -> Option<String> {
-    passwd.lines().find_map(|line| {
-        let mut fields = line.split(':');
-        let name = fields.next()?;
-        let _password = fields.next()?;
-        let line_uid: u32 = fields.next()?.parse().ok()?;
-        let printable = !name.is_empty()
-            && name.chars().count() <= 32
-            && name.chars().all(|c| c.is_ascii_graphic());
-        (line_uid == uid && printable).then(|| name.to_owned())
-    })
-}
+// Names for messages come from the one `/etc/passwd` reader, the store's.
+#[cfg(test)]
+pub(super) use crate::store::name_in_passwd;
+pub(super) use crate::store::user_name;
 
 fn io_error(action: &'static str, path: &Path, error: std::io::Error) -> KeySourceError {
     if error.kind() == ErrorKind::NotFound && action == "open" {

@@ -993,10 +993,7 @@ pub fn open_trusted_file(path: &Path) -> Result<File> {
     if st.st_uid != 0 && st.st_uid != rustix::process::geteuid().as_raw() {
         return Err(StoreError::NotYours {
             path: path.to_path_buf(),
-            owner: match user_name(st.st_uid) {
-                Some(name) => format!("uid {} ({name})", st.st_uid),
-                None => format!("uid {}", st.st_uid),
-            },
+            owner: walk::who(st.st_uid),
         });
     }
     Ok(file)
@@ -1187,14 +1184,26 @@ fn in_group(who: Owner, gid: u32) -> bool {
     })
 }
 
-/// The name of `uid` in `/etc/passwd`, for messages.
+/// The user name of `uid` in `/etc/passwd`, for messages (printable, at most 32 characters),
+/// or `None` when it is not there or unreadable.
 #[must_use]
 pub fn user_name(uid: u32) -> Option<String> {
-    let db = std::fs::read_to_string("/etc/passwd").ok()?;
-    db.lines().find_map(|l| {
-        let f: Vec<&str> = l.split(':').collect();
-        let name = *f.first()?;
-        (f.get(2)?.parse::<u32>().ok()? == uid).then(|| name.to_owned())
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    name_in_passwd(&passwd, uid)
+}
+
+/// The first `NAME:x:UID:...` line of `passwd` with that uid.
+#[must_use]
+pub fn name_in_passwd(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        let line_uid: u32 = fields.next()?.parse().ok()?;
+        let printable = !name.is_empty()
+            && name.chars().count() <= 32
+            && name.chars().all(|c| c.is_ascii_graphic());
+        (line_uid == uid && printable).then(|| name.to_owned())
     })
 }
 

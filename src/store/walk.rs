@@ -60,7 +60,7 @@ fn trusted(uid: u32) -> bool {
 }
 
 /// `uid N (name)` for messages.
-fn who(uid: u32) -> String {
+pub(super) fn who(uid: u32) -> String {
     match user_name(uid) {
         Some(name) => format!("uid {uid} ({name})"),
         None => format!("uid {uid}"),
