@@ -2,6 +2,8 @@
 //! concurrency and property tests. (atomic, shell and k8s have their own test modules.)
 
 use super::*;
+use std::io;
+use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
