@@ -173,6 +173,15 @@ pub fn from_file(path: &Path) -> Result<SecretString, PasswordError> {
             origin: origin.clone(),
             source: io::Error::from(io::ErrorKind::NotFound),
         },
+        // A refusal by policy is the user's to fix (exit 2); a file that cannot be read as
+        // one (a directory, a FIFO) stays an I/O failure, as it always was.
+        e if e.is_refusal() => PasswordError::Untrusted {
+            message: e.to_string(),
+        },
+        StoreError::NotRegularFile { kind, .. } => PasswordError::Io {
+            origin: origin.clone(),
+            source: io::Error::other(format!("it is a {kind}, not a regular file")),
+        },
         e => PasswordError::Untrusted {
             message: e.to_string(),
         },

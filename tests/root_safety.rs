@@ -851,7 +851,8 @@ fn password_and_value_files_another_account_owns_or_a_fifo_are_refused() {
     let err = assert_error(&out, 2);
     assert!(err.contains("is owned by uid 65534"), "{err}");
     assert!(names(&store).is_empty());
-    // A FIFO in its place: refused at once, not waited on.
+    // A FIFO in its place: refused at once (like a directory, it cannot be read as a file:
+    // exit 3), not waited on.
     let fifo = f.path("fifo");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
@@ -866,7 +867,8 @@ fn password_and_value_files_another_account_owns_or_a_fifo_are_refused() {
         ],
         b"",
     );
-    assert_error(&out, 2);
+    let err = assert_error(&out, 3);
+    assert!(err.contains("it is a fifo, not a regular file"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 

@@ -2,12 +2,12 @@
 //! concurrency and property tests. (atomic, shell and k8s have their own test modules.)
 
 use super::*;
-use std::io;
-use std::path::{Path, PathBuf};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
+use std::io;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 
