@@ -1597,3 +1597,37 @@ fn a_held_lock_is_waited_on_then_reported() {
     drop(holder);
     other.lock(false, &zero).unwrap();
 }
+
+#[test]
+fn trusted_files_follow_a_kubernetes_style_volume_and_refuse_others() {
+    // A secret volume as the kubelet lays it out: `key -> ..data/key`,
+    // `..data -> ..2026_11_30_00_00_00.1`, all made by the same (trusted) account.
+    let td = secret_dir();
+    let vol = td.path().join("vol");
+    let stamped = vol.join("..2026_11_30_00_00_00.1");
+    std::fs::create_dir_all(&stamped).unwrap();
+    std::fs::write(stamped.join("key"), "the-key").unwrap();
+    std::os::unix::fs::symlink("..2026_11_30_00_00_00.1", vol.join("..data")).unwrap();
+    std::os::unix::fs::symlink("..data/key", vol.join("key")).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut open_trusted_file(&vol.join("key")).unwrap(), &mut text)
+        .unwrap();
+    assert_eq!(text, "the-key");
+    // A directory or a FIFO is not a file to read a secret from.
+    assert!(matches!(
+        open_trusted_file(&stamped),
+        Err(StoreError::NotRegularFile { .. })
+    ));
+    if root() {
+        // The same volume with the link made by another account: refused.
+        std::os::unix::fs::lchown(vol.join("..data"), Some(4242), Some(4242)).unwrap();
+        let e = open_trusted_file(&vol.join("key")).err().unwrap();
+        assert!(matches!(e, StoreError::UntrustedSymlink { .. }), "{e}");
+        // A file another account owns decides nothing.
+        std::os::unix::fs::lchown(vol.join("..data"), Some(0), Some(0)).unwrap();
+        chown(&stamped.join("key"), 4242, 4242);
+        let e = open_trusted_file(&vol.join("key")).err().unwrap();
+        assert!(matches!(e, StoreError::NotYours { .. }), "{e}");
+        assert!(e.to_string().contains("uid 4242"), "{e}");
+    }
+}
