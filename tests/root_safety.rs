@@ -73,6 +73,13 @@ fn install(f: &Fixture, args: &[&str]) -> Output {
     run(&all, b"")
 }
 
+/// `install ARGS` as root, with nothing on stdin (for `--value-file`, `--random`, ...).
+fn install_raw(args: &[&str]) -> Output {
+    let mut all = vec!["install"];
+    all.extend_from_slice(args);
+    run(&all, b"")
+}
+
 /// A root-owned 0700 directory outside AM's tree: what the attacker wants root to write in.
 fn victim(f: &Fixture, name: &str) -> PathBuf {
     f.dir(name, 0o700)
@@ -193,16 +200,7 @@ fn a_value_file_behind_an_am_link_is_not_read() {
             "am/values is a symbolic link owned by uid 65534",
         ),
     ] {
-        let out = run(
-            &[
-                "install",
-                "--value-file",
-                &f.arg(value_file),
-                "--dir",
-                &f.arg("store"),
-            ],
-            b"",
-        );
+        let out = install_raw(&["--value-file", &f.arg(value_file), "--dir", &f.arg("store")]);
         let err = assert_error(&out, 2);
         assert!(err.contains(says), "{value_file}: {err}");
         assert!(names(&store).is_empty());
@@ -470,32 +468,24 @@ fn value_file_whitespace_is_canonicalised_or_refused() {
     let file = store.join("password.amadmin");
     // Blanks around and blank lines after: installed without them.
     f.secret_file("v1", &format!("  {plain}\r\n\n\n"));
-    let out = run(
-        &[
-            "install",
-            "--value-file",
-            &f.arg("v1"),
-            "--dir",
-            store.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = install_raw(&[
+        "--value-file",
+        &f.arg("v1"),
+        "--dir",
+        store.to_str().unwrap(),
+    ]);
     assert_ok(&out);
     assert_eq!(read_str(&file), plain);
     // A line break inside a {SSHA-512} value: refused, nothing written.
     let (a, b) = plain.split_at(40);
     f.secret_file("v2", &format!("{a}\r\n{b}"));
     let before = snapshot(&store);
-    let out = run(
-        &[
-            "install",
-            "--value-file",
-            &f.arg("v2"),
-            "--dir",
-            store.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = install_raw(&[
+        "--value-file",
+        &f.arg("v2"),
+        "--dir",
+        store.to_str().unwrap(),
+    ]);
     assert_error(&out, 2);
     assert_eq!(snapshot(&store), before);
     // Base64 ciphertext wrapped at 76 columns (as `base64` prints it): one line installed.
@@ -506,16 +496,12 @@ fn value_file_whitespace_is_canonicalised_or_refused() {
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
     f.secret_file("v3", &format!("{}\n", wrapped.join("\r\n")));
-    let out = run(
-        &[
-            "install",
-            "--value-file",
-            &f.arg("v3"),
-            "--dir",
-            store.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = install_raw(&[
+        "--value-file",
+        &f.arg("v3"),
+        "--dir",
+        store.to_str().unwrap(),
+    ]);
     assert_ok(&out);
     assert_eq!(read_str(&file), enc);
 }
@@ -550,49 +536,37 @@ fn a_random_password_is_stored_only_after_every_target_was_checked() {
     let out_arg = format!("file:{}", out_file.display());
     // A dry run stores nothing.
     let store = f.dir("store", 0o700);
-    let out = run(
-        &[
-            "install",
-            "--dry-run",
-            "--random",
-            "--password-out",
-            &out_arg,
-            "--dir",
-            store.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = install_raw(&[
+        "--dry-run",
+        "--random",
+        "--password-out",
+        &out_arg,
+        "--dir",
+        store.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert!(stdout(&out).contains("would store the new random password in"));
     assert!(!out_file.exists(), "a dry run stored the password");
     assert!(names(&store).is_empty());
     // A refused install stores nothing: the retry is not blocked by "already exists".
     let missing = f.path("missing");
-    let out = run(
-        &[
-            "install",
-            "--random",
-            "--password-out",
-            &out_arg,
-            "--dir",
-            missing.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = install_raw(&[
+        "--random",
+        "--password-out",
+        &out_arg,
+        "--dir",
+        missing.to_str().unwrap(),
+    ]);
     assert_error(&out, 2);
     assert!(!out_file.exists(), "a refused install stored the password");
     std::fs::create_dir(&missing).unwrap();
-    let out = run(
-        &[
-            "install",
-            "--random",
-            "--password-out",
-            &out_arg,
-            "--dir",
-            missing.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = install_raw(&[
+        "--random",
+        "--password-out",
+        &out_arg,
+        "--dir",
+        missing.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(mode(&out_file), 0o600);
     // The stored password verifies against what was installed.
@@ -767,17 +741,13 @@ fn password_out_and_key_files_behind_an_am_link_are_refused() {
     as_am(&f, &format!("ln -s {} am/keys", victim.display()));
     let store = f.dir("store", 0o700);
     let out_arg = format!("file:{}", f.arg("am/keys/new-password"));
-    let out = run(
-        &[
-            "install",
-            "--random",
-            "--password-out",
-            &out_arg,
-            "--dir",
-            store.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = install_raw(&[
+        "--random",
+        "--password-out",
+        &out_arg,
+        "--dir",
+        store.to_str().unwrap(),
+    ]);
     let err = assert_error(&out, 2);
     assert!(
         err.contains("am/keys is a symbolic link owned by uid 65534"),
@@ -824,30 +794,12 @@ fn password_and_value_files_another_account_owns_or_a_fifo_are_refused() {
     // The AM account pre-created the file the administrator then "wrote" the password to.
     let planted = f.secret_file("planted-pw", PW);
     chown(&planted, AM_UID, AM_GID);
-    let out = run(
-        &[
-            "install",
-            "--password-file",
-            planted.to_str().unwrap(),
-            "--dir",
-            s,
-        ],
-        b"",
-    );
+    let out = install_raw(&["--password-file", planted.to_str().unwrap(), "--dir", s]);
     let err = assert_error(&out, 2);
     assert!(err.contains("is owned by uid 65534"), "{err}");
     let value = f.secret_file("planted-value", &f.generate("pw", SALT, &[]));
     chown(&value, AM_UID, AM_GID);
-    let out = run(
-        &[
-            "install",
-            "--value-file",
-            value.to_str().unwrap(),
-            "--dir",
-            s,
-        ],
-        b"",
-    );
+    let out = install_raw(&["--value-file", value.to_str().unwrap(), "--dir", s]);
     let err = assert_error(&out, 2);
     assert!(err.contains("is owned by uid 65534"), "{err}");
     assert!(names(&store).is_empty());
@@ -857,16 +809,7 @@ fn password_and_value_files_another_account_owns_or_a_fifo_are_refused() {
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
     let started = Instant::now();
-    let out = run(
-        &[
-            "install",
-            "--password-file",
-            fifo.to_str().unwrap(),
-            "--dir",
-            s,
-        ],
-        b"",
-    );
+    let out = install_raw(&["--password-file", fifo.to_str().unwrap(), "--dir", s]);
     let err = assert_error(&out, 3);
     assert!(err.contains("it is a fifo, not a regular file"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(10));
