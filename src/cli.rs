@@ -275,7 +275,7 @@ pub struct DoctorArgs {
     /// The format configured in AM (PLAIN, ENCRYPTED_PLAIN or GOOGLE_KMS_ENCRYPTED), when it
     /// is not in a setenv.sh.
     #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
-    pub format: Option<amhash::store::Format>,
+    pub format: Option<amhash::am::Format>,
 
     /// A value your own AM encrypted (see install --am-sample): doctor says whether the
     /// stored value uses the same AM encryptor and key wrap (needs --key).
@@ -293,9 +293,9 @@ pub struct DoctorArgs {
     pub keys: KeyArgs,
 }
 
-fn parse_format(text: &str) -> Result<amhash::store::Format, String> {
+fn parse_format(text: &str) -> Result<amhash::am::Format, String> {
     text.parse()
-        .map_err(|e: amhash::store::StoreError| e.to_string())
+        .map_err(|e: amhash::am::UnknownFormat| e.to_string())
 }
 
 /// How to encrypt a value.

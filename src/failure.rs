@@ -1,14 +1,13 @@
-//! Exit codes and the one-line error report.
+//! How a command ended, and the one mapping from a library error to a failure.
 //!
-//! | code | meaning |
-//! |------|---------|
-//! | 0 | success; for `verify`, the password matches |
-//! | 1 | `verify`: the password does not match; `doctor`: a problem was found |
-//! | 2 | malformed input or usage error (bad flag, malformed value, bad key reference) |
-//! | 3 | operational failure: I/O, wrong key or altered data, keyring, KMS |
+//! Every library error says whose fault it is ([`amhash::error::Error::fault`]); the exit
+//! codes themselves are written once, in [`amhash::error`]. `output` prints a failure as one
+//! line (or one JSON object) and exits with its code.
 
 use std::fmt;
 use std::process::ExitCode;
+
+use amhash::error::{EXIT_NEGATIVE, EXIT_SUCCESS, Fault};
 
 /// How a command that did not fail ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,80 +20,50 @@ pub enum Outcome {
 
 impl From<Outcome> for ExitCode {
     fn from(outcome: Outcome) -> Self {
-        match outcome {
-            Outcome::Success => ExitCode::SUCCESS,
-            Outcome::Negative => ExitCode::from(1),
-        }
+        ExitCode::from(match outcome {
+            Outcome::Success => EXIT_SUCCESS,
+            Outcome::Negative => EXIT_NEGATIVE,
+        })
     }
 }
 
-/// The class of a failure, which fixes the exit code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Class {
-    /// Exit 2: the input or the command line is wrong.
-    Input,
-    /// Exit 3: something outside the input failed.
-    Operational,
-}
-
-impl Class {
-    pub fn code(self) -> u8 {
-        match self {
-            Self::Input => 2,
-            Self::Operational => 3,
-        }
-    }
-
-    /// The name used in `--json` error objects.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Input => "input",
-            Self::Operational => "operational",
-        }
-    }
-}
-
-/// A failed command: a class and a one-line message that never contains a secret.
+/// A failed command: whose fault, and a one-line message that never contains a secret.
 #[derive(Debug)]
 pub struct Failure {
-    pub class: Class,
+    pub fault: Fault,
     pub message: String,
 }
 
 impl Failure {
+    /// The user's input or flags are wrong (exit 2).
     pub fn input(message: impl fmt::Display) -> Self {
         Self {
-            class: Class::Input,
+            fault: Fault::Input,
             message: message.to_string(),
         }
     }
 
+    /// Something outside the input failed (exit 3).
     pub fn operational(message: impl fmt::Display) -> Self {
         Self {
-            class: Class::Operational,
+            fault: Fault::Operational,
             message: message.to_string(),
         }
     }
 
-    /// Prepends context ("reading --hash-file x: ...").
+    /// Prepends context ("--value-file x: ...").
     pub fn context(mut self, what: impl fmt::Display) -> Self {
         self.message = format!("{what}: {}", self.message);
         self
     }
 }
 
-impl From<amhash::password::PasswordError> for Failure {
-    fn from(e: amhash::password::PasswordError) -> Self {
-        if e.is_input() {
-            Self::input(e)
-        } else {
-            Self::operational(e)
+/// The one mapping: every library error becomes a failure of its own fault.
+impl<E: amhash::error::Error> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Self {
+            fault: e.fault(),
+            message: e.to_string(),
         }
-    }
-}
-
-impl From<amhash::ssha::ParseError> for Failure {
-    fn from(e: amhash::ssha::ParseError) -> Self {
-        Self::input(e)
     }
 }

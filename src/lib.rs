@@ -24,13 +24,18 @@
     )
 )]
 
+pub mod am;
 pub mod cipher;
+pub mod error;
 pub mod escape;
 pub mod hardening;
 pub mod helper;
+pub mod input;
 pub mod key_source;
 pub mod kms;
 pub mod password;
 pub mod ssha;
 pub mod store;
 pub mod strength;
+pub mod terminal;
+pub mod value;

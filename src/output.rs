@@ -14,6 +14,8 @@ use std::sync::OnceLock;
 use serde_json::{Map, Value, json};
 
 use crate::failure::{Failure, Outcome};
+use amhash::am::{self, Format};
+use amhash::value::{Protection, Sealed};
 
 /// Output settings from the global flags and the environment.
 #[derive(Debug, Clone, Copy)]
@@ -166,13 +168,54 @@ pub fn report_failure(failure: Failure, mode: Mode) -> ExitCode {
     // Messages are built from our own error types; keep them on one line whatever a lower
     // layer (an OS error, a server) put in them.
     let message = amhash::escape::text(&failure.message.replace(['\n', '\r'], " "));
-    let code = failure.class.code();
+    let code = failure.fault.exit_code();
     if mode.json {
         let object =
-            json!({"error": {"code": code, "kind": failure.class.name(), "message": message}});
+            json!({"error": {"code": code, "kind": failure.fault.name(), "message": message}});
         eprintln!("{object}");
     } else {
         eprintln!("amhash: {}: {message}", mode.paint("31", "error"));
     }
     ExitCode::from(code)
+}
+
+/// The report of a command that prints a value: the value, and the AM settings it needs.
+pub fn value_report(sealed: &Sealed, protection: &Protection) -> Report {
+    let mut report =
+        Report::with_value(sealed.value.clone()).field("encryption", protection.describe());
+    if let Some(note) = sealed.kms_note() {
+        report = report.note(note);
+    }
+    if let Protection::Am { cipher, .. } = protection {
+        report = report.field("am_cipher", cipher.as_str());
+    }
+    if let Some(note) = protection.sample_note() {
+        report = report.note(note);
+    }
+    match protection.format() {
+        Some(format) => {
+            let kms_key = sealed.kms_decrypt_with.as_ref().map(ToString::to_string);
+            report = report
+                .field("format", format.to_string())
+                .field("am_properties", properties_json(format, kms_key.as_deref()));
+        }
+        None => {
+            report = report.field("format", Value::Null);
+            report.warnings.push(
+                "AM cannot read an AES-GCM value: decrypt it (amhash decrypt) before installing it"
+                    .into(),
+            );
+        }
+    }
+    report
+}
+
+/// The AM properties a value in `format` needs, as a JSON object (a property whose value
+/// amhash does not know is left out).
+pub fn properties_json(format: Format, kms_key: Option<&str>) -> Value {
+    let properties: Map<String, Value> = am::properties(format, kms_key)
+        .into_iter()
+        .filter_map(|p| Some((p.name.to_owned(), Value::String(p.value?))))
+        .collect();
+    Value::Object(properties)
 }

@@ -14,11 +14,13 @@
 //! Python's definition of whitespace ([`python_strip`]), which differs from Rust's
 //! `str::trim`. We add one rule: an empty password is refused.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
+
+use crate::error::Fault;
+use crate::input::InputError;
 
 /// The longest first line we accept. Python has no limit; a password this long is a
 /// mistake (a binary file piped in), and reading without bound would be a memory hazard.
@@ -95,10 +97,12 @@ pub enum PasswordError {
     },
 }
 
-impl PasswordError {
-    /// Whether this is bad input (exit 2) rather than an operational failure (exit 3).
-    pub fn is_input(&self) -> bool {
-        !matches!(self, Self::Io { .. })
+impl crate::error::Error for PasswordError {
+    fn fault(&self) -> Fault {
+        match self {
+            Self::Io { .. } => Fault::Operational,
+            _ => Fault::Input,
+        }
     }
 }
 
@@ -123,17 +127,7 @@ pub fn python_strip(s: &str) -> &str {
 /// # Errors
 /// [`PasswordError`] for invalid UTF-8, an empty result, an over-long line or I/O failure.
 pub fn from_first_line(reader: impl Read, origin: Origin) -> Result<SecretString, PasswordError> {
-    let mut line = Zeroizing::new(Vec::new());
-    let mut limited = io::BufReader::new(reader.take(MAX_LINE as u64 + 1));
-    limited
-        .read_until(b'\n', &mut line)
-        .map_err(|source| PasswordError::Io {
-            origin: origin.clone(),
-            source,
-        })?;
-    if line.len() > MAX_LINE {
-        return Err(PasswordError::TooLong { origin });
-    }
+    let line = crate::input::read_line(reader, MAX_LINE).map_err(|e| input_error(e, &origin))?;
     let text = match std::str::from_utf8(&line) {
         Ok(text) => text,
         Err(e) => {
@@ -219,54 +213,28 @@ pub fn from_terminal(prompt: &str, confirm: bool) -> Result<SecretString, Passwo
     Ok(first)
 }
 
-/// One line from `/dev/tty` with echo off, as Python's `getpass` reads it: only `ECHO` is
-/// cleared (the terminal stays in canonical mode, so erase and kill work and every other
-/// character, a tab included, is kept), and only the final `\n` is removed. (rpassword
-/// switches to raw mode and drops control characters, which would hash a different password
-/// than the reference script for the same keystrokes.)
+/// One line from the terminal with echo off (see [`crate::terminal::read_hidden_line`]).
 fn read_terminal_line(prompt: &str) -> Result<SecretString, PasswordError> {
-    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
-    use std::io::Write;
-
-    let io_error = |source| PasswordError::Io {
-        origin: Origin::Terminal,
-        source,
-    };
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .map_err(io_error)?;
-    let saved = tcgetattr(&tty).map_err(|e| io_error(e.into()))?;
-    let mut quiet = saved.clone();
-    quiet.local_modes.remove(LocalModes::ECHO);
-    (&tty)
-        .write_all(prompt.as_bytes())
-        .and_then(|()| (&tty).flush())
-        .map_err(io_error)?;
-    tcsetattr(&tty, OptionalActions::Flush, &quiet).map_err(|e| io_error(e.into()))?;
-    let mut line = Zeroizing::new(Vec::new());
-    let read = io::BufReader::new(&tty)
-        .take(MAX_LINE as u64 + 1)
-        .read_until(b'\n', &mut line);
-    // Restore echo whatever happened, then end the prompt's line as getpass does.
-    let restored = tcsetattr(&tty, OptionalActions::Flush, &saved);
-    let _ = (&tty).write_all(b"\n");
-    read.map_err(io_error)?;
-    restored.map_err(|e| io_error(e.into()))?;
-    if line.len() > MAX_LINE {
-        return Err(PasswordError::TooLong {
-            origin: Origin::Terminal,
-        });
-    }
-    if line.last() == Some(&b'\n') {
-        line.pop();
-    }
+    let origin = Origin::Terminal;
+    let line =
+        crate::terminal::read_hidden_line(prompt, MAX_LINE).map_err(|e| input_error(e, &origin))?;
     let text = std::str::from_utf8(&line).map_err(|e| PasswordError::InvalidUtf8 {
-        origin: Origin::Terminal,
+        origin,
         offset: e.valid_up_to(),
     })?;
     Ok(SecretString::from(text))
+}
+
+fn input_error(e: InputError, origin: &Origin) -> PasswordError {
+    match e {
+        InputError::Io(source) => PasswordError::Io {
+            origin: origin.clone(),
+            source,
+        },
+        InputError::TooLong { .. } => PasswordError::TooLong {
+            origin: origin.clone(),
+        },
+    }
 }
 
 /// Where to take the password from.
@@ -300,6 +268,7 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error as _;
 
     fn first_line(input: &[u8]) -> Result<String, PasswordError> {
         from_first_line(input, Origin::Stdin).map(|s| s.expose_secret().to_string())
@@ -333,7 +302,7 @@ mod tests {
         for input in [&b""[..], b"\n", b"   \n", b"\x1c\x1d\n", b"\nsecond\n"] {
             let err = first_line(input).unwrap_err();
             assert!(matches!(err, PasswordError::Empty { .. }), "{input:?}");
-            assert!(err.is_input());
+            assert_eq!(err.fault(), Fault::Input);
         }
         let err = first_line(b"ok\xff\n").unwrap_err();
         assert!(

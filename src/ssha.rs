@@ -24,6 +24,8 @@ use sha2::{Digest as _, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
+use crate::error::{Fault, RandomError};
+
 /// The scheme prefix AM expects.
 pub const PREFIX: &str = "{SSHA-512}";
 /// Salt length AM writes and `generate` uses by default.
@@ -50,10 +52,10 @@ impl Salt {
     /// A fresh salt of [`DEFAULT_SALT_LEN`] bytes from the operating system's CSPRNG.
     ///
     /// # Errors
-    /// [`getrandom::Error`] when the OS random source fails.
-    pub fn random() -> Result<Self, getrandom::Error> {
+    /// [`RandomError`] when the OS random source fails.
+    pub fn random() -> Result<Self, RandomError> {
         let mut bytes = vec![0u8; DEFAULT_SALT_LEN];
-        getrandom::getrandom(&mut bytes)?;
+        getrandom::getrandom(&mut bytes).map_err(RandomError)?;
         Ok(Self(bytes))
     }
 
@@ -102,6 +104,18 @@ pub enum SaltHexError {
     Length(SaltError),
 }
 
+impl crate::error::Error for SaltHexError {
+    fn fault(&self) -> Fault {
+        Fault::Input
+    }
+}
+
+impl crate::error::Error for ParseError {
+    fn fault(&self) -> Fault {
+        Fault::Input
+    }
+}
+
 /// A parsed or freshly computed `{SSHA-512}` value.
 ///
 /// Equality is constant time in the digest, so `==` is safe to use on secrets.
@@ -126,9 +140,20 @@ impl SshaHash {
     /// Hashes `password` with a fresh 20-byte random salt, as AM and its documentation do.
     ///
     /// # Errors
-    /// [`getrandom::Error`] when the OS random source fails.
-    pub fn generate(password: &[u8]) -> Result<Self, getrandom::Error> {
+    /// [`RandomError`] when the OS random source fails.
+    pub fn generate(password: &[u8]) -> Result<Self, RandomError> {
         Ok(Self::with_salt(password, Salt::random()?))
+    }
+
+    /// Hashes with `salt` when given (a known-answer check), else with a fresh random one.
+    ///
+    /// # Errors
+    /// [`RandomError`] when the OS random source fails.
+    pub fn new(password: &[u8], salt: Option<Salt>) -> Result<Self, RandomError> {
+        match salt {
+            Some(salt) => Ok(Self::with_salt(password, salt)),
+            None => Self::generate(password),
+        }
     }
 
     /// Whether `password` hashes to this value. Constant time in the digest comparison.

@@ -417,10 +417,10 @@ fn parse_reply(out: &[u8]) -> Option<Strength> {
 /// drawn from the OS CSPRNG. 64 symbols divide 256 exactly, so masking a byte is unbiased.
 ///
 /// # Errors
-/// [`getrandom::Error`] when the OS random source fails.
-pub fn random_password() -> Result<SecretString, getrandom::Error> {
+/// [`crate::error::RandomError`] when the OS random source fails.
+pub fn random_password() -> Result<SecretString, crate::error::RandomError> {
     let mut bytes = Zeroizing::new([0u8; RANDOM_LEN]);
-    getrandom::getrandom(bytes.as_mut())?;
+    getrandom::getrandom(bytes.as_mut()).map_err(crate::error::RandomError)?;
     let mut text = Zeroizing::new(String::with_capacity(RANDOM_LEN));
     for b in bytes.iter() {
         let symbol = RANDOM_ALPHABET

@@ -13,6 +13,7 @@ mod common;
 
 use std::process::Command;
 
+use amhash::error::{Error as _, Fault};
 use amhash::key_source::{KeySource, KeySourceError, KeyringBackend, KeyringProblem};
 use secrecy::ExposeSecret;
 
@@ -75,7 +76,7 @@ fn run_child_step(step: &str) {
             let err = source
                 .create_new(b"must not replace", backend)
                 .expect_err("exists");
-            assert!(!err.is_usage());
+            assert!(err.fault() == Fault::Operational);
             assert_eq!(keyring_problem(err, backend), KeyringProblem::AlreadyExists);
         }
         "read_missing" => {

@@ -6,6 +6,7 @@ mod support;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use amhash::error::{Error as _, Fault};
 use amhash::kms::remote::{Helper, KmsError};
 use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
@@ -602,7 +603,7 @@ fn remote_maps_the_helpers_exit_status() {
     // 2: usage (the helper rejects the input before any request).
     let n = fake.requests().len();
     let e = helper.decrypt(&opts, "%%%").unwrap_err();
-    assert!(e.is_usage(), "{e:?}");
+    assert_eq!(e.fault(), Fault::Input, "{e:?}");
     assert!(
         matches!(&e, KmsError::Usage { message } if message.contains("not base64")),
         "{e}"
@@ -612,7 +613,7 @@ fn remote_maps_the_helpers_exit_status() {
     // 3: KMS failure, with the helper's message.
     fake.knobs(|k| k.deny_permission = true);
     let e = helper.encrypt(&opts, HASH.as_bytes()).unwrap_err();
-    assert!(!e.is_usage());
+    assert_eq!(e.fault(), Fault::Operational);
     let KmsError::Kms { message } = &e else {
         panic!("{e:?}")
     };

@@ -6,11 +6,12 @@
 //! (`src/cipher/tests.rs`), key source references (`src/key_source/tests.rs`), env-file and
 //! setenv editors on arbitrary bytes (`src/store/tests.rs`).
 
+use amhash::am::Format;
 use amhash::cipher::{self, AmKdf, KdfDigest, LocalKey, Scheme};
 use amhash::kms::KmsKeyName;
 use amhash::password::{self, Origin};
 use amhash::ssha::{Salt, SshaHash};
-use amhash::store::{self, Format, SecretId};
+use amhash::store::{self, SecretId};
 use base64::Engine as _;
 use proptest::prelude::*;
 use secrecy::{ExposeSecret, SecretString};

@@ -8,8 +8,9 @@ use std::io::{self, Read, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
+use amhash::error::{Error as _, Fault};
 use amhash::kms::client::{self, ClientError, MAX_CIPHERTEXT, MAX_PLAINTEXT};
-use amhash::kms::{EXIT_KMS, EXIT_USAGE, KmsKeyName, KmsOptions};
+use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
 use clap::{Args, Parser, Subcommand};
 use zeroize::Zeroizing;
@@ -61,12 +62,12 @@ struct KmsArgs {
     kms_timeout: u64,
 }
 
-/// A failure: exit status and one-line message.
-struct Failure(i32, String);
+/// A failure: whose fault (which fixes the exit status) and a one-line message.
+struct Failure(Fault, String);
 
 impl From<ClientError> for Failure {
     fn from(e: ClientError) -> Self {
-        Failure(e.exit_code(), e.to_string())
+        Failure(e.fault(), e.to_string())
     }
 }
 
@@ -88,7 +89,7 @@ fn main() -> ExitCode {
                 // exactly as clap renders them.
                 let _ = e.print();
                 return if e.use_stderr() {
-                    exit(EXIT_USAGE)
+                    ExitCode::from(Fault::Input.exit_code())
                 } else {
                     ExitCode::SUCCESS
                 };
@@ -96,7 +97,7 @@ fn main() -> ExitCode {
             // Keep the one-line contract.
             let message = amhash::helper::usage_line(&e.render().to_string());
             return fail(Failure(
-                EXIT_USAGE,
+                Fault::Input,
                 format!("{message} (see amhash-kms --help)"),
             ));
         }
@@ -105,7 +106,7 @@ fn main() -> ExitCode {
         // amhash sends its input only after this: fail closed, without reading it. Not a
         // usage error: an operational failure (exit 3) in the contract.
         if let Err(message) = amhash::helper::ready_for_secrets(protected) {
-            return fail(Failure(EXIT_KMS, message));
+            return fail(Failure(Fault::Operational, message));
         }
     } else if let Err(e) = protected {
         eprintln!("amhash-kms: warning: cannot disable core dumps for this process: {e}");
@@ -116,21 +117,17 @@ fn main() -> ExitCode {
     }
 }
 
-fn exit(code: i32) -> ExitCode {
-    ExitCode::from(u8::try_from(code).unwrap_or(1))
-}
-
-fn fail(Failure(code, message): Failure) -> ExitCode {
+fn fail(Failure(fault, message): Failure) -> ExitCode {
     let line: String = message.chars().filter(|c| !c.is_control()).collect();
     let _ = writeln!(io::stderr().lock(), "amhash-kms: {line}");
-    exit(code)
+    ExitCode::from(fault.exit_code())
 }
 
 fn options(a: &KmsArgs) -> Result<KmsOptions, Failure> {
     let key: KmsKeyName = a
         .kms_key
         .parse()
-        .map_err(|e| Failure(EXIT_USAGE, format!("invalid --kms-key: {e}")))?;
+        .map_err(|e| Failure(Fault::Input, format!("invalid --kms-key: {e}")))?;
     if let Some(e) = &a.kms_endpoint {
         client::check_endpoint(e, a.kms_anonymous)?;
     }
@@ -150,7 +147,7 @@ fn read_stdin(max: usize, op: &'static str) -> Result<Zeroizing<Vec<u8>>, Failur
         .lock()
         .take(max as u64 + 1)
         .read_to_end(&mut buf)
-        .map_err(|e| Failure(EXIT_USAGE, format!("cannot read standard input: {e}")))?;
+        .map_err(|e| Failure(Fault::Input, format!("cannot read standard input: {e}")))?;
     if buf.len() > max {
         return Err(ClientError::InputTooLarge { op, max }.into());
     }
@@ -159,9 +156,12 @@ fn read_stdin(max: usize, op: &'static str) -> Result<Zeroizing<Vec<u8>>, Failur
 
 fn write_stdout(data: &[u8]) -> Result<(), Failure> {
     let mut out = io::stdout().lock();
-    out.write_all(data)
-        .and_then(|()| out.flush())
-        .map_err(|e| Failure(EXIT_KMS, format!("cannot write standard output: {e}")))
+    out.write_all(data).and_then(|()| out.flush()).map_err(|e| {
+        Failure(
+            Fault::Operational,
+            format!("cannot write standard output: {e}"),
+        )
+    })
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {

@@ -25,8 +25,6 @@ struct Cli {
     handshake: bool,
 }
 
-const EXIT_USAGE: u8 = 2;
-
 fn main() -> ExitCode {
     // As in amhash: no core dump, no ptrace by this user's other processes while the
     // password is in memory.
@@ -62,7 +60,7 @@ fn main() -> ExitCode {
 fn fail(message: &str) -> ExitCode {
     let line: String = message.chars().filter(|c| !c.is_control()).collect();
     let _ = writeln!(io::stderr().lock(), "amhash-strength: {line}");
-    ExitCode::from(EXIT_USAGE)
+    ExitCode::from(amhash::error::Fault::Input.exit_code())
 }
 
 fn run() -> Result<(), String> {

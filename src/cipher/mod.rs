@@ -35,6 +35,8 @@ use std::str::FromStr;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::SecretString;
+
+use crate::error::Fault;
 use zeroize::Zeroizing;
 
 pub use self::aes_gcm::{LocalKey, gcm_open, gcm_seal, gcm_seal_with_nonce};
@@ -116,6 +118,16 @@ impl AmCipher {
         match self {
             AmCipher::Jce => Scheme::AmJce,
             AmCipher::AesWrap | AmCipher::AesWrapPad => Scheme::AmAesWrap,
+        }
+    }
+
+    /// The encryptor in words, naming the key wrap for AESWrap.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            AmCipher::Jce => "JCEEncryption (jce)",
+            AmCipher::AesWrap => "AESWrapEncryption with the RFC 3394 key wrap (aeswrap)",
+            AmCipher::AesWrapPad => "AESWrapEncryption with the RFC 5649 key wrap (aeswrap-pad)",
         }
     }
 
@@ -457,17 +469,16 @@ impl CipherError {
             E::Random { .. } => ErrorKind::System,
         }
     }
+}
 
-    /// True when the value could not be parsed.
-    #[must_use]
-    pub fn is_malformed(&self) -> bool {
-        self.kind() == ErrorKind::Malformed
-    }
-
-    /// True when the value parsed but the key is wrong or the data was altered.
-    #[must_use]
-    pub fn is_wrong_key_or_tampered(&self) -> bool {
-        self.kind() == ErrorKind::WrongKeyOrTampered
+impl crate::error::Error for CipherError {
+    /// A malformed value or an invalid parameter is the input's fault; a wrong key, altered
+    /// data or a failed random source is operational.
+    fn fault(&self) -> Fault {
+        match self.kind() {
+            ErrorKind::Malformed | ErrorKind::InvalidInput => Fault::Input,
+            ErrorKind::WrongKeyOrTampered | ErrorKind::System => Fault::Operational,
+        }
     }
 }
 

@@ -4,12 +4,15 @@
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use super::crypt::{self, Detected};
-use super::install::store_failure;
 use crate::cli::DoctorArgs;
 use crate::failure::{Failure, Outcome};
+use crate::options;
 use crate::output::Report;
-use amhash::store::{self, FileKind, Format, SecretId};
+use amhash::am::{Format, PROP_PASSWORDS_FORMAT};
+use amhash::cipher::Scheme;
+use amhash::error::{Error as _, Fault};
+use amhash::store::{self, FileKind, SecretId};
+use amhash::value::{self, Form};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -47,10 +50,9 @@ impl Findings {
 }
 
 pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
-    let id = SecretId::new(&args.user).map_err(store_failure)?;
+    let id = SecretId::new(&args.user)?;
     // Flags that cannot work are usage errors before anything is inspected.
-    crypt::kms_options(&args.keys)?;
-    crypt::am_kdf(&args.keys)?;
+    let keys = options::keys(&args.keys)?;
     let mut findings = Findings::default();
     let facts = match store::dir::inspect_dir(&args.dir, &id) {
         Ok(facts) => facts,
@@ -59,7 +61,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
             findings.problem("directory", e.to_string());
             store::DirFacts::default()
         }
-        Err(e) => return Err(store_failure(e)),
+        Err(e) => return Err(e.into()),
     };
     let dir = amhash::escape::path(&args.dir);
 
@@ -144,7 +146,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
                     value_text = Some(found.value().value().expose_secret().to_string());
                 }
                 Ok(None) => findings.problem("file", format!("{shown} disappeared while being inspected")),
-                Err(e) => findings.problem("file", store_failure(e).message),
+                Err(e) => findings.problem("file", e.to_string()),
             }
         }
     }
@@ -168,7 +170,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
     }
 
     if let Some(text) = &value_text {
-        check_value(text, &args, &id, &mut findings)?;
+        check_value(text, &args, &keys, &id, &mut findings)?;
     }
 
     let problems = findings
@@ -206,24 +208,25 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
 fn has_stray_whitespace(text: &str) -> bool {
     let squeezed: zeroize::Zeroizing<String> =
         zeroize::Zeroizing::new(text.chars().filter(|c| !c.is_whitespace()).collect());
-    squeezed.len() != text.len() && crypt::detect(&squeezed).is_ok()
+    squeezed.len() != text.len() && Form::detect(&squeezed).is_ok()
 }
 
 /// The value's format, the configured format, decryption and the password.
 fn check_value(
     text: &str,
     args: &DoctorArgs,
+    keys: &value::Keys,
     id: &SecretId,
     findings: &mut Findings,
 ) -> Result<(), Failure> {
-    let detected = match crypt::detect(text) {
+    let detected = match Form::detect(text) {
         Ok(d) => d,
         Err(e) => {
-            findings.problem("format", e.message);
+            findings.problem("format", e.to_string());
             return Ok(());
         }
     };
-    if detected == Detected::Plain {
+    if detected == Form::Plain {
         match text.parse::<amhash::ssha::SshaHash>() {
             Ok(_) => findings.ok(
                 "format",
@@ -245,7 +248,7 @@ fn check_value(
             "format",
             format!(
                 "the value needs {}={actual} but {configured} is configured",
-                store::PROP_PASSWORDS_FORMAT
+                PROP_PASSWORDS_FORMAT
             ),
         ),
         (Some(actual), Some(_)) => findings.ok("format", format!("the configured format {actual} matches the value")),
@@ -253,13 +256,13 @@ fn check_value(
             "format",
             format!(
                 "could not check the configured format: the value needs {}={actual}; give --format or --setenv",
-                store::PROP_PASSWORDS_FORMAT
+                PROP_PASSWORDS_FORMAT
             ),
         ),
     }
 
     let has_key = args.keys.key.is_some() || args.keys.kms.kms_key.is_some();
-    let hash = if detected == Detected::Plain {
+    let hash = if detected == Form::Plain {
         text.parse::<amhash::ssha::SshaHash>().ok()
     } else if !has_key {
         findings.warn(
@@ -268,7 +271,7 @@ fn check_value(
         );
         None
     } else {
-        match crypt::open(text, &args.keys) {
+        match value::open(text, keys) {
             Ok((hash, _)) => {
                 findings.ok(
                     "decrypt",
@@ -276,20 +279,20 @@ fn check_value(
                 );
                 Some(hash)
             }
-            Err(e) if e.class == crate::failure::Class::Input => return Err(e),
+            Err(e) if e.fault() == Fault::Input => return Err(e.into()),
             Err(e) => {
-                findings.problem("decrypt", e.message);
+                findings.problem("decrypt", e.to_string());
                 None
             }
         }
     };
     if let Some(sample) = &args.am_sample {
-        compare_with_sample(text, detected, sample, args, findings)?;
+        compare_with_sample(text, detected, sample, keys, findings)?;
     }
     if args.check_password {
         match hash {
             Some(hash) => {
-                let password = super::read_password(&args.password, false)?;
+                let password = options::read_password(&args.password, false)?;
                 if hash.verify(password.expose_secret().as_bytes()) {
                     findings.ok("password", "the password matches the stored value");
                 } else {
@@ -308,44 +311,35 @@ fn check_value(
 /// `--am-sample`: does the stored value use the encryptor and key wrap of the user's AM?
 fn compare_with_sample(
     text: &str,
-    detected: Detected,
+    detected: Form,
     sample: &std::path::Path,
-    args: &DoctorArgs,
+    keys: &value::Keys,
     findings: &mut Findings,
 ) -> Result<(), Failure> {
-    use amhash::cipher::Scheme;
-    if !matches!(
-        detected,
-        Detected::Encrypted(Scheme::AmJce | Scheme::AmAesWrap)
-    ) {
+    if !matches!(detected, Form::Encrypted(Scheme::AmJce | Scheme::AmAesWrap)) {
         findings.warn(
             "am-sample",
             "--am-sample not compared: the stored value is not encrypted with the AM encryption password",
         );
         return Ok(());
     }
-    let Some(key) = &args.keys.key else {
+    let Some(key) = &keys.key else {
         return Err(Failure::input("--am-sample needs --key SOURCE"));
     };
-    let theirs = match crypt::sample_cipher(
-        sample,
-        key,
-        args.keys.keyring_backend,
-        &crypt::am_kdf(&args.keys)?,
-    ) {
+    let theirs = match options::sample_cipher(sample, key, keys.backend, &keys.kdf) {
         Ok(c) => c,
-        Err(e) if e.class == crate::failure::Class::Input => return Err(e),
+        Err(e) if e.fault == Fault::Input => return Err(e),
         Err(e) => {
             findings.problem("am-sample", e.message);
             return Ok(());
         }
     };
-    match crypt::am_cipher_of(text, &args.keys) {
+    match value::am_cipher_of_sample(text, key, keys.backend, &keys.kdf) {
         Ok(ours) if ours == theirs => findings.ok(
             "am-sample",
             format!(
                 "the stored value uses {}, as your AM's sample does",
-                crypt::describe_cipher(ours)
+                ours.describe()
             ),
         ),
         Ok(ours) => findings.problem(
@@ -353,8 +347,8 @@ fn compare_with_sample(
             format!(
                 "the stored value uses {} but your AM's sample uses {}: reinstall it with \
                  amhash install --encrypt am --am-sample FILE",
-                crypt::describe_cipher(ours),
-                crypt::describe_cipher(theirs)
+                ours.describe(),
+                theirs.describe()
             ),
         ),
         // The decrypt check above already reported why the value does not open.
@@ -387,7 +381,7 @@ fn configured_format(
                         ),
                     ),
                     Ok(_) => {}
-                    Err(e) => findings.problem("setenv", store_failure(e).message),
+                    Err(e) => findings.problem("setenv", e.to_string()),
                 }
                 Some(block.format)
             }
@@ -403,7 +397,7 @@ fn configured_format(
                 None
             }
             Err(e) => {
-                findings.problem("setenv", store_failure(e).message);
+                findings.problem("setenv", e.to_string());
                 None
             }
         },

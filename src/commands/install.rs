@@ -11,19 +11,22 @@ use std::time::Duration;
 
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
-use zeroize::Zeroizing;
 
-use super::crypt::{self, Detected};
 use crate::cli::InstallArgs;
 use crate::failure::{Failure, Outcome};
-use crate::output::{Report, path_value};
-use amhash::escape;
-use amhash::ssha::Salt;
-use amhash::store::{
-    self, Action, DEFAULT_REFRESH_SECONDS, DirOptions, EditChange, EditOptions, Format, LockWait,
-    Owner, PROP_GOOGLE_KMS_DECRYPTION_KEY, PROP_PASSWORDS_DIR, PROP_PASSWORDS_FORMAT,
-    PROP_REFRESH_SECONDS, SecretId, StoreError, Writer, atomic,
+use crate::options::{self, WeakPolicy};
+use crate::output::{Report, path_value, properties_json};
+use amhash::am::{
+    self, DEFAULT_REFRESH_SECONDS, Format, PROP_PASSWORDS_DIR, PROP_PASSWORDS_FORMAT,
+    PROP_REFRESH_SECONDS,
 };
+use amhash::cipher::Scheme;
+use amhash::escape;
+use amhash::ssha::SshaHash;
+use amhash::store::{
+    self, Action, DirOptions, EditChange, EditOptions, LockWait, Owner, SecretId, Writer, atomic,
+};
+use amhash::value::{self, Form, Protection, StoredValue};
 
 /// What the targets are written with.
 struct Install<'a> {
@@ -46,15 +49,14 @@ struct Written {
 }
 
 pub fn run(args: InstallArgs) -> Result<Report, Failure> {
-    let id = SecretId::new(&args.user).map_err(store_failure)?;
+    let id = SecretId::new(&args.user)?;
     let owner = match &args.owner {
-        Some(spec) => Some(Owner::resolve(spec).map_err(store_failure)?),
+        Some(spec) => Some(Owner::resolve(spec)?),
         None => None,
     };
     if let Some(name) = &args.targets.k8s_secret {
         // Validate the manifest's names now, not after the other targets were written.
-        store::k8s::manifest(name, args.targets.namespace.as_deref(), &id, "x")
-            .map_err(store_failure)?;
+        store::k8s::manifest(name, args.targets.namespace.as_deref(), &id, "x")?;
     }
     let mut report = Report::new(Outcome::Success);
     let (value, format, kms_key, random) = match &args.value_file {
@@ -89,7 +91,7 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         checked
     } else {
         if let Some(password) = &random {
-            super::hand_over_random(
+            options::hand_over_random(
                 password,
                 args.new_password.password_out.as_ref(),
                 args.encrypt.keys.keyring_backend,
@@ -168,7 +170,7 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
             dry_run,
             writer: writer.clone(),
         };
-        let change = store::dir::install_dir(dir, id, value, &opts).map_err(store_failure)?;
+        let change = store::dir::install_dir(dir, id, value, &opts)?;
         let mut line = describe(&change.path, change.action, dry_run);
         if let Some(backup) = &change.backup {
             line.push_str(&format!(
@@ -202,8 +204,8 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
         writer: writer.clone(),
     };
     if let Some(path) = &targets.env_file {
-        let change = store::env_file::apply(path, id, value, &edit).map_err(store_failure)?;
-        let var = id.shell_env_var().map_err(store_failure)?;
+        let change = store::env_file::apply(path, id, value, &edit)?;
+        let var = id.shell_env_var()?;
         out.lines.push(format!(
             "{} (export {var})",
             describe(&change.path, change.action, dry_run)
@@ -218,7 +220,7 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
                 "AM cannot read this value, so it cannot go into setenv.sh",
             ));
         };
-        let change = store::setenv::apply(path, id, value, format, &edit).map_err(store_failure)?;
+        let change = store::setenv::apply(path, id, value, format, &edit)?;
         out.lines.push(format!(
             "{} (-D{} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS)",
             describe(&change.path, change.action, dry_run),
@@ -248,19 +250,16 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
         ));
     }
     if let Some(name) = &targets.k8s_secret {
-        let manifest = store::k8s::manifest(name, targets.namespace.as_deref(), id, value)
-            .map_err(store_failure)?;
+        let manifest = store::k8s::manifest(name, targets.namespace.as_deref(), id, value)?;
         match &targets.out {
             Some(path) => {
                 if dry_run {
                     // The atomic writer refuses anything but a regular file or nothing at
                     // the path; check it the same way it will be written.
-                    store::check_writable_file(path).map_err(store_failure)?;
+                    store::check_writable_file(path)?;
                 } else {
                     let opts = atomic::WriteOptions { mode: 0o600, owner };
-                    writer
-                        .write_secret(path, manifest.as_bytes(), &opts)
-                        .map_err(store_failure)?;
+                    writer.write_secret(path, manifest.as_bytes(), &opts)?;
                 }
                 out.lines.push(format!(
                     "{} {}: Kubernetes Secret {name} (key {})",
@@ -344,16 +343,17 @@ fn owner_value(owner: Option<Owner>) -> Value {
 
 /// A value read from `--value-file`: its canonical one-line form and its format.
 fn existing_value(path: &Path) -> Result<(String, Option<Format>), Failure> {
-    let text = super::verify::read_value_file(path)?;
-    let context = || format!("--value-file {}", escape::path(path));
-    let (canonical, detected) = crypt::canonical(&text).map_err(|e| e.context(context()))?;
-    if let Detected::Encrypted(amhash::cipher::Scheme::AesGcm) = detected {
+    let text = value::read_value_file(path)?;
+    let stored = StoredValue::canonical(&text)
+        .map_err(|e| Failure::from(e).context(format!("--value-file {}", escape::path(path))))?;
+    if let Form::Encrypted(Scheme::AesGcm) = stored.form() {
         return Err(Failure::input(
             "the value is an amhash AES-GCM envelope, which AM cannot read: decrypt it first \
              (amhash decrypt) or encrypt with --encrypt am or kms",
         ));
     }
-    Ok((canonical, detected.format()))
+    let format = stored.form().format();
+    Ok((stored.to_string(), format))
 }
 
 /// A new value from a password: hash, then encrypt as the flags say. A `--random` password
@@ -372,30 +372,24 @@ fn new_value(
     ),
     Failure,
 > {
-    let salt = match &args.salt_hex {
-        Some(hex) => {
-            Some(Salt::from_hex(hex).map_err(|e| Failure::input(e).context("--salt-hex"))?)
-        }
-        None => None,
-    };
-    let protection = crypt::protection(&args.encrypt)?;
-    if matches!(protection, crypt::Protection::Gcm { .. }) {
+    let salt = options::salt(args.salt_hex.as_deref())?;
+    let protection = options::protection(&args.encrypt)?;
+    if matches!(protection, Protection::Gcm { .. }) {
         return Err(Failure::input(
             "AM cannot read an AES-GCM value: install with --encrypt am or kms, or without --encrypt",
         ));
     }
     let policy = if args.allow_weak {
-        super::WeakPolicy::Allow
+        WeakPolicy::Allow
     } else {
-        super::WeakPolicy::Refuse
+        WeakPolicy::Refuse
     };
-    let password = super::new_password(&args.password, &args.new_password, policy, warnings)?;
-    let hash = super::generate::hash_password(password.expose_secret().as_bytes(), salt)?;
+    let password = options::new_password(&args.password, &args.new_password, policy, warnings)?;
+    let hash = SshaHash::new(password.expose_secret().as_bytes(), salt)?;
     let random = args.new_password.random.then_some(password);
-    let hash_text = Zeroizing::new(hash.to_string());
-    let sealed = crypt::seal(&protection, args.encrypt.keys.keyring_backend, &hash_text)?;
+    let sealed = protection.seal(&hash, args.encrypt.keys.keyring_backend)?;
     notes.extend(protection.sample_note());
-    notes.extend(sealed.kms_note(&protection));
+    notes.extend(sealed.kms_note());
     let kms_key = sealed.kms_decrypt_with.as_ref().map(ToString::to_string);
     Ok((sealed.value, protection.format(), kms_key, random))
 }
@@ -414,25 +408,24 @@ fn am_settings(
     cached: bool,
 ) -> Settings {
     let mut lines = Vec::new();
-    let mut properties = serde_json::Map::new();
-    match format {
+    let properties = match format {
         Some(format) => {
-            lines.push(format!("AM setting: {PROP_PASSWORDS_FORMAT}={format}"));
-            properties.insert(PROP_PASSWORDS_FORMAT.into(), format.as_str().into());
-            if format == Format::GoogleKmsEncrypted {
-                match kms_key {
-                    Some(key) => {
-                        lines.push(format!("AM setting: {PROP_GOOGLE_KMS_DECRYPTION_KEY}={key}"));
-                        properties.insert(PROP_GOOGLE_KMS_DECRYPTION_KEY.into(), key.into());
+            for property in am::properties(format, kms_key) {
+                let name = property.name;
+                lines.push(match property.value {
+                    Some(value) => format!("AM setting: {name}={value}"),
+                    None => {
+                        format!("AM setting: {name} must name the KMS key that encrypted the value")
                     }
-                    None => lines.push(format!(
-                        "AM setting: {PROP_GOOGLE_KMS_DECRYPTION_KEY} must name the KMS key that encrypted the value"
-                    )),
-                }
+                });
             }
+            properties_json(format, kms_key)
         }
-        None => lines.push("AM cannot read this value".into()),
-    }
+        None => {
+            lines.push("AM cannot read this value".into());
+            Value::Object(serde_json::Map::new())
+        }
+    };
     if let Some(dir) = dir {
         // AM resolves the property against its own working directory, not ours: always
         // print an absolute path the administrator can paste as is.
@@ -456,10 +449,7 @@ fn am_settings(
             restart.join(" and ")
         ));
     }
-    Settings {
-        lines,
-        properties: Value::Object(properties),
-    }
+    Settings { lines, properties }
 }
 
 fn describe(path: &Path, action: Action, dry_run: bool) -> String {
@@ -478,12 +468,5 @@ fn action_name(action: Action) -> &'static str {
         Action::Created => "created",
         Action::Replaced => "replaced",
         Action::Unchanged => "unchanged",
-    }
-}
-
-pub fn store_failure(e: StoreError) -> Failure {
-    match e.class() {
-        store::ErrorClass::Usage => Failure::input(e),
-        store::ErrorClass::Operational => Failure::operational(e),
     }
 }

@@ -1,11 +1,9 @@
 //! `amhash key generate` and `amhash key store`.
 
-use std::io::{BufRead, IsTerminal, Read};
+use std::io::IsTerminal;
 
 use secrecy::{ExposeSecret, SecretString};
-use zeroize::Zeroizing;
 
-use super::crypt::key_failure;
 use crate::cli::KeyCommand;
 use crate::failure::Failure;
 use crate::output::Report;
@@ -31,9 +29,8 @@ fn generate(out: &KeySource, backend: KeyringBackend) -> Result<Report, Failure>
             "a key cannot be written to an environment variable: use file:PATH or keyring:SERVICE/ACCOUNT",
         ));
     }
-    let key = LocalKey::generate().map_err(super::crypt::cipher_failure)?;
-    out.create_new(key.to_hex().as_bytes(), backend)
-        .map_err(key_failure)?;
+    let key = LocalKey::generate()?;
+    out.create_new(key.to_hex().as_bytes(), backend)?;
     Ok(Report::new(crate::failure::Outcome::Success)
         .field("key", out.to_string())
         .field("bits", 256)
@@ -44,9 +41,7 @@ fn generate(out: &KeySource, backend: KeyringBackend) -> Result<Report, Failure>
 
 fn store(source: &KeySource, backend: KeyringBackend) -> Result<Report, Failure> {
     let secret = read_secret()?;
-    source
-        .store(secret.expose_secret().as_bytes(), backend)
-        .map_err(key_failure)?;
+    source.store(secret.expose_secret().as_bytes(), backend)?;
     Ok(Report::new(crate::failure::Outcome::Success)
         .field("key", source.to_string())
         .note(format!("stored the secret in {source}")))
@@ -58,12 +53,16 @@ fn read_secret() -> Result<SecretString, Failure> {
     if std::io::stdin().is_terminal() {
         return Ok(amhash::password::from_terminal("Secret: ", true)?);
     }
-    let mut line = Zeroizing::new(Vec::new());
-    std::io::stdin()
-        .lock()
-        .take(amhash::password::MAX_LINE as u64)
-        .read_until(b'\n', &mut line)
-        .map_err(|e| Failure::operational(e).context("reading the secret from standard input"))?;
+    use amhash::input::{InputError, read_line};
+    let line =
+        read_line(std::io::stdin().lock(), amhash::password::MAX_LINE).map_err(|e| match e {
+            InputError::TooLong { max } => Failure::input(format!(
+                "the secret on standard input is longer than {max} bytes"
+            )),
+            InputError::Io(e) => {
+                Failure::operational(e).context("reading the secret from standard input")
+            }
+        })?;
     let text = std::str::from_utf8(&line)
         .map_err(|_| Failure::input("the secret on standard input is not UTF-8"))?;
     let text = text.strip_suffix('\n').unwrap_or(text);

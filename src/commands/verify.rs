@@ -6,24 +6,21 @@ use std::path::Path;
 use secrecy::ExposeSecret;
 use zeroize::Zeroizing;
 
-use super::crypt;
-use super::install::store_failure;
 use crate::cli::{ValueArgs, VerifyArgs};
 use crate::failure::{Failure, Outcome};
+use crate::options;
 use crate::output::Report;
 use amhash::store::{self, SecretId};
-
-/// Values are short; anything larger than this is not a value file.
-const MAX_VALUE_FILE: u64 = 64 * 1024;
+use amhash::value;
 
 pub fn run(args: VerifyArgs) -> Result<Report, Failure> {
     // Open the value before asking for the password: a malformed value or a wrong key is
     // reported without a prompt.
     let mut warnings = Vec::new();
     let text = read_value(&args.value, &args.user, &mut warnings)?;
-    let (hash, detected) = crypt::open(&text, &args.keys)?;
+    let (hash, form) = value::open(&text, &options::keys(&args.keys)?)?;
     drop(text);
-    let password = super::read_password(&args.password, false)?;
+    let password = options::read_password(&args.password, false)?;
     let matches = hash.verify(password.expose_secret().as_bytes());
     let (outcome, note) = if matches {
         (Outcome::Success, "the password matches")
@@ -32,7 +29,7 @@ pub fn run(args: VerifyArgs) -> Result<Report, Failure> {
     };
     let mut report = Report::new(outcome)
         .field("match", matches)
-        .field("detected", detected.describe())
+        .field("detected", form.describe())
         .note(note);
     report.warnings = warnings;
     Ok(report)
@@ -48,9 +45,9 @@ fn read_value(
         return Ok(Zeroizing::new(text.clone()));
     }
     if let Some(path) = &value.hash_file {
-        return read_value_file(path).map(Zeroizing::new);
+        return Ok(Zeroizing::new(value::read_value_file(path)?));
     }
-    let id = SecretId::new(user).map_err(store_failure)?;
+    let id = SecretId::new(user)?;
     let missing = |place: &Path, what: String| {
         Failure::operational(format!(
             "{} has no {what}: nothing to verify",
@@ -58,7 +55,7 @@ fn read_value(
         ))
     };
     if let Some(dir) = &value.dir {
-        let found = store::dir::read_dir_value(dir, &id).map_err(store_failure)?;
+        let found = store::dir::read_dir_value(dir, &id)?;
         let found = found.ok_or_else(|| missing(dir, id.file_name()))?;
         if found.trailing_newline() {
             warnings.push(format!(
@@ -71,7 +68,7 @@ fn read_value(
         ));
     }
     if let Some(path) = &value.env_file {
-        let found = store::env_file::read_path(path, &id).map_err(store_failure)?;
+        let found = store::env_file::read_path(path, &id)?;
         let var = id.env_var();
         let found = found.ok_or_else(|| missing(path, format!("{var} assignment")))?;
         return Ok(Zeroizing::new(
@@ -79,7 +76,7 @@ fn read_value(
         ));
     }
     if let Some(path) = &value.setenv {
-        let found = store::setenv::read_path(path, &id).map_err(store_failure)?;
+        let found = store::setenv::read_path(path, &id)?;
         let found = found
             .ok_or_else(|| missing(path, format!("amhash block for {}", id.java_property())))?;
         return Ok(Zeroizing::new(
@@ -89,30 +86,4 @@ fn read_value(
     Err(Failure::input(
         "give --hash-file, --hash, --dir, --env-file or --setenv",
     ))
-}
-
-/// Reads a value file: the whole file, minus one trailing newline. Opened like every file
-/// amhash trusts with a secret (`store::read_secret_file`): no link another account could
-/// have placed is followed, and a link at the file itself is refused.
-pub fn read_value_file(path: &Path) -> Result<String, Failure> {
-    let context = || amhash::escape::path(path);
-    // The error names the path. A refusal by policy (a link, an owner) is the user's to fix
-    // (exit 2); a file that is missing or unreadable is operational (exit 3), as for any
-    // input file.
-    let bytes = amhash::store::read_secret_file(path).map_err(|e| {
-        if e.is_refusal() {
-            Failure::input(e)
-        } else {
-            Failure::operational(e)
-        }
-    })?;
-    if bytes.len() as u64 > MAX_VALUE_FILE {
-        return Err(Failure::input("the file is larger than any value could be").context(context()));
-    }
-    let mut text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| Failure::input("the file is not UTF-8 text").context(context()))?;
-    if text.ends_with('\n') {
-        text.pop();
-    }
-    Ok(text)
 }

@@ -113,6 +113,8 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use secrecy::SecretSlice;
+
+use crate::error::Fault;
 use zeroize::Zeroizing;
 
 pub use file::{KEY_FILE_MAX_LEN, check_key_file_mode, check_key_file_owner};
@@ -391,22 +393,21 @@ pub enum KeySourceError {
     },
 }
 
-impl KeySourceError {
-    /// True when the request itself is malformed, or a policy refuses the key file (its
-    /// mode or owner: the user must fix the file) (CLI exit 2); false for operational
-    /// failures (missing file, locked keyring ...; CLI exit 3).
-    #[must_use]
-    pub fn is_usage(&self) -> bool {
-        matches!(
-            self,
+impl crate::error::Error for KeySourceError {
+    /// Input when the reference itself is malformed, or a policy refuses the key file (its
+    /// mode or owner: the user must fix the file); operational for everything else (missing
+    /// file, locked keyring ...).
+    fn fault(&self) -> Fault {
+        match self {
             Self::Parse { .. }
-                | Self::UnknownBackend { .. }
-                | Self::EnvNotWritable { .. }
-                | Self::UnstorableSecret { .. }
-                | Self::FileMode { .. }
-                | Self::FileOwner { .. }
-                | Self::UnsafePath { .. }
-        )
+            | Self::UnknownBackend { .. }
+            | Self::EnvNotWritable { .. }
+            | Self::UnstorableSecret { .. }
+            | Self::FileMode { .. }
+            | Self::FileOwner { .. }
+            | Self::UnsafePath { .. } => Fault::Input,
+            _ => Fault::Operational,
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use secrecy::ExposeSecret;
 
 use super::*;
+use crate::error::{Error as _, Fault};
 
 fn kr(service: &str, account: &str) -> KeySource {
     KeySource::Keyring {
@@ -88,7 +89,7 @@ fn parse_rejects_everything_else() {
     for (input, want) in table {
         assert_eq!(&problem_of(input), want, "{input:?}");
         let err = input.parse::<KeySource>().expect_err("rejected above");
-        assert!(err.is_usage(), "{input:?} is a usage error");
+        assert!(err.fault() == Fault::Input, "{input:?} is a usage error");
         let msg = err.to_string();
         for form in ["file:PATH", "env:VAR", "keyring:SERVICE/ACCOUNT"] {
             assert!(
@@ -166,7 +167,7 @@ fn backend_names_parse_case_insensitively_and_round_trip() {
         "keyutils ",
     ] {
         let err = bad.parse::<KeyringBackend>().expect_err(bad);
-        assert!(err.is_usage());
+        assert!(err.fault() == Fault::Input);
         assert!(err.to_string().contains("auto, secret-service or keyutils"));
     }
     assert_eq!(KeyringBackend::default(), KeyringBackend::Auto);
@@ -220,7 +221,7 @@ fn env_values() {
     }
     match env_bytes("V", Some(OsString::from_vec(vec![0x66, 0xff, 0x66]))) {
         Err(e @ KeySourceError::EnvNotUnicode { .. }) => {
-            assert!(!e.is_usage());
+            assert!(e.fault() == Fault::Operational);
             assert!(e.to_string().contains("env:V"));
         }
         other => panic!("{other:?}"),
@@ -237,7 +238,7 @@ fn env_read_of_unset_variable_names_it() {
         matches!(&err, KeySourceError::EnvNotSet { var: v } if *v == var),
         "{err:?}"
     );
-    assert!(!err.is_usage());
+    assert!(err.fault() == Fault::Operational);
 }
 
 #[test]
@@ -253,7 +254,7 @@ fn env_cannot_be_written() {
             matches!(err, KeySourceError::EnvNotWritable { .. }),
             "{err:?}"
         );
-        assert!(err.is_usage());
+        assert!(err.fault() == Fault::Input);
         assert!(err.to_string().contains("parent's environment"));
     }
 }
@@ -307,7 +308,7 @@ fn file_with_group_or_other_bits_is_refused() {
         );
         assert!(!msg.contains("TOPSECRET"), "{msg}");
         // A policy refusal the user must fix: an input error (exit 2), not operational.
-        assert!(err.is_usage());
+        assert!(err.fault() == Fault::Input);
     }
 }
 
@@ -376,7 +377,7 @@ fn file_owned_by_another_user_is_refused() {
             assert!(msg.contains(&format!("uid 65534 ({n})")), "{msg}");
         }
         assert!(!msg.contains("TOPSECRET") && !msg.contains('\n'), "{msg}");
-        assert!(err.is_usage());
+        assert!(err.fault() == Fault::Input);
     }
     // Root's file in the same sticky directory: accepted.
     let roots = dir.path().join("roots");
@@ -561,7 +562,7 @@ fn unstorable_secrets_are_refused_before_any_io() {
                 matches!(err, KeySourceError::UnstorableSecret { .. }),
                 "{err:?}"
             );
-            assert!(err.is_usage());
+            assert!(err.fault() == Fault::Input);
         }
     }
     assert!(!path.exists());
@@ -629,7 +630,7 @@ fn keyring_messages_name_backend_reference_and_remedy() {
     ];
     for (backend, problem, needles) in table {
         let err = keyring_error(backend, "svc", "acct", problem);
-        assert!(!err.is_usage());
+        assert!(err.fault() == Fault::Operational);
         let msg = err.to_string();
         assert!(msg.contains("keyring:svc/acct"), "{msg}");
         for needle in needles {

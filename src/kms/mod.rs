@@ -63,13 +63,6 @@ pub const HELPER_NAME: &str = "amhash-kms";
 /// Default cap on a whole KMS operation (all round trips and retries).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Helper exit status: success.
-pub const EXIT_OK: i32 = 0;
-/// Helper exit status: the request was malformed before any KMS call (key name, input).
-pub const EXIT_USAGE: i32 = 2;
-/// Helper exit status: KMS refused, failed, or could not be reached.
-pub const EXIT_KMS: i32 = 3;
-
 /// Where and how to reach Cloud KMS.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KmsOptions {

@@ -24,7 +24,8 @@ use std::process::ExitStatus;
 use base64::Engine as _;
 use zeroize::Zeroizing;
 
-use super::{EXIT_KMS, EXIT_OK, EXIT_USAGE, HELPER_NAME, KmsKeyName, KmsOptions};
+use super::{HELPER_NAME, KmsKeyName, KmsOptions};
+use crate::error::{EXIT_SUCCESS, Fault};
 use crate::helper::{self, Env, ExchangeError, LocateError};
 
 /// Largest output accepted from the helper. Cloud KMS plaintexts are at most 64 KiB and
@@ -112,11 +113,13 @@ fn fmt_detail(message: &str) -> String {
     }
 }
 
-impl KmsError {
-    /// True for errors the user caused on the command line or in the input (exit 2 in
-    /// `amhash`); everything else is an operational failure.
-    pub fn is_usage(&self) -> bool {
-        matches!(self, KmsError::Usage { .. })
+impl crate::error::Error for KmsError {
+    /// Only what the helper itself called a usage error is the input's fault.
+    fn fault(&self) -> Fault {
+        match self {
+            KmsError::Usage { .. } => Fault::Input,
+            _ => Fault::Operational,
+        }
     }
 }
 
@@ -249,19 +252,24 @@ fn map_status(
     message: String,
     out: Zeroizing<Vec<u8>>,
 ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
-    match status.code() {
-        Some(EXIT_OK) if out.len() > MAX_OUTPUT => Err(KmsError::BadOutput {
-            path: path.to_owned(),
-            what: "more than 128 KiB",
-        }),
-        Some(EXIT_OK) => Ok(out),
-        Some(EXIT_USAGE) => Err(KmsError::Usage {
+    let code = status.code();
+    if code == Some(EXIT_SUCCESS.into()) {
+        if out.len() > MAX_OUTPUT {
+            return Err(KmsError::BadOutput {
+                path: path.to_owned(),
+                what: "more than 128 KiB",
+            });
+        }
+        return Ok(out);
+    }
+    match code.and_then(Fault::from_exit_code) {
+        Some(Fault::Input) => Err(KmsError::Usage {
             message: or_default(message, "amhash-kms rejected the request"),
         }),
-        Some(EXIT_KMS) => Err(KmsError::Kms {
+        Some(Fault::Operational) => Err(KmsError::Kms {
             message: or_default(message, "amhash-kms reported a KMS failure"),
         }),
-        _ => Err(KmsError::HelperFailed {
+        None => Err(KmsError::HelperFailed {
             path: path.to_owned(),
             status: status.to_string(),
             message,
@@ -307,6 +315,7 @@ pub fn decrypt(opts: &KmsOptions, ciphertext_b64: &str) -> Result<Zeroizing<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error as _;
     use std::os::unix::process::ExitStatusExt;
 
     fn status(code: i32) -> ExitStatus {
@@ -322,10 +331,11 @@ mod tests {
             b"data"
         );
         let e = map_status(p, status(2), "bad key".into(), out()).unwrap_err();
-        assert!(e.is_usage());
+        assert_eq!(e.fault(), Fault::Input);
         assert_eq!(e.to_string(), "bad key");
         let e = map_status(p, status(3), "denied".into(), out()).unwrap_err();
-        assert!(matches!(e, KmsError::Kms { .. }) && !e.is_usage());
+        assert!(matches!(e, KmsError::Kms { .. }));
+        assert_eq!(e.fault(), Fault::Operational);
         assert_eq!(e.to_string(), "denied");
         let e = map_status(p, status(3), String::new(), out()).unwrap_err();
         assert_eq!(e.to_string(), "amhash-kms reported a KMS failure");

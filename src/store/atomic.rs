@@ -292,6 +292,7 @@ pub(crate) fn clean_stale_temps_locked(dir: &DirHandle, names: &[&OsStr]) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Error as _;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     fn listing(dir: &Path) -> Vec<String> {
@@ -429,7 +430,7 @@ mod tests {
                     .write_secret(&p, &value, &WriteOptions::default())
                     .unwrap_err();
                 assert!(e.to_string().contains("injected fault"), "{e}");
-                assert_eq!(e.exit_code(), 3);
+                assert_eq!(e.fault(), crate::error::Fault::Operational);
                 assert_eq!(listing(td.path()), before, "{fault:?}");
                 match existing {
                     Some(old) => assert_eq!(std::fs::read(&p).unwrap(), old),

@@ -3,16 +3,10 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::{Format, MAX_FILE_LEN, MAX_USER_NAME_LEN, PROP_PASSWORDS_FORMAT};
+use crate::error::Fault;
 
-/// Whether an error is the user's to fix (exit 2) or an operational failure (exit 3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Bad input or a target refused by policy: exit code 2.
-    Usage,
-    /// The system failed (I/O): exit code 3.
-    Operational,
-}
+use super::{MAX_FILE_LEN, MAX_USER_NAME_LEN};
+use crate::am::{Format, PROP_PASSWORDS_FORMAT};
 
 /// Errors of the `store` module. Messages are one line, name the path, say what to do and never
 /// contain the secret value.
@@ -28,14 +22,6 @@ pub enum StoreError {
         name: String,
         /// What is wrong with it.
         reason: &'static str,
-    },
-    /// The format string is none of AM's.
-    #[error(
-        "invalid password format {given:?}: use PLAIN, ENCRYPTED_PLAIN or GOOGLE_KMS_ENCRYPTED"
-    )]
-    InvalidFormat {
-        /// The string as given.
-        given: String,
     },
     /// The user name contains '-', which a POSIX shell cannot put in a variable name.
     #[error(
@@ -245,18 +231,20 @@ pub enum StoreError {
     },
 }
 
-impl StoreError {
-    /// Usage (exit 2) or operational (exit 3); see the module documentation.
-    #[must_use]
-    pub fn class(&self) -> ErrorClass {
+impl crate::error::Error for StoreError {
+    /// Bad input or a target refused by policy is the input's fault; I/O, a file too large
+    /// to be ours and a lock held too long are operational.
+    fn fault(&self) -> Fault {
         match self {
             StoreError::Io { .. }
             | StoreError::TooLarge { .. }
-            | StoreError::LockTimeout { .. } => ErrorClass::Operational,
-            _ => ErrorClass::Usage,
+            | StoreError::LockTimeout { .. } => Fault::Operational,
+            _ => Fault::Input,
         }
     }
+}
 
+impl StoreError {
     /// Whether this is a refusal by policy: a link, a `..`, an owner, a mode or a hard link
     /// that another account could use (for callers that otherwise treat file errors as
     /// operational, such as reading an input file).
@@ -271,15 +259,6 @@ impl StoreError {
                 | StoreError::DirWritable { .. }
                 | StoreError::HardLinked { .. }
         )
-    }
-
-    /// The process exit code for this error: 2 for usage, 3 for operational.
-    #[must_use]
-    pub fn exit_code(&self) -> u8 {
-        match self.class() {
-            ErrorClass::Usage => 2,
-            ErrorClass::Operational => 3,
-        }
     }
 
     pub(crate) fn io(op: &'static str, path: &Path, source: impl Into<io::Error>) -> Self {

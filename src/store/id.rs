@@ -1,4 +1,4 @@
-//! Which secret (`password.<user>`) and how AM decodes it ([`Format`]).
+//! Which secret a file, variable or property holds: `password.<user>`.
 
 use std::fmt;
 use std::str::FromStr;
@@ -136,54 +136,5 @@ impl fmt::Display for SecretId {
     /// Writes the secret id, `password.<user>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "password.{}", self.user)
-    }
-}
-
-/// How AM decodes the special-user secret ([`PROP_PASSWORDS_FORMAT`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Format {
-    /// `PLAIN`: the `{SSHA-512}` string as is.
-    Plain,
-    /// `ENCRYPTED_PLAIN`: encrypted with the AM encryption password.
-    EncryptedPlain,
-    /// `GOOGLE_KMS_ENCRYPTED`: base64 of a Google Cloud KMS ciphertext.
-    GoogleKmsEncrypted,
-}
-
-impl Format {
-    /// All formats.
-    pub const ALL: [Format; 3] = [
-        Format::Plain,
-        Format::EncryptedPlain,
-        Format::GoogleKmsEncrypted,
-    ];
-
-    /// The AM property value.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Plain => "PLAIN",
-            Format::EncryptedPlain => "ENCRYPTED_PLAIN",
-            Format::GoogleKmsEncrypted => "GOOGLE_KMS_ENCRYPTED",
-        }
-    }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Format {
-    type Err = StoreError;
-    /// Case-insensitive.
-    fn from_str(s: &str) -> Result<Self> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| StoreError::InvalidFormat {
-                given: s.to_owned(),
-            })
     }
 }

@@ -107,6 +107,7 @@ pub fn manifest(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{Error as _, Fault};
 
     #[test]
     fn manifest_exact_and_parses() {
@@ -187,7 +188,7 @@ mod tests {
                 matches!(e, StoreError::InvalidK8sName { field: "name", .. }),
                 "{bad:?}: {e}"
             );
-            assert_eq!(e.exit_code(), 2);
+            assert_eq!(e.fault(), Fault::Input);
         }
         for bad in ["", "a.b", "A", "-a", &long_label] {
             let e = manifest("ok", Some(bad), &id, "v").unwrap_err();

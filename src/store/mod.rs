@@ -19,9 +19,9 @@
 //! writing in the same directory.
 //!
 //! # Errors and exit codes
-//! [`StoreError::class`] tells usage-ish errors ([`ErrorClass::Usage`], exit code 2: bad user name,
-//! bad value, refused target, conflicting format, a block edited by hand) from operational ones
-//! ([`ErrorClass::Operational`], exit code 3: I/O errors, a file too large to be ours).
+//! Every [`StoreError`] says whose fault it is ([`crate::error::Error::fault`]): the input's for
+//! a bad user name, a bad value, a refused target, a conflicting format or a block edited by
+//! hand; operational for I/O errors, a file too large to be ours and a lock held too long.
 //! No message ever contains the secret value.
 //!
 //! # Ownership
@@ -48,13 +48,13 @@ mod owner;
 
 pub use edit::{Action, EditChange, EditOptions, ReadValue, edited_mode};
 pub(crate) use edit::{apply_edit, check_shell_value, check_value, ct_eq};
-pub use error::{ErrorClass, Result, StoreError};
+pub use error::{Result, StoreError};
 pub use handle::{
     DEFAULT_LOCK_TIMEOUT, FileKind, LockWait, check_writable_file, file_mode, open_file_safely,
     open_parent_safely, open_trusted_file, read_secret_file,
 };
 pub(crate) use handle::{DirHandle, perm_bits, split_file_path};
-pub use id::{Format, SecretId};
+pub use id::SecretId;
 pub(crate) use owner::running_as_root;
 pub use owner::{Owner, name_in_passwd, user_name};
 
@@ -62,22 +62,6 @@ pub use atomic::{Fault, WriteOptions, Writer, write_secret};
 pub use dir::{
     DirChange, DirFacts, DirOptions, DirValue, FileFacts, inspect_dir, install_dir, read_dir_value,
 };
-
-/// AM advanced server property: how special-user secrets are encoded.
-pub const PROP_PASSWORDS_FORMAT: &str =
-    "org.forgerock.openam.secrets.special.user.passwords.format";
-/// AM advanced server property: Google Cloud KMS key used for `GOOGLE_KMS_ENCRYPTED`.
-pub const PROP_GOOGLE_KMS_DECRYPTION_KEY: &str =
-    "org.forgerock.openam.secrets.googlekms.decryptionkey";
-/// AM advanced server property: directory of the special secret store.
-pub const PROP_PASSWORDS_DIR: &str = "org.forgerock.openam.secrets.special.user.passwords.dir";
-/// AM advanced server property: cache expiry of the special secret, in seconds.
-pub const PROP_REFRESH_SECONDS: &str =
-    "org.forgerock.openam.secrets.special.user.secret.refresh.seconds";
-/// Default of [`PROP_REFRESH_SECONDS`]: AM re-reads the secret at most every 15 minutes.
-pub const DEFAULT_REFRESH_SECONDS: u64 = 900;
-/// Default special secret store directory, relative to the AM configuration directory.
-pub const DEFAULT_DIR_SUFFIX: &str = "security/secrets/userpasswords";
 
 /// Longest user name accepted: keeps `.password.<name>.previous.tmp-<16 hex>` under the 255-byte
 /// file name limit of Linux file systems.

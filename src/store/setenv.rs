@@ -33,9 +33,10 @@ use zeroize::Zeroizing;
 
 use super::shell::{escape_in_double_quotes, parse_word, single_quote, unescape_double_quoted};
 use super::{
-    EditChange, EditOptions, Format, PROP_PASSWORDS_FORMAT, ReadValue, Result, SecretId,
-    StoreError, apply_edit, check_shell_value, split_file_path,
+    EditChange, EditOptions, ReadValue, Result, SecretId, StoreError, apply_edit,
+    check_shell_value, split_file_path,
 };
+use crate::am::{Format, PROP_PASSWORDS_FORMAT};
 
 const BEGIN: &[u8] = b"# BEGIN amhash password.";
 const END: &[u8] = b"# END amhash password.";

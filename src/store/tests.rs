@@ -2,6 +2,8 @@
 //! concurrency and property tests. (atomic, shell and k8s have their own test modules.)
 
 use super::*;
+use crate::am::Format;
+use crate::error::Error as _;
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
@@ -138,7 +140,7 @@ fn secret_id_dash_cannot_be_a_shell_variable() {
     let e = id.shell_env_var().err().unwrap();
     assert!(matches!(e, StoreError::EnvVarNotExportable { .. }));
     assert!(e.to_string().contains("PASSWORD_AM-ADMIN"), "{e}");
-    assert_eq!(e.exit_code(), 2);
+    assert_eq!(e.fault(), crate::error::Fault::Input);
     let td = secret_dir();
     let f = td.path().join("profile");
     assert!(matches!(
@@ -160,7 +162,7 @@ fn secret_id_invalid() {
     for bad in ["", "a b", "a/b", "../x", "a\n", "é", "a:b", "a$", &long] {
         let e = SecretId::new(bad).err().unwrap();
         assert!(matches!(e, StoreError::InvalidUserName { .. }), "{bad:?}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.fault(), crate::error::Fault::Input);
         assert!(!e.to_string().contains('\n'));
     }
     for good in [
@@ -172,45 +174,6 @@ fn secret_id_invalid() {
     ] {
         SecretId::new(good).unwrap();
     }
-}
-
-#[test]
-fn format_strings() {
-    for (f, s) in [
-        (Format::Plain, "PLAIN"),
-        (Format::EncryptedPlain, "ENCRYPTED_PLAIN"),
-        (Format::GoogleKmsEncrypted, "GOOGLE_KMS_ENCRYPTED"),
-    ] {
-        assert_eq!(f.to_string(), s);
-        assert_eq!(s.parse::<Format>().unwrap(), f);
-        assert_eq!(s.to_lowercase().parse::<Format>().unwrap(), f);
-    }
-    assert_eq!(
-        "Encrypted_Plain".parse::<Format>().unwrap(),
-        Format::EncryptedPlain
-    );
-    for bad in ["", "plain ", "ENCRYPTED-PLAIN", "KMS"] {
-        let e = bad.parse::<Format>().err().unwrap();
-        assert!(matches!(e, StoreError::InvalidFormat { .. }));
-        assert_eq!(e.exit_code(), 2);
-    }
-    assert_eq!(
-        PROP_PASSWORDS_FORMAT,
-        "org.forgerock.openam.secrets.special.user.passwords.format"
-    );
-    assert_eq!(
-        PROP_GOOGLE_KMS_DECRYPTION_KEY,
-        "org.forgerock.openam.secrets.googlekms.decryptionkey"
-    );
-    assert_eq!(
-        PROP_PASSWORDS_DIR,
-        "org.forgerock.openam.secrets.special.user.passwords.dir"
-    );
-    assert_eq!(
-        PROP_REFRESH_SECONDS,
-        "org.forgerock.openam.secrets.special.user.secret.refresh.seconds"
-    );
-    assert_eq!(DEFAULT_REFRESH_SECONDS, 900);
 }
 
 const PASSWD: &str = "root:x:0:0:root:/root:/bin/bash\nforgerock:x:11111:22222:AM:/home/fr:/bin/sh\nbroken:x:zz:1::/:/bin/sh\n";
@@ -247,7 +210,7 @@ fn owner_resolution() {
     ] {
         let e = Owner::resolve_with(bad, PASSWD, GROUP).err().unwrap();
         assert!(matches!(e, StoreError::Owner { .. }), "{bad:?}: {e}");
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.fault(), crate::error::Fault::Input);
     }
     // The real databases: root always exists.
     assert_eq!(Owner::resolve("root").unwrap(), Owner { uid: 0, gid: 0 });
@@ -257,14 +220,11 @@ fn owner_resolution() {
 #[test]
 fn error_classes() {
     let io = StoreError::io("read", Path::new("/x"), io::Error::other("boom"));
-    assert_eq!((io.class(), io.exit_code()), (ErrorClass::Operational, 3));
+    assert_eq!(io.fault(), crate::error::Fault::Operational);
     let big = StoreError::TooLarge { path: "/x".into() };
-    assert_eq!(big.exit_code(), 3);
+    assert_eq!(big.fault(), crate::error::Fault::Operational);
     let refused = StoreError::Symlink { path: "/x".into() };
-    assert_eq!(
-        (refused.class(), refused.exit_code()),
-        (ErrorClass::Usage, 2)
-    );
+    assert_eq!(refused.fault(), crate::error::Fault::Input);
     assert!(refused.to_string().starts_with("/x: "));
 }
 
@@ -548,7 +508,7 @@ fn dir_refusals_leave_everything_untouched() {
                 .err()
                 .unwrap();
             assert!(expected(&e), "{name}: {e}");
-            assert_eq!(e.exit_code(), 2, "{name}");
+            assert_eq!(e.fault(), crate::error::Fault::Input, "{name}");
             let msg = e.to_string();
             assert!(
                 !msg.contains("secret-value") && !msg.contains('\n'),
@@ -611,7 +571,7 @@ fn dir_fault_injection() {
             let e = install_dir(td.path(), &amadmin(), &value, &opts)
                 .err()
                 .unwrap();
-            assert_eq!(e.exit_code(), 3);
+            assert_eq!(e.fault(), crate::error::Fault::Operational);
             assert_eq!(
                 std::fs::read(&f).unwrap(),
                 b"old value",
@@ -1143,7 +1103,7 @@ fn setenv_format_conflicts() {
             && !msg.contains("'V'"),
         "{msg}"
     );
-    assert_eq!(e.exit_code(), 2);
+    assert_eq!(e.fault(), crate::error::Fault::Input);
     assert!(setenv_edit(&input, "amadmin", "V", Format::EncryptedPlain).is_ok());
 
     let outside = "CATALINA_OPTS=\"$CATALINA_OPTS -Dorg.forgerock.openam.secrets.special.user.passwords.format=GOOGLE_KMS_ENCRYPTED\"\n";
@@ -1196,7 +1156,7 @@ fn setenv_malformed_markers() {
             matches!(e, StoreError::Malformed { line: l, .. } if l == line),
             "{input:?}: {e}"
         );
-        assert_eq!(e.exit_code(), 2);
+        assert_eq!(e.fault(), crate::error::Fault::Input);
     }
     for bad in ["", "a\nb"] {
         assert!(matches!(
@@ -1491,7 +1451,7 @@ fn edited_file_in_a_directory_others_can_write_is_refused() {
         matches!(e, StoreError::DirWritable { mode: 0o1777, .. }),
         "{e}"
     );
-    assert_eq!(e.class(), ErrorClass::Usage);
+    assert_eq!(e.fault(), crate::error::Fault::Input);
     assert!(!f.exists());
 }
 
@@ -1541,7 +1501,7 @@ fn walk_follows_trusted_links_and_refuses_others() {
             "{e}"
         );
         assert!(e.to_string().contains("owned by uid 4242"), "{e}");
-        assert_eq!(e.class(), ErrorClass::Usage);
+        assert_eq!(e.fault(), crate::error::Fault::Input);
         // root's link in a directory another account owns, or group-writable: refused.
         let theirs = td.path().join("theirs");
         std::fs::create_dir(&theirs).unwrap();
@@ -1586,7 +1546,7 @@ fn a_held_lock_is_waited_on_then_reported() {
     let other = DirHandle::open(td.path()).unwrap();
     let e = other.lock(false, &wait).err().unwrap();
     assert!(matches!(e, StoreError::LockTimeout { .. }), "{e}");
-    assert_eq!(e.class(), ErrorClass::Operational);
+    assert_eq!(e.fault(), crate::error::Fault::Operational);
     assert_eq!(TOLD.load(std::sync::atomic::Ordering::SeqCst), 1);
     // Zero: at once. And free again once the holder is gone.
     let zero = LockWait {

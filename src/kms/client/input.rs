@@ -1,0 +1,71 @@
+//! Checks of what the helper is given before any call: the ciphertext's encoding and an
+//! endpoint override.
+
+use super::{ClientError, MAX_CIPHERTEXT};
+
+/// Decode the base64 ciphertext given to decrypt: standard alphabet, padding required,
+/// whitespace anywhere ignored (so `base64`'s 76-column lines and a final newline are fine).
+///
+/// # Errors
+/// [`ClientError::EmptyInput`], [`ClientError::CiphertextEncoding`],
+/// [`ClientError::InputTooLarge`].
+pub fn decode_ciphertext(text: &[u8]) -> Result<Vec<u8>, ClientError> {
+    use base64::Engine as _;
+    let compact: Vec<u8> = text
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    if compact.is_empty() {
+        return Err(ClientError::EmptyInput { op: "decrypt" });
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&compact)
+        .map_err(|_| ClientError::CiphertextEncoding)?;
+    if bytes.len() > MAX_CIPHERTEXT {
+        return Err(ClientError::InputTooLarge {
+            op: "decrypt",
+            max: MAX_CIPHERTEXT,
+        });
+    }
+    Ok(bytes)
+}
+
+/// Check an endpoint override: an http(s) URL; plain http only to a loopback host or with
+/// anonymous credentials, so a bearer token never crosses the network unencrypted.
+///
+/// # Errors
+/// [`ClientError::Endpoint`].
+pub fn check_endpoint(endpoint: &str, anonymous: bool) -> Result<(), ClientError> {
+    let bad = |why| ClientError::Endpoint {
+        endpoint: endpoint.to_owned(),
+        why,
+    };
+    let (https, rest) = if let Some(r) = endpoint.strip_prefix("https://") {
+        (true, r)
+    } else if let Some(r) = endpoint.strip_prefix("http://") {
+        (false, r)
+    } else {
+        return Err(bad("expected an http:// or https:// URL"));
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if authority.is_empty() || authority.contains('@') || endpoint.chars().any(char::is_whitespace)
+    {
+        return Err(bad("expected scheme://host[:port]"));
+    }
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("")
+    } else {
+        authority.split(':').next().unwrap_or("")
+    };
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if !https && !loopback && !anonymous {
+        return Err(bad(
+            "plain http would send the credentials unencrypted; use https, a loopback address, or --kms-anonymous",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! The RPCs: one client per operation, each call retried as [`super::retry`] says and its
+//! CRC32C checksums checked as the module documentation lists.
+
+use std::time::Duration;
+
+use google_cloud_gax::error::Error as GaxError;
+use google_cloud_gax::retry_policy::NeverRetry;
+use google_cloud_kms_v1::client::KeyManagementService;
+use google_cloud_kms_v1::model::crypto_key_version::CryptoKeyVersionAlgorithm;
+use zeroize::Zeroizing;
+
+use super::error::{error_chain, one_line, status_name, transient_detail};
+use super::retry::{
+    AttemptError, CallError, INTEGRITY_ATTEMPTS, TRANSIENT_ATTEMPTS, UNREACHABLE_ATTEMPTS,
+    is_failed_precondition,
+};
+use super::{ClientError, KmsKeyName, KmsOptions, Retry, Rpc, classify, hint, oaep_encrypt};
+
+pub(super) struct Ctx<'a> {
+    opts: &'a KmsOptions,
+    client: KeyManagementService,
+}
+
+pub(super) fn crc(data: &[u8]) -> i64 {
+    i64::from(crc32c::crc32c(data))
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) async fn connect(opts: &'a KmsOptions) -> Result<Ctx<'a>, ClientError> {
+        let mut builder = KeyManagementService::builder().with_retry_policy(NeverRetry);
+        if let Some(e) = &opts.endpoint {
+            builder = builder.with_endpoint(e.clone());
+        }
+        if opts.anonymous {
+            builder = builder.with_credentials(
+                google_cloud_auth::credentials::anonymous::Builder::new().build(),
+            );
+        }
+        let client = builder.build().await.map_err(|e| ClientError::Setup {
+            endpoint: opts.endpoint_for_display().to_owned(),
+            detail: one_line(&error_chain(&e)),
+        })?;
+        Ok(Ctx { opts, client })
+    }
+
+    /// Run `attempt` until it succeeds, fails permanently, or its class's attempts run out.
+    async fn call<T, F, Fut>(
+        &self,
+        rpc: Rpc,
+        name: &KmsKeyName,
+        mut attempt: F,
+    ) -> Result<T, CallError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, AttemptError>>,
+    {
+        let (mut transient, mut unreachable, mut integrity) = (0u32, 0u32, 0u32);
+        loop {
+            let delay = match attempt().await {
+                Ok(v) => return Ok(v),
+                Err(AttemptError::Integrity(what)) => {
+                    integrity += 1;
+                    if integrity >= INTEGRITY_ATTEMPTS {
+                        return Err(CallError::Final(ClientError::Integrity {
+                            method: rpc.name(),
+                            key: name.to_string(),
+                            what,
+                            attempts: integrity,
+                        }));
+                    }
+                    Duration::from_millis(50)
+                }
+                Err(AttemptError::Rpc(e)) => match classify(&e) {
+                    Retry::Permanent => return Err(CallError::Permanent(e)),
+                    Retry::Credentials => {
+                        return Err(CallError::Final(ClientError::Credentials {
+                            method: rpc.name(),
+                            key: name.to_string(),
+                            detail: one_line(&error_chain(&e)),
+                        }));
+                    }
+                    Retry::Transient => {
+                        transient += 1;
+                        if transient >= TRANSIENT_ATTEMPTS {
+                            return Err(CallError::Final(ClientError::Unavailable {
+                                method: rpc.name(),
+                                key: name.to_string(),
+                                endpoint: self.opts.endpoint_for_display().to_owned(),
+                                attempts: transient,
+                                detail: transient_detail(&e),
+                            }));
+                        }
+                        Duration::from_millis(200 << (transient - 1))
+                    }
+                    Retry::Unreachable => {
+                        unreachable += 1;
+                        if unreachable >= UNREACHABLE_ATTEMPTS {
+                            return Err(CallError::Final(ClientError::Unreachable {
+                                method: rpc.name(),
+                                key: name.to_string(),
+                                endpoint: self.opts.endpoint_for_display().to_owned(),
+                                detail: one_line(&error_chain(&e)),
+                            }));
+                        }
+                        Duration::from_millis(100 << (unreachable - 1))
+                    }
+                },
+            };
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// A permanent error as the user sees it.
+    fn rejected(&self, rpc: Rpc, name: &KmsKeyName, e: &GaxError) -> ClientError {
+        let status = status_name(e);
+        let message = match e.status() {
+            Some(s) if !s.message.is_empty() => one_line(s.message.trim_end_matches('.')),
+            _ => one_line(&error_chain(e)),
+        };
+        ClientError::Rejected {
+            method: rpc.name(),
+            key: name.to_string(),
+            hint: hint(rpc, &status),
+            status,
+            message,
+        }
+    }
+
+    fn finish<T>(
+        &self,
+        rpc: Rpc,
+        name: &KmsKeyName,
+        r: Result<T, CallError>,
+    ) -> Result<T, ClientError> {
+        match r {
+            Ok(v) => Ok(v),
+            Err(CallError::Final(e)) => Err(e),
+            Err(CallError::Permanent(e)) => Err(self.rejected(rpc, name, &e)),
+        }
+    }
+
+    pub(super) async fn encrypt(
+        &self,
+        plaintext: &[u8],
+    ) -> Result<(Vec<u8>, KmsKeyName), ClientError> {
+        let key = &self.opts.key;
+        if !key.is_version() {
+            return Ok((self.encrypt_api(key, plaintext).await?, key.clone()));
+        }
+        let r = self
+            .call(Rpc::GetPublicKey, key, || async {
+                let pk = self
+                    .client
+                    .get_public_key()
+                    .set_name(key.to_string())
+                    .send()
+                    .await?;
+                if pk.pem_crc32c != Some(crc(pk.pem.as_bytes())) {
+                    return Err(AttemptError::Integrity(
+                        "the public key does not match its pem_crc32c".into(),
+                    ));
+                }
+                if !key.is_version_of(&pk.name) {
+                    return Err(AttemptError::Integrity(format!(
+                        "the response names {} instead of the requested version",
+                        one_line(&pk.name)
+                    )));
+                }
+                Ok(pk)
+            })
+            .await;
+        match r {
+            Ok(pk) => {
+                let algorithm = algorithm_name(&pk.algorithm);
+                Ok((
+                    oaep_encrypt(key, &algorithm, &pk.pem, plaintext)?,
+                    key.clone(),
+                ))
+            }
+            // Not an asymmetric key: a pinned version of a symmetric key. Encrypt takes the
+            // version; Decrypt (AM's) only the key.
+            Err(CallError::Permanent(e)) if is_failed_precondition(&e) => {
+                Ok((self.encrypt_api(key, plaintext).await?, key.key()))
+            }
+            Err(e) => self.finish(Rpc::GetPublicKey, key, Err(e)),
+        }
+    }
+
+    async fn encrypt_api(
+        &self,
+        name: &KmsKeyName,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, ClientError> {
+        let sum = crc(plaintext);
+        let r = self
+            .call(Rpc::Encrypt, name, || async {
+                let resp = self
+                    .client
+                    .encrypt()
+                    .set_name(name.to_string())
+                    .set_plaintext(plaintext.to_vec())
+                    .set_plaintext_crc32c(sum)
+                    .send()
+                    .await?;
+                if !resp.verified_plaintext_crc32c {
+                    return Err(AttemptError::Integrity(
+                        "Cloud KMS did not confirm the plaintext checksum (verified_plaintext_crc32c is false)".into(),
+                    ));
+                }
+                if resp.ciphertext_crc32c != Some(crc(&resp.ciphertext)) {
+                    return Err(AttemptError::Integrity(
+                        "the ciphertext does not match its ciphertext_crc32c".into(),
+                    ));
+                }
+                if !name.is_version_of(&resp.name) {
+                    return Err(AttemptError::Integrity(format!(
+                        "the response names {} instead of a version of the requested key",
+                        one_line(&resp.name)
+                    )));
+                }
+                Ok(resp.ciphertext.to_vec())
+            })
+            .await;
+        self.finish(Rpc::Encrypt, name, r)
+    }
+
+    pub(super) async fn decrypt(
+        &self,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+        let key = &self.opts.key;
+        if !key.is_version() {
+            return self.decrypt_api(key, ciphertext).await;
+        }
+        let sum = crc(ciphertext);
+        let r = self
+            .call(Rpc::AsymmetricDecrypt, key, || async {
+                let resp = self
+                    .client
+                    .asymmetric_decrypt()
+                    .set_name(key.to_string())
+                    .set_ciphertext(ciphertext.to_vec())
+                    .set_ciphertext_crc32c(sum)
+                    .send()
+                    .await?;
+                let plaintext = Zeroizing::new(resp.plaintext.to_vec());
+                if !resp.verified_ciphertext_crc32c {
+                    return Err(AttemptError::Integrity(
+                        "Cloud KMS did not confirm the ciphertext checksum (verified_ciphertext_crc32c is false)".into(),
+                    ));
+                }
+                if resp.plaintext_crc32c != Some(crc(&plaintext)) {
+                    return Err(AttemptError::Integrity(
+                        "the plaintext does not match its plaintext_crc32c".into(),
+                    ));
+                }
+                Ok(plaintext)
+            })
+            .await;
+        match r {
+            Ok(p) => Ok(p),
+            // A version of a symmetric key: Decrypt takes the key and finds the version itself.
+            Err(CallError::Permanent(e)) if is_failed_precondition(&e) => {
+                self.decrypt_api(&key.key(), ciphertext).await
+            }
+            Err(e) => self.finish(Rpc::AsymmetricDecrypt, key, Err(e)),
+        }
+    }
+
+    async fn decrypt_api(
+        &self,
+        name: &KmsKeyName,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, ClientError> {
+        let sum = crc(ciphertext);
+        let r = self
+            .call(Rpc::Decrypt, name, || async {
+                let resp = self
+                    .client
+                    .decrypt()
+                    .set_name(name.to_string())
+                    .set_ciphertext(ciphertext.to_vec())
+                    .set_ciphertext_crc32c(sum)
+                    .send()
+                    .await?;
+                let plaintext = Zeroizing::new(resp.plaintext.to_vec());
+                if resp.plaintext_crc32c != Some(crc(&plaintext)) {
+                    return Err(AttemptError::Integrity(
+                        "the plaintext does not match its plaintext_crc32c".into(),
+                    ));
+                }
+                Ok(plaintext)
+            })
+            .await;
+        self.finish(Rpc::Decrypt, name, r)
+    }
+}
+
+pub(super) fn algorithm_name(a: &CryptoKeyVersionAlgorithm) -> String {
+    match a.name() {
+        Some(n) => n.to_owned(),
+        None => format!("#{}", a.value().unwrap_or(-1)),
+    }
+}
