@@ -26,7 +26,7 @@ pub enum InputError {
 /// # Errors
 /// [`InputError::TooLong`] past `max` bytes, [`InputError::Io`].
 pub fn read_all(reader: impl Read, max: usize) -> Result<Zeroizing<Vec<u8>>, InputError> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(max.min(64 * 1024) + 1));
+    let mut buf = Zeroizing::new(Vec::with_capacity(max.min(1 << 20) + 1));
     reader.take(max as u64 + 1).read_to_end(&mut buf)?;
     if buf.len() > max {
         return Err(InputError::TooLong { max });

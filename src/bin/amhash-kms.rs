@@ -4,11 +4,12 @@
 //! print one line on stderr and exit 2 (usage) or 3 (KMS) on failure.
 #![forbid(unsafe_code)]
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use amhash::error::{Error as _, Fault};
+use amhash::input::{InputError, read_all};
 use amhash::kms::client::{self, ClientError, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
@@ -142,16 +143,10 @@ fn options(a: &KmsArgs) -> Result<KmsOptions, Failure> {
 /// Read all of stdin into a buffer that is sized once (never reallocated, so no stray copy
 /// of a plaintext is left behind) and zeroized on drop.
 fn read_stdin(max: usize, op: &'static str) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(max + 64));
-    io::stdin()
-        .lock()
-        .take(max as u64 + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| Failure(Fault::Input, format!("cannot read standard input: {e}")))?;
-    if buf.len() > max {
-        return Err(ClientError::InputTooLarge { op, max }.into());
-    }
-    Ok(buf)
+    read_all(io::stdin().lock(), max).map_err(|e| match e {
+        InputError::TooLong { .. } => ClientError::InputTooLarge { op, max }.into(),
+        InputError::Io(e) => Failure(Fault::Input, format!("cannot read standard input: {e}")),
+    })
 }
 
 fn write_stdout(data: &[u8]) -> Result<(), Failure> {

@@ -6,12 +6,12 @@
 //! line of JSON; on any failure print one line on stderr and exit 2.
 #![forbid(unsafe_code)]
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::process::ExitCode;
 
+use amhash::input::{InputError, read_all};
 use amhash::strength::{HELPER_MAX_INPUT, assess};
 use clap::Parser;
-use zeroize::Zeroizing;
 
 /// Password strength helper for amhash: reads a password on standard input (UTF-8, at most
 /// 400 bytes, nothing added) and prints zxcvbn's estimate as one line of JSON:
@@ -64,18 +64,12 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    // Sized once, never reallocated, zeroized on drop.
-    let mut input = Zeroizing::new(Vec::with_capacity(HELPER_MAX_INPUT + 1));
-    io::stdin()
-        .lock()
-        .take(HELPER_MAX_INPUT as u64 + 1)
-        .read_to_end(&mut input)
-        .map_err(|e| format!("cannot read standard input: {e}"))?;
-    if input.len() > HELPER_MAX_INPUT {
-        return Err(format!(
+    let input = read_all(io::stdin().lock(), HELPER_MAX_INPUT).map_err(|e| match e {
+        InputError::TooLong { .. } => format!(
             "the input is longer than {HELPER_MAX_INPUT} bytes: send at most the first 100 characters"
-        ));
-    }
+        ),
+        InputError::Io(e) => format!("cannot read standard input: {e}"),
+    })?;
     let password = std::str::from_utf8(&input)
         .map_err(|_| "the input is not UTF-8: send the password as amhash reads it".to_owned())?;
     if password.is_empty() {

@@ -141,30 +141,20 @@ pub(super) fn read(
         .map_err(|p| (used, p))
 }
 
-pub(super) fn create_new(
+/// Writes an entry; without `replace`, refuses when one exists (neither keyring has an
+/// exclusive create: check, then write).
+pub(super) fn write(
     backend: KeyringBackend,
     service: &str,
     account: &str,
     secret: &[u8],
+    replace: bool,
 ) -> Result<(), Failed> {
     let opened = open(backend)?;
     let used = opened.backend();
-    // Neither keyring has an exclusive create: check, then write.
-    match opened.exists(service, account) {
-        Ok(false) => opened.set(service, account, secret).map_err(|p| (used, p)),
-        Ok(true) => Err((used, KeyringProblem::AlreadyExists)),
-        Err(p) => Err((used, p)),
+    if !replace && opened.exists(service, account).map_err(|p| (used, p))? {
+        return Err((used, KeyringProblem::AlreadyExists));
     }
-}
-
-pub(super) fn store(
-    backend: KeyringBackend,
-    service: &str,
-    account: &str,
-    secret: &[u8],
-) -> Result<(), Failed> {
-    let opened = open(backend)?;
-    let used = opened.backend();
     opened.set(service, account, secret).map_err(|p| (used, p))
 }
 

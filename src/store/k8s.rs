@@ -29,11 +29,7 @@ use super::{Result, SecretId, StoreError, check_value};
 /// # Errors
 /// [`StoreError::InvalidK8sName`] naming `field`.
 pub fn validate_label(field: &'static str, s: &str) -> Result<()> {
-    let err = |reason| StoreError::InvalidK8sName {
-        field,
-        value: s.to_owned(),
-        reason,
-    };
+    let err = |reason| invalid(field, s, reason);
     if s.is_empty() || s.len() > 63 {
         return Err(err("must be 1 to 63 characters"));
     }
@@ -55,11 +51,7 @@ pub fn validate_label(field: &'static str, s: &str) -> Result<()> {
 /// # Errors
 /// [`StoreError::InvalidK8sName`] naming `field`.
 pub fn validate_subdomain(field: &'static str, s: &str) -> Result<()> {
-    let err = |reason| StoreError::InvalidK8sName {
-        field,
-        value: s.to_owned(),
-        reason,
-    };
+    let err = |reason| invalid(field, s, reason);
     if s.is_empty() || s.len() > 253 {
         return Err(err("must be 1 to 253 characters"));
     }
@@ -68,6 +60,14 @@ pub fn validate_subdomain(field: &'static str, s: &str) -> Result<()> {
             .map_err(|_| err("must be dot-separated parts of lower-case letters, digits and '-', each starting and ending with a letter or digit"))?;
     }
     Ok(())
+}
+
+fn invalid(field: &'static str, value: &str, reason: &'static str) -> StoreError {
+    StoreError::InvalidK8sName {
+        field,
+        value: value.to_owned(),
+        reason,
+    }
 }
 
 /// The manifest (see the module doc). No `Debug` on the result: it holds the secret.

@@ -16,6 +16,19 @@ use super::retry::{
 };
 use super::{ClientError, KmsKeyName, KmsOptions, Retry, Rpc, classify, hint, oaep_encrypt};
 
+/// `Decrypt` and `AsymmetricDecrypt` take the same fields: the name, the ciphertext and its
+/// CRC32C (the service refuses a ciphertext that does not match it).
+macro_rules! send_decrypt {
+    ($builder:expr, $name:expr, $ciphertext:expr) => {
+        $builder
+            .set_name($name.to_string())
+            .set_ciphertext($ciphertext.to_vec())
+            .set_ciphertext_crc32c(crc($ciphertext))
+            .send()
+            .await?
+    };
+}
+
 pub(super) struct Ctx<'a> {
     opts: &'a KmsOptions,
     client: KeyManagementService,
@@ -155,17 +168,17 @@ impl<'a> Ctx<'a> {
                     .set_name(key.to_string())
                     .send()
                     .await?;
-                if pk.pem_crc32c != Some(crc(pk.pem.as_bytes())) {
-                    return Err(AttemptError::Integrity(
-                        "the public key does not match its pem_crc32c".into(),
-                    ));
-                }
-                if !key.is_version_of(&pk.name) {
-                    return Err(AttemptError::Integrity(format!(
+                ensure(
+                    pk.pem_crc32c == Some(crc(pk.pem.as_bytes())),
+                    "the public key does not match its pem_crc32c",
+                )?;
+                ensure(
+                    key.is_version_of(&pk.name),
+                    format!(
                         "the response names {} instead of the requested version",
                         one_line(&pk.name)
-                    )));
-                }
+                    ),
+                )?;
                 Ok(pk)
             })
             .await;
@@ -202,22 +215,21 @@ impl<'a> Ctx<'a> {
                     .set_plaintext_crc32c(sum)
                     .send()
                     .await?;
-                if !resp.verified_plaintext_crc32c {
-                    return Err(AttemptError::Integrity(
-                        "Cloud KMS did not confirm the plaintext checksum (verified_plaintext_crc32c is false)".into(),
-                    ));
-                }
-                if resp.ciphertext_crc32c != Some(crc(&resp.ciphertext)) {
-                    return Err(AttemptError::Integrity(
-                        "the ciphertext does not match its ciphertext_crc32c".into(),
-                    ));
-                }
-                if !name.is_version_of(&resp.name) {
-                    return Err(AttemptError::Integrity(format!(
+                ensure(
+                    resp.verified_plaintext_crc32c,
+                    "Cloud KMS did not confirm the plaintext checksum (verified_plaintext_crc32c is false)",
+                )?;
+                ensure(
+                    resp.ciphertext_crc32c == Some(crc(&resp.ciphertext)),
+                    "the ciphertext does not match its ciphertext_crc32c",
+                )?;
+                ensure(
+                    name.is_version_of(&resp.name),
+                    format!(
                         "the response names {} instead of a version of the requested key",
                         one_line(&resp.name)
-                    )));
-                }
+                    ),
+                )?;
                 Ok(resp.ciphertext.to_vec())
             })
             .await;
@@ -232,29 +244,14 @@ impl<'a> Ctx<'a> {
         if !key.is_version() {
             return self.decrypt_api(key, ciphertext).await;
         }
-        let sum = crc(ciphertext);
         let r = self
             .call(Rpc::AsymmetricDecrypt, key, || async {
-                let resp = self
-                    .client
-                    .asymmetric_decrypt()
-                    .set_name(key.to_string())
-                    .set_ciphertext(ciphertext.to_vec())
-                    .set_ciphertext_crc32c(sum)
-                    .send()
-                    .await?;
-                let plaintext = Zeroizing::new(resp.plaintext.to_vec());
-                if !resp.verified_ciphertext_crc32c {
-                    return Err(AttemptError::Integrity(
-                        "Cloud KMS did not confirm the ciphertext checksum (verified_ciphertext_crc32c is false)".into(),
-                    ));
-                }
-                if resp.plaintext_crc32c != Some(crc(&plaintext)) {
-                    return Err(AttemptError::Integrity(
-                        "the plaintext does not match its plaintext_crc32c".into(),
-                    ));
-                }
-                Ok(plaintext)
+                let resp = send_decrypt!(self.client.asymmetric_decrypt(), key, ciphertext);
+                ensure(
+                    resp.verified_ciphertext_crc32c,
+                    "Cloud KMS did not confirm the ciphertext checksum (verified_ciphertext_crc32c is false)",
+                )?;
+                checked_plaintext(&resp.plaintext, resp.plaintext_crc32c)
             })
             .await;
         match r {
@@ -272,27 +269,36 @@ impl<'a> Ctx<'a> {
         name: &KmsKeyName,
         ciphertext: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, ClientError> {
-        let sum = crc(ciphertext);
         let r = self
             .call(Rpc::Decrypt, name, || async {
-                let resp = self
-                    .client
-                    .decrypt()
-                    .set_name(name.to_string())
-                    .set_ciphertext(ciphertext.to_vec())
-                    .set_ciphertext_crc32c(sum)
-                    .send()
-                    .await?;
-                let plaintext = Zeroizing::new(resp.plaintext.to_vec());
-                if resp.plaintext_crc32c != Some(crc(&plaintext)) {
-                    return Err(AttemptError::Integrity(
-                        "the plaintext does not match its plaintext_crc32c".into(),
-                    ));
-                }
-                Ok(plaintext)
+                let resp = send_decrypt!(self.client.decrypt(), name, ciphertext);
+                checked_plaintext(&resp.plaintext, resp.plaintext_crc32c)
             })
             .await;
         self.finish(Rpc::Decrypt, name, r)
+    }
+}
+
+/// The plaintext of a decrypt response, checked against its `plaintext_crc32c`.
+fn checked_plaintext(
+    plaintext: &[u8],
+    crc32c: Option<i64>,
+) -> Result<Zeroizing<Vec<u8>>, AttemptError> {
+    let plaintext = Zeroizing::new(plaintext.to_vec());
+    ensure(
+        crc32c == Some(crc(&plaintext)),
+        "the plaintext does not match its plaintext_crc32c",
+    )?;
+    Ok(plaintext)
+}
+
+/// A check of a response: an integrity failure (retried, see the module documentation)
+/// saying `what` when it does not hold.
+fn ensure(holds: bool, what: impl Into<String>) -> Result<(), AttemptError> {
+    if holds {
+        Ok(())
+    } else {
+        Err(AttemptError::Integrity(what.into()))
     }
 }
 

@@ -1,0 +1,232 @@
+use super::agent::tracer_pid;
+use super::*;
+
+#[test]
+fn stderr_becomes_one_line() {
+    let p = "amhash-kms";
+    assert_eq!(one_line(b"  error: x\n", p), "error: x");
+    assert_eq!(one_line(b"a\n\nb\r\n", p), "a b");
+    assert_eq!(one_line(b"a\x1b[31mb", p), "a[31mb");
+    assert_eq!(one_line(b"", p), "");
+    assert_eq!(
+        one_line(b"amhash-kms: Cloud KMS failed\n", p),
+        "Cloud KMS failed"
+    );
+    // Only the helper's own name is stripped.
+    assert_eq!(one_line(b"amhash-strength: x\n", p), "amhash-strength: x");
+    assert_eq!(one_line(&vec![b'a'; 5000], p).len(), MAX_MESSAGE);
+}
+
+#[test]
+fn usage_errors_become_one_line() {
+    let rendered = "error: unexpected argument 'x' found\n\n  tip: to pass 'x' as a value, use '-- x'\n\nUsage: amhash-kms encrypt [OPTIONS]\n\nFor more information, try '--help'.\n";
+    assert_eq!(usage_line(rendered), "unexpected argument 'x' found");
+    assert_eq!(
+        usage_line(
+            "error: the following required arguments were not provided:\n  --kms-key <NAME>\n\nUsage: x\n"
+        ),
+        "the following required arguments were not provided: --kms-key <NAME>"
+    );
+    assert_eq!(usage_line(""), "invalid arguments");
+    assert_eq!(usage_line("Usage: x\n"), "invalid arguments");
+}
+
+#[test]
+fn missing_file_is_missing() {
+    let e = existing(PathBuf::from("/nonexistent/amhash-x")).unwrap_err();
+    assert!(matches!(e, LocateError::Missing(p) if p == Path::new("/nonexistent/amhash-x")));
+    // A directory is not a helper.
+    assert!(matches!(
+        existing(PathBuf::from("/")),
+        Err(LocateError::Missing(_))
+    ));
+}
+
+/// A `#!/bin/sh` helper with `body`, in its own temporary directory.
+struct Script {
+    dir: tempfile::TempDir,
+}
+
+impl Script {
+    fn new(body: &str) -> Script {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("helper");
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Script { dir }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.path().join("helper")
+    }
+
+    fn file(&self, name: &str) -> Vec<u8> {
+        std::fs::read(self.dir.path().join(name)).unwrap_or_default()
+    }
+
+    fn run(&self, input: &[u8], max: usize) -> Result<Reply, ExchangeError> {
+        self.run_within(input, max, READY_TIMEOUT)
+    }
+
+    fn run_within(
+        &self,
+        input: &[u8],
+        max: usize,
+        timeout: Duration,
+    ) -> Result<Reply, ExchangeError> {
+        loop {
+            let mut command = Command::new(self.path());
+            command.arg(HANDSHAKE_FLAG);
+            match exchange_within(command, "sh", input, max, timeout) {
+                // A test thread that forked while another wrote its script holds it open
+                // for writing until it execs: "text file busy". Try again.
+                Err(ExchangeError::Spawn(e)) if e.raw_os_error() == Some(26) => {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+}
+
+const SAY_READY: &str = "printf 'amhash-helper-ready\\n'";
+
+#[test]
+fn exchange_passes_input_and_collects_everything() {
+    let run = |script: &str, input: &[u8], max: usize| {
+        Script::new(&format!("{SAY_READY}\n{script}"))
+            .run(input, max)
+            .unwrap()
+    };
+    // stdin and stdout are one socket: `cat` echoes the input back.
+    let reply = run("cat; echo sh: oops >&2; exit 3", b"input bytes", 1024);
+    assert_eq!(reply.status.code(), Some(3));
+    assert_eq!(&reply.stdout[..], b"input bytes");
+    assert_eq!(reply.message, "oops");
+    // The handshake flag comes first, then the caller's arguments (none here).
+    let reply = run(r#"[ "$*" = --handshake ] || exit 9; cat"#, b"x", 16);
+    assert_eq!(reply.status.code(), Some(0), "{}", reply.message);
+    // Output is cut at max_output + 1 bytes.
+    let reply = run("printf 0123456789", b"", 4);
+    assert_eq!(&reply.stdout[..], b"01234");
+    // A helper that never reads its input is not a pipe error, nor one that reads part
+    // of it and closes (a reset connection).
+    let reply = run("exit 2", &vec![0u8; 1 << 20], 16);
+    assert_eq!(reply.status.code(), Some(2));
+    let reply = run(
+        "head -c 10 >/dev/null; echo sh: too long >&2; exit 2",
+        &vec![0u8; 1 << 20],
+        16,
+    );
+    assert_eq!(
+        (reply.status.code(), &reply.message[..]),
+        (Some(2), "too long")
+    );
+    // Standard input is a socket, and /proc/PID/fd/0 cannot be opened again.
+    let reply = run(
+        r#"[ -S /dev/stdin ] && [ -S /dev/stdout ] || exit 7
+cat /proc/$$/fd/0 /proc/$$/fd/1 2>&1 | grep -c 'No such device or address'"#,
+        b"",
+        64,
+    );
+    assert_eq!(reply.status.code(), Some(0), "{}", reply.message);
+    assert_eq!(&reply.stdout[..], b"2\n");
+    assert!(matches!(
+        exchange(
+            Path::new("/nonexistent/helper"),
+            "x",
+            Env::Inherit,
+            ["x"],
+            b"",
+            1
+        ),
+        Err(ExchangeError::Spawn(_))
+    ));
+}
+
+#[test]
+fn nothing_is_written_before_the_helper_is_ready() {
+    // Each stand-in records what reaches its stdin (bounded in time) in `got`.
+    let record = "timeout 5 cat >\"${0%/*}/got\"";
+    // It reports a failure (a usage error, say) instead: its reply, as usual.
+    let s = Script::new(&format!("echo 'sh: bad argument' >&2; {record}; exit 2"));
+    let reply = s.run(b"SECRET", 16).unwrap();
+    assert_eq!(
+        (reply.status.code(), &reply.message[..]),
+        (Some(2), "bad argument")
+    );
+    assert!(reply.stdout.is_empty());
+    assert_eq!(s.file("got"), b"");
+    // It writes something else first: the input is not sent.
+    let s = Script::new(&format!("echo hello; {record}"));
+    let what = not_ready(s.run(b"SECRET", 16));
+    assert!(what.contains("wrote something else"), "{what}");
+    assert_eq!(s.file("got"), b"");
+    // It exits successfully without the whole marker.
+    for body in ["exit 0", "printf amhash-helper-rea"] {
+        let what = not_ready(Script::new(body).run(b"SECRET", 16));
+        assert!(what.contains("exited without"), "{body}: {what}");
+    }
+    // It waits for input without the marker, or says nothing at all: stopped after the
+    // time limit, and nothing was sent.
+    for body in [record, "exec sleep 30"] {
+        let s = Script::new(body);
+        let started = Instant::now();
+        let what = not_ready(s.run_within(b"SECRET", 16, Duration::from_millis(1500)));
+        assert!(started.elapsed() < Duration::from_secs(10), "{body}");
+        assert!(what.contains("within 1 s"), "{body}: {what}");
+        assert_eq!(s.file("got"), b"", "{body}");
+    }
+}
+
+fn not_ready(result: Result<Reply, ExchangeError>) -> String {
+    match result {
+        Err(ExchangeError::NotReady(what)) => what,
+        Err(e) => panic!("{e:?}"),
+        Ok(reply) => panic!("a reply: {:?} {}", reply.status, reply.message),
+    }
+}
+
+#[test]
+fn tracer_pid_is_read_from_proc_status() {
+    assert_eq!(tracer_pid("Name:\tx\nTracerPid:\t0\nUid:\t0\n"), Some(0));
+    assert_eq!(tracer_pid("TracerPid:\t4711\n"), Some(4711));
+    assert_eq!(tracer_pid("Name:\tx\n"), None);
+    assert_eq!(tracer_pid("TracerPid:\tx\n"), None);
+    let own = std::fs::read_to_string("/proc/self/status").unwrap();
+    assert!(tracer_pid(&own).is_some(), "{own}");
+}
+
+#[test]
+fn env_is_inherited_or_cleared() {
+    // The test's own environment has PATH; with a cleared one the helper sees none of
+    // it (dash adds PWD itself).
+    let s = Script::new(&format!("{SAY_READY}\nexec /usr/bin/env -0"));
+    let env = |mode| {
+        let args: [&str; 0] = [];
+        exchange(&s.path(), "env", mode, args, b"", 1 << 16).unwrap()
+    };
+    let vars = |reply: &Reply| -> Vec<String> {
+        reply
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    };
+    let inherited = env(Env::Inherit);
+    assert!(inherited.status.success());
+    assert!(
+        vars(&inherited).iter().any(|v| v.starts_with("PATH=")),
+        "{:?}",
+        vars(&inherited)
+    );
+    let cleared = env(Env::Clear);
+    assert!(cleared.status.success());
+    assert!(
+        vars(&cleared).iter().all(|v| v.starts_with("PWD=")),
+        "{:?}",
+        vars(&cleared)
+    );
+}
