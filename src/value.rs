@@ -496,22 +496,24 @@ pub fn read_value_file(path: &Path) -> Result<String, ValueError> {
 
 /// Reads the AM encryption password from its source.
 fn am_password(key: &KeySource, backend: KeyringBackend) -> Result<SecretString, ValueError> {
+    key_text(key, backend, |key| ValueError::PasswordNotText { key })
+}
+
+/// The key in `key` as text; `not_text` names the key when it is not UTF-8.
+fn key_text(
+    key: &KeySource,
+    backend: KeyringBackend,
+    not_text: fn(String) -> ValueError,
+) -> Result<SecretString, ValueError> {
     let bytes = key.read(backend)?;
-    let text =
-        std::str::from_utf8(bytes.expose_secret()).map_err(|_| ValueError::PasswordNotText {
-            key: key.to_string(),
-        })?;
+    let text = std::str::from_utf8(bytes.expose_secret()).map_err(|_| not_text(key.to_string()))?;
     Ok(SecretString::from(text))
 }
 
 /// Reads a local AES-256 key (64 hex characters) from its source.
 fn local_key(key: &KeySource, backend: KeyringBackend) -> Result<LocalKey, ValueError> {
-    let bytes = key.read(backend)?;
-    let text =
-        std::str::from_utf8(bytes.expose_secret()).map_err(|_| ValueError::LocalKeyNotText {
-            key: key.to_string(),
-        })?;
-    LocalKey::from_hex(text).map_err(|source| ValueError::LocalKey {
+    let text = key_text(key, backend, |key| ValueError::LocalKeyNotText { key })?;
+    LocalKey::from_hex(text.expose_secret()).map_err(|source| ValueError::LocalKey {
         key: key.to_string(),
         source,
     })

@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 use super::shell::{WordError, parse_word, single_quote};
 use super::{
     EditChange, EditOptions, ReadValue, Result, SecretId, StoreError, apply_edit,
-    check_shell_value, split_file_path,
+    check_shell_value, read_file_with,
 };
 
 /// Result of [`edit`]. No `Debug`: the content holds the secret.
@@ -196,9 +196,5 @@ pub fn apply(path: &Path, id: &SecretId, value: &str, opts: &EditOptions) -> Res
 /// Those of [`read`], plus [`StoreError::Symlink`], [`StoreError::NotRegularFile`],
 /// [`StoreError::DirMissing`], [`StoreError::Io`].
 pub fn read_path(path: &Path, id: &SecretId) -> Result<Option<EnvValue>> {
-    let (dir, name) = split_file_path(path)?;
-    match dir.read_regular(&name)? {
-        None => Ok(None),
-        Some((content, _)) => read(&content, id, path),
-    }
+    read_file_with(path, |content| read(content, id, path))
 }

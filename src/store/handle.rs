@@ -320,3 +320,16 @@ pub fn read_secret_file(path: &Path) -> Result<Zeroizing<Vec<u8>>> {
     }
     Ok(buf)
 }
+
+/// `parse` applied to the regular file at `path` (not through a link at it); `None` when the
+/// file is absent. For the files amhash edits and reads a value back from.
+pub(crate) fn read_file_with<T>(
+    path: &Path,
+    parse: impl FnOnce(&[u8]) -> Result<Option<T>>,
+) -> Result<Option<T>> {
+    let (dir, name) = split_file_path(path)?;
+    match dir.read_regular(&name)? {
+        None => Ok(None),
+        Some((content, _)) => parse(&content),
+    }
+}

@@ -109,6 +109,15 @@ mod tests {
     use super::*;
     use crate::error::{Error as _, Fault};
 
+    /// The amadmin secret a manifest carries, parsed as YAML and decoded.
+    fn secret_of(manifest: &str) -> Vec<u8> {
+        let doc: serde_norway::Value = serde_norway::from_str(manifest).unwrap();
+        let data = doc["data"]["password.amadmin"].as_str().unwrap();
+        base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .unwrap()
+    }
+
     #[test]
     fn manifest_exact_and_parses() {
         let id = SecretId::amadmin();
@@ -118,17 +127,7 @@ mod tests {
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: \"am-secrets\"\n  namespace: \"forgerock\"\ntype: Opaque\ndata:\n  password.amadmin: e1NTSEEtNTEyfWFiKy89\n"
         );
         let doc: serde_norway::Value = serde_norway::from_str(&m).unwrap();
-        let data = doc
-            .get("data")
-            .unwrap()
-            .get("password.amadmin")
-            .unwrap()
-            .as_str()
-            .unwrap();
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .unwrap();
-        assert_eq!(decoded, b"{SSHA-512}ab+/=");
+        assert_eq!(secret_of(&m), b"{SSHA-512}ab+/=");
         assert_eq!(
             doc.get("metadata")
                 .unwrap()
@@ -147,20 +146,7 @@ mod tests {
         // '+', '/' and '=' in the base64 text must stay a plain YAML string.
         for v in ["\u{3ff}\u{3ff}>?", "\u{fbff}\u{ffff}", "a"] {
             let m = manifest("s", None, &SecretId::amadmin(), v).unwrap();
-            let doc: serde_norway::Value = serde_norway::from_str(&m).unwrap();
-            let data = doc
-                .get("data")
-                .unwrap()
-                .get("password.amadmin")
-                .unwrap()
-                .as_str()
-                .unwrap();
-            assert_eq!(
-                base64::engine::general_purpose::STANDARD
-                    .decode(data)
-                    .unwrap(),
-                v.as_bytes()
-            );
+            assert_eq!(secret_of(&m), v.as_bytes());
         }
     }
 

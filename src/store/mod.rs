@@ -53,7 +53,7 @@ pub use handle::{
     DEFAULT_LOCK_TIMEOUT, FileKind, LockWait, check_writable_file, file_mode, open_file_safely,
     open_parent_safely, open_trusted_file, read_secret_file,
 };
-pub(crate) use handle::{DirHandle, perm_bits, split_file_path};
+pub(crate) use handle::{DirHandle, perm_bits, read_file_with, split_file_path};
 pub use id::SecretId;
 pub(crate) use owner::running_as_root;
 pub use owner::{Owner, name_in_passwd, user_name};

@@ -34,7 +34,7 @@ use zeroize::Zeroizing;
 use super::shell::{escape_in_double_quotes, parse_word, single_quote, unescape_double_quoted};
 use super::{
     EditChange, EditOptions, ReadValue, Result, SecretId, StoreError, apply_edit,
-    check_shell_value, split_file_path,
+    check_shell_value, read_file_with,
 };
 use crate::am::{Format, PROP_PASSWORDS_FORMAT};
 
@@ -353,9 +353,5 @@ pub fn apply(
 /// Those of [`read`], plus [`StoreError::Symlink`], [`StoreError::NotRegularFile`],
 /// [`StoreError::DirMissing`], [`StoreError::Io`].
 pub fn read_path(path: &Path, id: &SecretId) -> Result<Option<SetenvValue>> {
-    let (dir, name) = split_file_path(path)?;
-    match dir.read_regular(&name)? {
-        None => Ok(None),
-        Some((content, _)) => read(&content, id, path),
-    }
+    read_file_with(path, |content| read(content, id, path))
 }

@@ -16,6 +16,13 @@ use super::retry::{
 };
 use super::{ClientError, KmsKeyName, KmsOptions, Retry, Rpc, classify, hint, oaep_encrypt};
 
+/// Counts a failed attempt of one class: the pause before the next (`millis` of the count so
+/// far), or `None` when the class has had its `max` attempts.
+fn retry_after(count: &mut u32, max: u32, millis: impl Fn(u32) -> u64) -> Option<Duration> {
+    *count += 1;
+    (*count < max).then(|| Duration::from_millis(millis(*count)))
+}
+
 /// `Decrypt` and `AsymmetricDecrypt` take the same fields: the name, the ciphertext and its
 /// CRC32C (the service refuses a ciphertext that does not match it).
 macro_rules! send_decrypt {
@@ -72,16 +79,14 @@ impl<'a> Ctx<'a> {
             let delay = match attempt().await {
                 Ok(v) => return Ok(v),
                 Err(AttemptError::Integrity(what)) => {
-                    integrity += 1;
-                    if integrity >= INTEGRITY_ATTEMPTS {
-                        return Err(CallError::Final(ClientError::Integrity {
+                    retry_after(&mut integrity, INTEGRITY_ATTEMPTS, |_| 50).ok_or_else(|| {
+                        CallError::Final(ClientError::Integrity {
                             method: rpc.name(),
                             key: name.to_string(),
                             what,
                             attempts: integrity,
-                        }));
-                    }
-                    Duration::from_millis(50)
+                        })
+                    })?
                 }
                 Err(AttemptError::Rpc(e)) => match classify(&e) {
                     Retry::Permanent => return Err(CallError::Permanent(e)),
@@ -93,29 +98,27 @@ impl<'a> Ctx<'a> {
                         }));
                     }
                     Retry::Transient => {
-                        transient += 1;
-                        if transient >= TRANSIENT_ATTEMPTS {
-                            return Err(CallError::Final(ClientError::Unavailable {
-                                method: rpc.name(),
-                                key: name.to_string(),
-                                endpoint: self.opts.endpoint_for_display().to_owned(),
-                                attempts: transient,
-                                detail: transient_detail(&e),
-                            }));
-                        }
-                        Duration::from_millis(200 << (transient - 1))
+                        retry_after(&mut transient, TRANSIENT_ATTEMPTS, |n| 200 << (n - 1))
+                            .ok_or_else(|| {
+                                CallError::Final(ClientError::Unavailable {
+                                    method: rpc.name(),
+                                    key: name.to_string(),
+                                    endpoint: self.opts.endpoint_for_display().to_owned(),
+                                    attempts: transient,
+                                    detail: transient_detail(&e),
+                                })
+                            })?
                     }
                     Retry::Unreachable => {
-                        unreachable += 1;
-                        if unreachable >= UNREACHABLE_ATTEMPTS {
-                            return Err(CallError::Final(ClientError::Unreachable {
-                                method: rpc.name(),
-                                key: name.to_string(),
-                                endpoint: self.opts.endpoint_for_display().to_owned(),
-                                detail: one_line(&error_chain(&e)),
-                            }));
-                        }
-                        Duration::from_millis(100 << (unreachable - 1))
+                        retry_after(&mut unreachable, UNREACHABLE_ATTEMPTS, |n| 100 << (n - 1))
+                            .ok_or_else(|| {
+                                CallError::Final(ClientError::Unreachable {
+                                    method: rpc.name(),
+                                    key: name.to_string(),
+                                    endpoint: self.opts.endpoint_for_display().to_owned(),
+                                    detail: one_line(&error_chain(&e)),
+                                })
+                            })?
                     }
                 },
             };
