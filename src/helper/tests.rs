@@ -215,10 +215,14 @@ fn env_is_inherited_or_cleared() {
             .map(|v| String::from_utf8_lossy(v).into_owned())
             .collect()
     };
-    let has_path = |v: &[String]| v.iter().any(|v| v.starts_with("PATH="));
-    let only_pwd = |v: &[String]| v.iter().all(|v| v.starts_with("PWD="));
-    let cases: [(Env, &dyn Fn(&[String]) -> bool); 2] =
-        [(Env::Inherit, &has_path), (Env::Clear, &only_pwd)];
+    fn has_path(v: &[String]) -> bool {
+        v.iter().any(|v| v.starts_with("PATH="))
+    }
+    fn only_pwd(v: &[String]) -> bool {
+        v.iter().all(|v| v.starts_with("PWD="))
+    }
+    let cases: [(Env, fn(&[String]) -> bool); 2] =
+        [(Env::Inherit, has_path), (Env::Clear, only_pwd)];
     for (mode, expected) in cases {
         let reply = env(mode);
         assert!(reply.status.success(), "{mode:?}");
