@@ -221,8 +221,8 @@ fn env_is_inherited_or_cleared() {
     fn only_pwd(v: &[String]) -> bool {
         v.iter().all(|v| v.starts_with("PWD="))
     }
-    let cases: [(Env, fn(&[String]) -> bool); 2] =
-        [(Env::Inherit, has_path), (Env::Clear, only_pwd)];
+    type Check = fn(&[String]) -> bool;
+    let cases: [(Env, Check); 2] = [(Env::Inherit, has_path), (Env::Clear, only_pwd)];
     for (mode, expected) in cases {
         let reply = env(mode);
         assert!(reply.status.success(), "{mode:?}");
