@@ -82,7 +82,10 @@ fn module_of(path: &Path) -> Vec<String> {
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    if parts.last().is_some_and(|p| p == "mod" || p == "lib" || p == "main") {
+    if parts
+        .last()
+        .is_some_and(|p| p == "mod" || p == "lib" || p == "main")
+    {
         parts.pop();
     }
     parts
@@ -145,7 +148,11 @@ fn no_command_imports_another() {
 fn no_two_modules_import_each_other() {
     let edges = edges();
     // The checker sees edges that are there (a canary against a checker that sees nothing).
-    for seen in [("value", "store"), ("options", "cli"), ("store::env_file", "store::shell")] {
+    for seen in [
+        ("value", "store"),
+        ("options", "cli"),
+        ("store::env_file", "store::shell"),
+    ] {
         let seen = (seen.0.to_owned(), seen.1.to_owned());
         assert!(edges.contains_key(&seen), "{seen:?} not in {edges:?}");
     }
@@ -172,5 +179,8 @@ fn no_source_file_over_700_lines_but_tests() {
             long.push(format!("{} ({lines} lines)", file.display()));
         }
     }
-    assert!(long.is_empty(), "split these along their concerns: {long:?}");
+    assert!(
+        long.is_empty(),
+        "split these along their concerns: {long:?}"
+    );
 }

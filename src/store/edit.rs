@@ -254,3 +254,12 @@ pub(crate) fn apply_edit(
         .write_locked(&dir, &name, &new, &WriteOptions { mode, owner })?;
     Ok(change)
 }
+
+/// Appends `text` to a file's content on a line of its own: after a line break if the file
+/// does not end with one.
+pub(crate) fn append_line(content: &mut Vec<u8>, text: &[u8]) {
+    if content.last().is_some_and(|&b| b != b'\n') {
+        content.push(b'\n');
+    }
+    content.extend_from_slice(text);
+}

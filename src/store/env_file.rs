@@ -24,7 +24,7 @@ use zeroize::Zeroizing;
 
 use super::shell::{WordError, parse_word, single_quote};
 use super::{
-    EditChange, EditOptions, ReadValue, Result, SecretId, StoreError, apply_edit,
+    EditChange, EditOptions, ReadValue, Result, SecretId, StoreError, append_line, apply_edit,
     check_shell_value, read_file_with,
 };
 
@@ -115,10 +115,7 @@ pub fn edit(content: &[u8], id: &SecretId, value: &str, path: &Path) -> Result<E
         }
     }
     if !found {
-        if out.last().is_some_and(|&b| b != b'\n') {
-            out.push(b'\n');
-        }
-        out.extend_from_slice(new_line.as_bytes());
+        append_line(&mut out, new_line.as_bytes());
     }
     let changed = *out != content;
     Ok(EnvEdit {

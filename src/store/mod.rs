@@ -47,7 +47,7 @@ mod id;
 mod owner;
 
 pub use edit::{Action, EditChange, EditOptions, ReadValue, edited_mode};
-pub(crate) use edit::{apply_edit, check_shell_value, check_value, ct_eq};
+pub(crate) use edit::{append_line, apply_edit, check_shell_value, check_value, ct_eq};
 pub use error::{Result, StoreError};
 pub use handle::{
     DEFAULT_LOCK_TIMEOUT, FileKind, LockWait, check_writable_file, file_mode, open_file_safely,

@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 
 use super::shell::{escape_in_double_quotes, parse_word, single_quote, unescape_double_quoted};
 use super::{
-    EditChange, EditOptions, ReadValue, Result, SecretId, StoreError, apply_edit,
+    EditChange, EditOptions, ReadValue, Result, SecretId, StoreError, append_line, apply_edit,
     check_shell_value, read_file_with,
 };
 use crate::am::{Format, PROP_PASSWORDS_FORMAT};
@@ -241,10 +241,7 @@ pub fn edit(
         }
     }
     if mine.is_empty() {
-        if out.last().is_some_and(|&b| b != b'\n') {
-            out.push(b'\n');
-        }
-        out.extend_from_slice(new_block.as_bytes());
+        append_line(&mut out, new_block.as_bytes());
     }
     let changed = *out != content;
     Ok(SetenvEdit {
