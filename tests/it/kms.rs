@@ -1,17 +1,15 @@
 //! Cloud KMS end to end: the real `amhash-kms` binary and the real Google client against the
-//! loopback fake in `tests/support/fake_kms.rs`. Nothing here talks to Google.
-
-mod support;
+//! loopback fake in `tests/it/support/fake_kms.rs`. Nothing here talks to Google.
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use crate::support::fake_kms::{FakeKms, OaepAlg, decrypt_asymmetric, key_name, version_name};
+use crate::support::kms_helper::{kms_helper, kms_helper_path, kms_helper_timeout};
 use amhash::kms::remote::{Helper, KmsError};
 use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
 use serde_json::Value;
-use support::fake_kms::{FakeKms, OaepAlg, decrypt_asymmetric, key_name, version_name};
-use support::{kms_helper, kms_helper_path, kms_helper_timeout};
 
 /// A realistic plaintext: an `{SSHA-512}` string is 126 bytes.
 /// (0x14, salt 00..13, password "correct horse battery staple"; made with Python hashlib.)

@@ -2,7 +2,7 @@
 //! on a child run of this test binary (the library forbids `unsafe`, and edition 2024 makes
 //! `std::env::set_var` unsafe, so the test does not modify its own environment).
 
-mod common;
+use crate::support::child as common;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -39,7 +39,7 @@ type Case = (Option<&'static [u8]>, &'static [u8], &'static str);
 
 #[test]
 fn env_source_reads_the_process_environment() {
-    const TEST: &str = "env_source_reads_the_process_environment";
+    const TEST: &str = "key_source_env::env_source_reads_the_process_environment";
     if let Some(step) = common::child_step() {
         run_child_step(&step);
         return;

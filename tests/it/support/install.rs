@@ -1,6 +1,5 @@
 //! Helpers for the `install` and `doctor` tests: running the real binary, a password file,
 //! snapshots of directory trees (kind, mode, owner, bytes), modes and owners.
-#![allow(dead_code)] // each test file uses a subset
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -43,13 +42,25 @@ pub fn run(args: &[&str], stdin: &[u8]) -> Output {
 /// Runs the executable at `exe` (a copy of amhash, or a helper) with `args`, `env` added to
 /// the environment, and `stdin`.
 pub fn run_at(exe: &Path, args: &[&str], env: &[(&str, &str)], stdin: &[u8]) -> Output {
-    Command::new(exe)
-        .env_remove("NO_COLOR")
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.env_remove("NO_COLOR")
         .args(args)
         .envs(env.iter().copied())
-        .write_stdin(stdin.to_vec())
-        .output()
-        .unwrap()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = super::spawn(&mut cmd);
+    let mut input = child.stdin.take().unwrap();
+    let stdin = stdin.to_vec();
+    let writer = std::thread::spawn(move || {
+        // The program may exit before it reads stdin.
+        let _ = input.write_all(&stdin);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }
 
 pub fn stdout(out: &Output) -> String {

@@ -1,6 +1,5 @@
-//! Shared helpers of the hardening tests (`tests/hardening.rs`, `tests/crash.rs`): random
+//! Shared helpers of the hardening tests (`tests/it/hardening.rs`, `tests/it/crash.rs`): random
 //! canaries, a seeded RNG, expected values, and directory listings.
-#![allow(dead_code)] // each test file uses a subset
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

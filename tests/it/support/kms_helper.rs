@@ -1,17 +1,19 @@
-//! Shared test support. `mod support;` from a file in `tests/` to use it.
-#![allow(dead_code)]
-
-pub mod fake_kms;
+//! Running the `amhash-kms` helper against the fake KMS.
 
 use assert_cmd::Command;
 
 /// `amhash-kms OP --kms-key KEY --kms-endpoint <fake> --kms-anonymous --kms-timeout 10`.
-pub fn kms_helper(fake: &fake_kms::FakeKms, op: &str, key: &str) -> Command {
+pub fn kms_helper(fake: &super::fake_kms::FakeKms, op: &str, key: &str) -> Command {
     kms_helper_timeout(fake, op, key, "10")
 }
 
 /// As [`kms_helper`] with another `--kms-timeout` value.
-pub fn kms_helper_timeout(fake: &fake_kms::FakeKms, op: &str, key: &str, secs: &str) -> Command {
+pub fn kms_helper_timeout(
+    fake: &super::fake_kms::FakeKms,
+    op: &str,
+    key: &str,
+    secs: &str,
+) -> Command {
     let mut cmd = Command::new(kms_helper_path());
     cmd.args([
         op,

@@ -6,14 +6,12 @@
 //! spread over the time a whole install takes on this machine (measured first), so kills land
 //! before, during and after the writes. Nothing here asserts a time.
 
-mod harden_support;
-
 use std::os::unix::fs::MetadataExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::harden::*;
 use amhash::ssha::SshaHash;
-use harden_support::*;
 use proptest::prelude::Rng;
 
 const KILLS: usize = 120;

@@ -3,7 +3,6 @@
 //! A test checks [`child_step`] first: when the parent set [`STEP_VAR`], the test is running
 //! as a child, does that one step and prints [`DONE`]. The parent checks for [`DONE`] so a
 //! filter that matched nothing cannot pass silently.
-#![allow(dead_code)] // each test file uses a subset
 
 use std::io::Read;
 use std::path::Path;
@@ -21,6 +20,14 @@ pub const DEADLINE: Duration = Duration::from_secs(180);
 /// The step requested of this process, if it runs as a child.
 pub fn child_step() -> Option<String> {
     std::env::var(STEP_VAR).ok()
+}
+
+/// Held by each test that starts a gnome-keyring-daemon: those tests ran in binaries of
+/// their own, one after the other; in this one process they take turns, so that no two
+/// daemons of the same user start and unlock at the same time.
+pub fn keyring_daemon_turn() -> std::sync::MutexGuard<'static, ()> {
+    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    TURN.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Marks the end of a successful child step.

@@ -9,7 +9,7 @@
 //! Needs `keyctl`, `dbus-run-session` and `gnome-keyring-daemon` (Debian: keyutils, dbus,
 //! gnome-keyring; see .ci/keyring-setup.sh). Missing tools fail the tests.
 
-mod common;
+use crate::support::child as common;
 
 use std::process::Command;
 
@@ -127,7 +127,7 @@ impl Drop for Cleanup {
 
 #[test]
 fn keyutils_round_trip_across_processes() {
-    const TEST: &str = "keyutils_round_trip_across_processes";
+    const TEST: &str = "keyring::keyutils_round_trip_across_processes";
     if let Some(step) = common::child_step() {
         run_child_step(&step);
         return;
@@ -171,12 +171,13 @@ fn keyutils_round_trip_across_processes() {
 
 #[test]
 fn secret_service_round_trip_across_processes() {
-    const TEST: &str = "secret_service_round_trip_across_processes";
+    const TEST: &str = "keyring::secret_service_round_trip_across_processes";
     if let Some(step) = common::child_step() {
         run_child_step(&step);
         return;
     }
     common::require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
+    let _turn = common::keyring_daemon_turn();
     let home = tempfile::tempdir().expect("tempdir for HOME");
     let reference = format!("keyring:amhash-test/{}", common::unique("ss"));
 

@@ -3,11 +3,9 @@
 //! unchecked things are warnings (exit 0), usage errors exit 2, and doctor never changes a
 //! byte of what it inspects.
 
-mod install_support;
-
 use std::process::Output;
 
-use install_support::*;
+use crate::support::install::*;
 use serde_json::Value;
 
 const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";

@@ -7,14 +7,14 @@
 //! always, that no secret (user password, AM encryption password, local key) appears in
 //! stdout or stderr.
 //!
-//! Oracles: the library's own decryption (checked against the JDK by tests/am_interop.rs)
+//! Oracles: the library's own decryption (checked against the JDK by tests/it/am_interop.rs)
 //! tells which AM cipher the CLI used; JDK-made vectors in vectors/am-jce.json and
 //! vectors/am-aeswrap.json check the CLI's JCE bytes and KDF flags without calling Java.
 //!
 //! The keyring tests need `keyctl`, `dbus-run-session` and `gnome-keyring-daemon` (Debian:
 //! keyutils, dbus, gnome-keyring), which CI installs; they fail, not skip, without them.
 
-mod common;
+use crate::support::child as common;
 
 use std::fs;
 use std::io::Write;
@@ -2251,6 +2251,7 @@ fn keyutils_key_store_generate_verify_in_one_session() {
 #[test]
 fn secret_service_key_store_generate_verify_in_one_bus_session() {
     common::require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
+    let _turn = common::keyring_daemon_turn();
     let home = tempfile::tempdir().expect("HOME");
     let account = common::unique("enc");
     let src = format!("keyring:amhash-test-encrypt/{account}");

@@ -9,9 +9,7 @@
 //!   one profile or setenv.sh all get their line/block;
 //! - a write that fails part way (file-size limit) leaves every file as it was, exit 3.
 //!
-//! The SIGKILL crash tests are in `tests/crash.rs`.
-
-mod harden_support;
+//! The SIGKILL crash tests are in `tests/it/crash.rs`.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -20,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::harden::*;
 use amhash::ssha::SshaHash;
-use harden_support::*;
 
 // =============================================================================================
 // Canaries

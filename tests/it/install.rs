@@ -4,12 +4,10 @@
 //!
 //! Ownership tests chown to 1234:1234 and need root (CI runs the tests as root).
 
-mod install_support;
-
 use std::path::Path;
 
+use crate::support::install::*;
 use base64::Engine as _;
-use install_support::*;
 
 const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
 const DIR_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.dir";

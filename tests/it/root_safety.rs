@@ -6,14 +6,12 @@
 //!
 //! These tests need root (CI runs as root).
 
-mod install_support;
-
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use install_support::*;
+use crate::support::install::*;
 
 /// The AM account in these tests.
 const AM_UID: u32 = 65534;

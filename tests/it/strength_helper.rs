@@ -2,12 +2,10 @@
 //! failure), `amhash install` using the copy next to it, and the reason it exists: the
 //! `amhash` binary carries neither zxcvbn nor the KMS stack.
 
-mod install_support;
-
 use std::path::Path;
 use std::process::Output;
 
-use install_support::*;
+use crate::support::install::*;
 
 const AMHASH: &str = env!("CARGO_BIN_EXE_amhash");
 const HELPER: &str = env!("CARGO_BIN_EXE_amhash-strength");
@@ -568,7 +566,7 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
     let mut snooper = as_nobody(&dir.join("snooper"))
         .args([
             "--exact",
-            "snooper_process",
+            "strength_helper::snooper_process",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -22,7 +22,6 @@
 //! `INVALID_ARGUMENT`) and reports `verified*Crc32c: true` when one was sent.
 //!
 //! Every request is recorded ([`FakeKms::requests`]); [`Knobs`] inject faults.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

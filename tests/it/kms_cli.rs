@@ -1,22 +1,22 @@
 //! Cloud KMS through the real `amhash` binary: `amhash` → the `amhash-kms` helper next to it →
-//! Google's client → the loopback fake in `tests/support/fake_kms.rs`. Nothing here talks to
+//! Google's client → the loopback fake in `tests/it/support/fake_kms.rs`. Nothing here talks to
 //! Google; every command gets `--kms-endpoint http://127.0.0.1:PORT --kms-anonymous`.
 //!
 //! Round trips are asserted from the fake's request log, so a regression that adds a call (or
 //! sends the password) fails here. The last tests prove that local commands start no thread and
 //! open no socket, with strace.
 
-mod support;
-
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::support::fake_kms::{
+    FakeKms, OaepAlg, Recorded, decrypt_asymmetric, key_name, version_name,
+};
 use amhash::ssha::SshaHash;
 use base64::Engine as _;
 use rsa::traits::PublicKeyParts as _;
 use serde_json::Value;
-use support::fake_kms::{FakeKms, OaepAlg, Recorded, decrypt_asymmetric, key_name, version_name};
 
 /// A strong password (22 random characters of A-Z a-z 0-9 - _): install accepts it and
 /// generate prints no warning for it, so stderr can be asserted empty.
@@ -705,7 +705,7 @@ fn unavailable_once_then_success_takes_two_round_trips() {
 
 #[test]
 fn integrity_failures_print_nothing() {
-    type Knob = fn(&mut support::fake_kms::Knobs);
+    type Knob = fn(&mut crate::support::fake_kms::Knobs);
     let cases: &[(&str, Knob, &str)] = &[
         (
             "wrong ciphertextCrc32c",
