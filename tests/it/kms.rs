@@ -1,35 +1,18 @@
 //! Cloud KMS end to end: the real `amhash-kms` binary and the real Google client against the
 //! loopback fake in `tests/it/support/fake_kms.rs`. Nothing here talks to Google.
 
-use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::fake_kms::{FakeKms, OaepAlg, decrypt_asymmetric, key_name, version_name};
-use crate::support::kms_helper::{kms_helper, kms_helper_path, kms_helper_timeout};
+use crate::support::fake_kms::{FakeKms, OaepAlg, decrypt_asymmetric, version_name};
+use crate::support::kms::*;
+use crate::support::*;
 use amhash::kms::remote::{Helper, KmsError};
 use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
 use serde_json::Value;
 
-/// A realistic plaintext: an `{SSHA-512}` string is 126 bytes.
-/// (0x14, salt 00..13, password "correct horse battery staple"; made with Python hashlib.)
-const HASH: &str = "{SSHA-512}FAABAgMEBQYHCAkKCwwNDg8QERITMV2mHRwL+gOZjai7exfdYXPqgZ4Y7eVpG1/NubSw03IBVzVzf8bdSOv29u0I9ge4nbiiepGONP8srBAHBbnROQ==";
-
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
-}
-
-/// Run the helper; returns (exit code, stdout, stderr).
-fn run(cmd: &mut assert_cmd::Command, stdin: &[u8]) -> (i32, Vec<u8>, String) {
-    let out = cmd
-        .write_stdin(stdin.to_vec())
-        .output()
-        .expect("run amhash-kms");
-    (
-        out.status.code().unwrap_or(-1),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Encrypt successfully; returns the base64 line (without newline) after checking its shape:
@@ -41,10 +24,9 @@ fn encrypt_ok(fake: &FakeKms, key: &str, plaintext: &[u8]) -> String {
 /// [`encrypt_ok`], also returning the second line: the name AM must decrypt with, which is
 /// `key` or, for a version of a symmetric key, that key.
 fn encrypt_ok_with(fake: &FakeKms, key: &str, plaintext: &[u8]) -> (String, String) {
-    let (code, out, err) = run(&mut kms_helper(fake, "encrypt", key), plaintext);
-    assert_eq!(code, 0, "stderr: {err}");
-    assert!(err.is_empty(), "stderr on success: {err}");
-    let text = String::from_utf8(out).expect("utf-8");
+    let out = kms_helper(fake, "encrypt", key).stdin(plaintext).output();
+    assert_quiet(&out);
+    let text = stdout(&out);
     let body = text.strip_suffix('\n').expect("ends with a newline");
     let (line, name) = body.split_once('\n').expect("two lines");
     assert!(
@@ -59,34 +41,9 @@ fn encrypt_ok_with(fake: &FakeKms, key: &str, plaintext: &[u8]) -> (String, Stri
 }
 
 fn decrypt_ok(fake: &FakeKms, key: &str, input: &[u8]) -> Vec<u8> {
-    let (code, out, err) = run(&mut kms_helper(fake, "decrypt", key), input);
-    assert_eq!(code, 0, "stderr: {err}");
-    assert!(err.is_empty(), "stderr on success: {err}");
-    out
-}
-
-/// Assert a failure: exit status, nothing on stdout, one stderr line containing `needles`.
-fn assert_fails(result: (i32, Vec<u8>, String), code: i32, needles: &[&str]) -> String {
-    let (got, out, err) = result;
-    assert_eq!(got, code, "stderr: {err}");
-    assert!(
-        out.is_empty(),
-        "stdout must be empty on failure, got {out:?}"
-    );
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one stderr line: {err:?}"
-    );
-    for n in needles {
-        assert!(err.contains(n), "stderr lacks {n:?}: {err}");
-    }
-    assert!(
-        !err.contains(HASH),
-        "plaintext leaked into the error: {err}"
-    );
-    eprintln!("exit {code}: {}", err.trim_end());
-    err
+    let out = kms_helper(fake, "decrypt", key).stdin(input).output();
+    assert_quiet(&out);
+    out.stdout
 }
 
 fn crc_str(data: &[u8]) -> String {
@@ -95,9 +52,7 @@ fn crc_str(data: &[u8]) -> String {
 
 #[test]
 fn symmetric_round_trip_one_request_each_with_checksums() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
 
     let line = encrypt_ok(&fake, &key, HASH.as_bytes());
     let ciphertext = b64().decode(&line).unwrap();
@@ -174,13 +129,7 @@ fn asymmetric_round_trip(alg: OaepAlg) {
         decrypt_ok(&fake, &version, line.as_bytes()),
         HASH.as_bytes()
     );
-    let reqs = fake.requests();
-    assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[1].path, format!("/v1/{version}:asymmetricDecrypt"));
-    assert_eq!(
-        reqs[1].body["ciphertextCrc32c"],
-        Value::String(crc_str(&ciphertext))
-    );
+    assert_second_request_decrypts(&fake, &version, &ciphertext);
 }
 
 #[test]
@@ -200,9 +149,7 @@ fn asymmetric_round_trip_sha512() {
 
 #[test]
 fn version_of_a_symmetric_key_takes_two_round_trips() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 2);
+    let (fake, key) = fake_with_key("sym", 2);
     let v2 = format!("{key}/cryptoKeyVersions/2");
 
     let (line, decrypt_with) = encrypt_ok_with(&fake, &v2, HASH.as_bytes());
@@ -236,226 +183,12 @@ fn version_of_a_symmetric_key_takes_two_round_trips() {
 }
 
 #[test]
-fn permission_denied_names_key_status_and_permission() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    fake.knobs(|k| k.deny_permission = true);
-    let err = assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &key), HASH.as_bytes()),
-        3,
-        &[
-            &key,
-            "PERMISSION_DENIED",
-            "cloudkms.cryptoKeyVersions.useToEncrypt",
-            "credentials in use",
-        ],
-    );
-    assert_eq!(
-        fake.requests().len(),
-        1,
-        "permanent errors are not retried: {err}"
-    );
-
-    assert_fails(
-        run(&mut kms_helper(&fake, "decrypt", &key), b"AAAA"),
-        3,
-        &[
-            &key,
-            "PERMISSION_DENIED",
-            "cloudkms.cryptoKeyVersions.useToDecrypt",
-        ],
-    );
-    let version = version_name("asym", 1);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &version), HASH.as_bytes()),
-        3,
-        &[
-            &version,
-            "PERMISSION_DENIED",
-            "cloudkms.cryptoKeyVersions.viewPublicKey",
-        ],
-    );
-}
-
-#[test]
-fn not_found_says_to_check_name_and_location() {
-    let fake = FakeKms::start();
-    let key = key_name("missing");
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &key), HASH.as_bytes()),
-        3,
-        &[&key, "NOT_FOUND", "resource name", "location"],
-    );
-    let version = version_name("missing", 4);
-    assert_fails(
-        run(&mut kms_helper(&fake, "decrypt", &version), b"AAAA"),
-        3,
-        &[&version, "NOT_FOUND"],
-    );
-    assert_eq!(fake.requests().len(), 2);
-}
-
-#[test]
 fn unavailable_is_retried_then_succeeds() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
     fake.knobs(|k| k.unavailable_first = 2);
     let line = encrypt_ok(&fake, &key, HASH.as_bytes());
     assert_eq!(fake.requests().len(), 3, "two 503s, then success");
     assert_eq!(decrypt_ok(&fake, &key, line.as_bytes()), HASH.as_bytes());
-}
-
-#[test]
-fn unavailable_for_ever_gives_up_after_five_attempts() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    fake.knobs(|k| k.unavailable_first = 1000);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &key), HASH.as_bytes()),
-        3,
-        &[&key, "UNAVAILABLE", "5 attempts", "try again later"],
-    );
-    assert_eq!(fake.requests().len(), 5);
-}
-
-#[test]
-fn wrong_ciphertext_crc_is_retried_then_reported() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    fake.knobs(|k| k.wrong_ciphertext_crc = true);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &key), HASH.as_bytes()),
-        3,
-        &[&key, "ciphertext_crc32c", "3 attempts", "discarded"],
-    );
-    assert_eq!(
-        fake.requests().len(),
-        3,
-        "integrity failures are retried a bounded number of times"
-    );
-}
-
-#[test]
-fn unverified_plaintext_crc_is_an_error() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    fake.knobs(|k| k.unverified_plaintext_crc = true);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &key), HASH.as_bytes()),
-        3,
-        &[&key, "verified_plaintext_crc32c"],
-    );
-    assert_eq!(fake.requests().len(), 3);
-}
-
-#[test]
-fn response_naming_another_key_is_an_error() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    fake.knobs(|k| k.wrong_response_name = true);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &key), HASH.as_bytes()),
-        3,
-        &[&key, "cryptoKeys/other"],
-    );
-    let version = version_name("asym", 1);
-    fake.add_asymmetric(&version, OaepAlg::Rsa2048Sha256);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &version), HASH.as_bytes()),
-        3,
-        &[&version, "getPublicKey", "cryptoKeys/other"],
-    );
-}
-
-#[test]
-fn wrong_pem_crc_is_an_error() {
-    let fake = FakeKms::start();
-    let version = version_name("asym", 1);
-    fake.add_asymmetric(&version, OaepAlg::Rsa2048Sha256);
-    fake.knobs(|k| k.wrong_pem_crc = true);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &version), HASH.as_bytes()),
-        3,
-        &[&version, "pem_crc32c"],
-    );
-    assert_eq!(fake.requests().len(), 3);
-}
-
-#[test]
-fn decrypt_checks_plaintext_crc_and_verified_ciphertext() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    let version = version_name("asym", 1);
-    fake.add_asymmetric(&version, OaepAlg::Rsa2048Sha256);
-    let sym = encrypt_ok(&fake, &key, HASH.as_bytes());
-    let asym = encrypt_ok(&fake, &version, HASH.as_bytes());
-
-    fake.knobs(|k| k.wrong_plaintext_crc = true);
-    assert_fails(
-        run(&mut kms_helper(&fake, "decrypt", &key), sym.as_bytes()),
-        3,
-        &[&key, "plaintext_crc32c"],
-    );
-    assert_fails(
-        run(&mut kms_helper(&fake, "decrypt", &version), asym.as_bytes()),
-        3,
-        &[&version, "plaintext_crc32c"],
-    );
-    fake.knobs(|k| {
-        k.wrong_plaintext_crc = false;
-        k.unverified_ciphertext_crc = true;
-    });
-    assert_fails(
-        run(&mut kms_helper(&fake, "decrypt", &version), asym.as_bytes()),
-        3,
-        &[&version, "verified_ciphertext_crc32c"],
-    );
-}
-
-#[test]
-fn slow_server_hits_the_timeout() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    fake.knobs(|k| k.delay = Some(Duration::from_secs(8)));
-    let mut cmd = kms_helper_timeout(&fake, "encrypt", &key, "2");
-    assert_fails(
-        run(&mut cmd, HASH.as_bytes()),
-        3,
-        &[&key, "2 s timeout", fake.endpoint()],
-    );
-    assert_eq!(fake.requests().len(), 1);
-}
-
-#[test]
-fn refused_connection_fails_fast() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let key = key_name("sym");
-    let mut cmd = assert_cmd::Command::new(kms_helper_path());
-    cmd.args([
-        "encrypt",
-        "--kms-key",
-        &key,
-        "--kms-endpoint",
-        &endpoint,
-        "--kms-anonymous",
-    ]);
-    let start = Instant::now();
-    let result = run(&mut cmd, HASH.as_bytes());
-    // Measured, reported, not asserted.
-    eprintln!("refused connection: failed after {:?}", start.elapsed());
-    assert_fails(result, 3, &[&key, "cannot connect", &endpoint]);
 }
 
 #[test]
@@ -467,13 +200,15 @@ fn malformed_key_is_a_usage_error_and_sends_nothing() {
         "projects/amhash-test/locations/global/keyRings/amhash/cryptoKeys/k/cryptoKeyVersions/x",
         "",
     ] {
-        assert_fails(
-            run(&mut kms_helper(&fake, "encrypt", bad), HASH.as_bytes()),
+        assert_helper_error(
+            &kms_helper(&fake, "encrypt", bad)
+                .stdin(HASH.as_bytes())
+                .output(),
             2,
             &["--kms-key"],
         );
-        assert_fails(
-            run(&mut kms_helper(&fake, "decrypt", bad), b"AAAA"),
+        assert_helper_error(
+            &kms_helper(&fake, "decrypt", bad).stdin(b"AAAA").output(),
             2,
             &["--kms-key"],
         );
@@ -486,59 +221,52 @@ fn malformed_key_is_a_usage_error_and_sends_nothing() {
 
 #[test]
 fn bad_input_and_arguments_are_usage_errors() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    assert_fails(
-        run(&mut kms_helper(&fake, "encrypt", &key), b""),
+    let (fake, key) = fake_with_key("sym", 1);
+    assert_helper_error(
+        &kms_helper(&fake, "encrypt", &key).stdin(b"").output(),
         2,
         &["empty"],
     );
-    assert_fails(
-        run(&mut kms_helper(&fake, "decrypt", &key), b"not base64!"),
+    assert_helper_error(
+        &kms_helper(&fake, "decrypt", &key)
+            .stdin(b"not base64!")
+            .output(),
         2,
         &["not base64"],
     );
     for bad in ["0", "abc", "3601"] {
-        let err = assert_fails(
-            run(
-                &mut kms_helper_timeout(&fake, "encrypt", &key, bad),
-                HASH.as_bytes(),
-            ),
+        let err = assert_helper_error(
+            &kms_helper_timeout(&fake, "encrypt", &key, bad)
+                .stdin(HASH.as_bytes())
+                .output(),
             2,
             &["--kms-timeout", bad],
         );
         assert!(!err.contains("multiple times"), "{err}");
     }
-    let mut cmd = assert_cmd::Command::new(kms_helper_path());
-    cmd.args([
+    let cmd = Run::new(kms_helper_path()).args([
         "encrypt",
         "--kms-key",
         &key,
         "--kms-endpoint",
         "http://kms.example.com",
     ]);
-    assert_fails(
-        run(&mut cmd, HASH.as_bytes()),
+    assert_helper_error(
+        &cmd.stdin(HASH.as_bytes()).output(),
         2,
         &["plain http", "--kms-anonymous"],
     );
-    let mut cmd = assert_cmd::Command::new(kms_helper_path());
-    cmd.args(["encrypt"]);
-    assert_fails(
-        run(&mut cmd, HASH.as_bytes()),
+    let cmd = Run::new(kms_helper_path()).args(["encrypt"]);
+    assert_helper_error(
+        &cmd.stdin(HASH.as_bytes()).output(),
         2,
         &["required", "--kms-key <NAME>"],
     );
-    let mut cmd = assert_cmd::Command::new(kms_helper_path());
-    cmd.args(["frobnicate"]);
-    assert_fails(run(&mut cmd, b""), 2, &["frobnicate"]);
+    let cmd = Run::new(kms_helper_path()).args(["frobnicate"]);
+    assert_helper_error(&cmd.stdin(b"").output(), 2, &["frobnicate"]);
     assert!(fake.requests().is_empty());
 
-    let out = assert_cmd::Command::new(kms_helper_path())
-        .arg("--help")
-        .output()
-        .unwrap();
+    let out = Run::new(kms_helper_path()).arg("--help").output();
     assert_eq!(out.status.code(), Some(0));
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -549,9 +277,7 @@ fn bad_input_and_arguments_are_usage_errors() {
 
 #[test]
 fn decrypt_accepts_line_wrapped_base64() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
     // Long enough to wrap: what `gcloud kms encrypt ... | base64` gives for a hash.
     let ciphertext = fake.encrypt_symmetric(&key, HASH.as_bytes());
     let one = b64().encode(&ciphertext);
@@ -581,9 +307,7 @@ fn options(fake: &FakeKms, key: &str) -> KmsOptions {
 #[test]
 fn remote_maps_the_helpers_exit_status() {
     let helper = Helper::at(kms_helper_path()).unwrap();
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
     let opts = options(&fake, &key);
 
     // 0: Ok, and the two halves round trip.
@@ -635,24 +359,22 @@ fn remote_without_helper_says_how_to_fix() {
 
 #[test]
 fn unusable_credentials_fail_before_any_request() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
     // Application Default Credentials (no --kms-anonymous) pointing at a missing file.
-    let mut cmd = assert_cmd::Command::new(kms_helper_path());
-    cmd.args([
-        "encrypt",
-        "--kms-key",
-        &key,
-        "--kms-endpoint",
-        fake.endpoint(),
-    ])
-    .env(
-        "GOOGLE_APPLICATION_CREDENTIALS",
-        "/nonexistent/amhash-test-sa.json",
-    );
-    assert_fails(
-        run(&mut cmd, HASH.as_bytes()),
+    let cmd = Run::new(kms_helper_path())
+        .args([
+            "encrypt",
+            "--kms-key",
+            &key,
+            "--kms-endpoint",
+            fake.endpoint(),
+        ])
+        .env(
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "/nonexistent/amhash-test-sa.json",
+        );
+    assert_helper_error(
+        &cmd.stdin(HASH.as_bytes()).output(),
         3,
         &[
             "Application Default Credentials",
@@ -660,4 +382,11 @@ fn unusable_credentials_fail_before_any_request() {
         ],
     );
     assert!(fake.requests().is_empty());
+}
+
+/// Every KMS failure of the shared table, at the helper: one line, the right exit code, the
+/// key and the cause named, and the requests it took.
+#[test]
+fn every_kms_failure_is_one_line_naming_key_and_cause() {
+    check_every_fault(Layer::Helper);
 }

@@ -1,4 +1,10 @@
-//! The integration tests of amhash: one test binary, one module per area, one support module.
+//! The integration tests of amhash: one test binary (`cargo test --test it`), one module per
+//! area, and one support module (`support/`) with the runner for the binaries, the output
+//! assertions, the fixture type, the shared vectors and the fake Cloud KMS.
+//!
+//! Tests run as threads of this one process: none may change process-wide state (cwd, env,
+//! umask, rlimits, signal dispositions). What must run alone runs in a child process: a
+//! re-run of this binary (`support::child`) or a shell (`ulimit`, `setpriv`).
 
 mod support;
 

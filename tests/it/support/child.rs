@@ -22,6 +22,11 @@ pub fn child_step() -> Option<String> {
     std::env::var(STEP_VAR).ok()
 }
 
+/// In a child run: does the requested step with `step` and returns true.
+pub fn ran_as_child(step: fn(&str)) -> bool {
+    child_step().map(|s| step(&s)).is_some()
+}
+
 /// Held by each test that starts a gnome-keyring-daemon: those tests ran in binaries of
 /// their own, one after the other; in this one process they take turns, so that no two
 /// daemons of the same user start and unlock at the same time.
@@ -90,13 +95,11 @@ impl Finished {
 }
 
 /// Runs `cmd` to completion, killing it after [`DEADLINE`].
-pub fn run(mut cmd: Command) -> Finished {
+pub fn run_child(mut cmd: Command) -> Finished {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut child = super::spawn(&mut cmd);
     let mut out = child.stdout.take().expect("piped stdout");
     let mut err = child.stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || {

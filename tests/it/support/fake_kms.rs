@@ -260,6 +260,14 @@ impl Drop for FakeKms {
     }
 }
 
+/// RSA-OAEP encrypt with the public key of `alg`, as a client does.
+pub fn encrypt_asymmetric(alg: OaepAlg, plaintext: &[u8]) -> Vec<u8> {
+    alg.private_key()
+        .to_public_key()
+        .encrypt(&mut rand_core::OsRng, alg.padding(), plaintext)
+        .expect("RSA-OAEP encrypt")
+}
+
 /// RSA-OAEP decrypt with the fake's private key for `alg`.
 pub fn decrypt_asymmetric(alg: OaepAlg, ciphertext: &[u8]) -> Option<Vec<u8>> {
     alg.private_key().decrypt(alg.padding(), ciphertext).ok()
