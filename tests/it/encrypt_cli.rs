@@ -2127,18 +2127,13 @@ fn keyutils_key_store_generate_verify_in_one_session() {
 #[test]
 fn secret_service_key_store_generate_verify_in_one_bus_session() {
     require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
-    let _turn = keyring_daemon_turn();
     let home = tempfile::tempdir().expect("HOME");
     let account = unique("enc");
     let src = format!("keyring:amhash-test-encrypt/{account}");
     let gsrc = format!("keyring:amhash-test-encrypt/{account}-gcm");
     let missing = format!("keyring:amhash-test-encrypt/{account}-missing");
     let dir = keyring_dir();
-    let script = format!(
-        "printf '%s' \"$AMHASH_TEST_KEYRING_PASSWORD\" | \
-         gnome-keyring-daemon --unlock --components=secrets >/dev/null || \
-         {{ echo 'gnome-keyring-daemon --unlock failed' >&2; exit 90; }}\n{KEYRING_STEPS}"
-    );
+    let script = format!("{START_KEYRING}\nstart_keyring unlocked\n{KEYRING_STEPS}");
     let mut cmd = StdCommand::new("dbus-run-session");
     cmd.args(["--", "sh", "-c", &script, "sh"])
         .arg(env!("CARGO_BIN_EXE_amhash"))

@@ -176,28 +176,22 @@ fn secret_service_round_trip_across_processes() {
         return;
     }
     require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
-    let _turn = keyring_daemon_turn();
     let home = tempfile::tempdir().expect("tempdir for HOME");
     let reference = format!("keyring:amhash-test/{}", unique("ss"));
 
     // $1 = the test binary, $2 = the test name, $3 = how to start the daemon, rest = steps.
-    const SCRIPT: &str = r#"
+    let script = format!(
+        r#"{START_KEYRING}
         exe=$1; test=$2; mode=$3; shift 3
-        if [ "$mode" = unlocked ]; then
-            printf '%s' "$AMHASH_TEST_KEYRING_PASSWORD" |
-                gnome-keyring-daemon --unlock --components=secrets >/dev/null ||
-                { echo "gnome-keyring-daemon --unlock failed" >&2; exit 90; }
-        else
-            gnome-keyring-daemon --start --components=secrets </dev/null >/dev/null ||
-                { echo "gnome-keyring-daemon --start failed" >&2; exit 90; }
-        fi
+        start_keyring "$mode"
         for step in "$@"; do
             AMHASH_TEST_CHILD_STEP=$step "$exe" --exact "$test" --nocapture --test-threads=1 || exit 91
         done
-    "#;
+    "#
+    );
     let session = |mode: &str, steps: &[String]| {
         let mut cmd = Command::new("dbus-run-session");
-        cmd.args(["--", "sh", "-c", SCRIPT, "sh"])
+        cmd.args(["--", "sh", "-c", &script, "sh"])
             .args([&self_args(TEST)[0], TEST, mode])
             .args(steps)
             .env("HOME", home.path())

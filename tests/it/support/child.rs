@@ -27,13 +27,31 @@ pub fn ran_as_child(step: fn(&str)) -> bool {
     child_step().map(|s| step(&s)).is_some()
 }
 
-/// Held by each test that starts a gnome-keyring-daemon: those tests ran in binaries of
-/// their own, one after the other; in this one process they take turns, so that no two
-/// daemons of the same user start and unlock at the same time.
-pub fn keyring_daemon_turn() -> std::sync::MutexGuard<'static, ()> {
-    static TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    TURN.lock().unwrap_or_else(|p| p.into_inner())
+/// A shell function, `start_keyring unlocked|locked`, for a `dbus-run-session` script: starts
+/// gnome-keyring-daemon's Secret Service, unlocked with `$AMHASH_TEST_KEYRING_PASSWORD` (the
+/// login keyring is made on first use) or locked, and waits (at most 10 s) until it owns
+/// `org.freedesktop.secrets`. Without the wait a client that comes first makes D-Bus start
+/// a second daemon, one without the password, whose keyring is locked.
+pub const START_KEYRING: &str = r#"
+start_keyring() {
+    if [ "$1" = unlocked ]; then
+        printf '%s' "$AMHASH_TEST_KEYRING_PASSWORD" |
+            gnome-keyring-daemon --unlock --components=secrets >/dev/null ||
+            { echo "gnome-keyring-daemon --unlock failed" >&2; exit 90; }
+    else
+        gnome-keyring-daemon --start --components=secrets </dev/null >/dev/null ||
+            { echo "gnome-keyring-daemon --start failed" >&2; exit 90; }
+    fi
+    tries=0
+    until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+        grep -q 'boolean true'; do
+        tries=$((tries + 1))
+        [ "$tries" -le 200 ] || { echo "no Secret Service on the bus after 10 s" >&2; exit 92; }
+        sleep 0.05
+    done
 }
+"#;
 
 /// Marks the end of a successful child step.
 pub fn child_done(step: &str) {
