@@ -2,7 +2,7 @@
 //! `verify`. On every error stdout is empty and stderr is exactly one line that never
 //! contains the password.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use amhash::ssha::{Salt, SshaHash};
@@ -11,12 +11,6 @@ use crate::support::*;
 
 fn hash_of(password: &str) -> String {
     SshaHash::with_salt(password.as_bytes(), Salt::new(vec![0x42; 20]).unwrap()).to_string()
-}
-
-fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
-    path
 }
 
 /// `verify --hash-file PATH` with the password on stdin.
@@ -153,11 +147,11 @@ fn zero_width_space_is_a_password_not_whitespace() {
 
 #[test]
 fn password_file_works_and_reads_only_its_first_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
+    let dir = Fixture::empty();
+    let file = dir.file(
         "pw",
         format!("  {CLI_PW}\t\r\nsecond line\n\u{ff}").as_bytes(),
+        0o600,
     );
     let file = file.to_str().unwrap();
     let out = run(
@@ -178,7 +172,7 @@ fn password_file_works_and_reads_only_its_first_line() {
     let value = hash_of(CLI_PW);
     let out = run(&["verify", "--hash", &value, "--password-file", file], b"");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let other = write(dir.path(), "other", b"second line\n");
+    let other = dir.file("other", b"second line\n", 0o600);
     let out = run(
         &[
             "verify",
@@ -194,13 +188,13 @@ fn password_file_works_and_reads_only_its_first_line() {
 
 #[test]
 fn password_file_problems() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
+    let dir = Fixture::empty();
+    let missing = dir.root().join("missing");
     let missing = missing.to_str().unwrap();
-    let empty = write(dir.path(), "empty", b"");
-    let blank = write(dir.path(), "blank", b" \n");
-    let bad = write(dir.path(), "bad", b"hunter2\xfe\n");
-    let dir_path = dir.path().to_str().unwrap();
+    let empty = dir.file("empty", b"", 0o600);
+    let blank = dir.file("blank", b" \n", 0o600);
+    let bad = dir.file("bad", b"hunter2\xfe\n", 0o600);
+    let dir_path = dir.root().to_str().unwrap();
     for args in [&["generate"][..], &["verify", "--hash", FORGEROCK_VALUE]] {
         let with = |file: &str| {
             let mut v: Vec<&str> = args.to_vec();
@@ -220,8 +214,8 @@ fn password_file_problems() {
 #[test]
 fn verify_match_is_0_and_no_match_is_1() {
     let value = hash_of(CLI_PW);
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "value", format!("{value}\n").as_bytes());
+    let dir = Fixture::empty();
+    let file = dir.file("value", format!("{value}\n").as_bytes(), 0o600);
     let file = file.to_str().unwrap();
     for args in [
         vec!["verify", "--hash", &value],
@@ -261,7 +255,7 @@ fn malformed() -> Vec<(&'static str, String)> {
 
 #[test]
 fn malformed_values_are_exit_2_via_hash_and_hash_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Fixture::empty();
     for (i, (kind, value)) in malformed().into_iter().enumerate() {
         assert_eq!(
             value.parse::<SshaHash>().unwrap_err().kind(),
@@ -270,11 +264,7 @@ fn malformed_values_are_exit_2_via_hash_and_hash_file() {
         );
         let out = run(&["verify", &format!("--hash={value}")], stdin_line());
         assert_error(&out, 2, &[]);
-        let file = write(
-            dir.path(),
-            &format!("v{i}"),
-            format!("{value}\n").as_bytes(),
-        );
+        let file = dir.file(&format!("v{i}"), format!("{value}\n").as_bytes(), 0o600);
         let out = verify_file(&file);
         assert_error(&out, 2, &[]);
     }
@@ -300,7 +290,7 @@ fn malformed_value_is_reported_before_the_password_is_read() {
 #[test]
 fn hash_file_newline_rules() {
     let value = hash_of(CLI_PW);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Fixture::empty();
     let cases: &[(&str, String, i32)] = &[
         ("none", value.clone(), 0),
         ("one", format!("{value}\n"), 0),
@@ -314,7 +304,7 @@ fn hash_file_newline_rules() {
         ("newline-only", "\n".into(), 2),
     ];
     for (name, content, code) in cases {
-        let file = write(dir.path(), name, content.as_bytes());
+        let file = dir.file(name, content.as_bytes(), 0o600);
         let out = verify_file(&file);
         if *code == 0 {
             assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
@@ -322,23 +312,23 @@ fn hash_file_newline_rules() {
             assert_error(&out, *code, &[]);
         }
     }
-    let bad_utf8 = write(dir.path(), "bad-utf8", b"{SSHA-512}\xff\n");
+    let bad_utf8 = dir.file("bad-utf8", b"{SSHA-512}\xff\n", 0o600);
     let out = verify_file(&bad_utf8);
     assert_error(&out, 2, &[]);
 }
 
 #[test]
 fn hash_file_problems_are_exit_3() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
+    let dir = Fixture::empty();
+    let missing = dir.root().join("missing");
     assert_error(&verify_file(&missing), 3, &["missing"]);
-    assert_error(&verify_file(dir.path()), 3, &[]);
+    assert_error(&verify_file(dir.root()), 3, &[]);
 }
 
 #[test]
 fn hash_file_larger_than_any_value_is_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "big", &vec![b'A'; 200_000]);
+    let dir = Fixture::empty();
+    let file = dir.file("big", vec![b'A'; 200_000], 0o600);
     assert_error(&verify_file(&file), 2, &[]);
 }
 
@@ -346,8 +336,8 @@ fn hash_file_larger_than_any_value_is_exit_2() {
 
 #[test]
 fn usage_errors_are_exit_2_on_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "value", FORGEROCK_VALUE.as_bytes());
+    let dir = Fixture::empty();
+    let file = dir.file("value", FORGEROCK_VALUE.as_bytes(), 0o600);
     let file = file.to_str().unwrap();
     let cases: &[&[&str]] = &[
         &[],

@@ -20,13 +20,13 @@ const KILLS: usize = 120;
 #[test]
 fn sigkill_at_random_moments_never_leaves_a_partial_value() {
     let mut rng = seeded_rng("sigkill_at_random_moments_never_leaves_a_partial_value");
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     let passwords = [strong_canary(), strong_canary()];
     let values = [value_of(&passwords[0]), value_of(&passwords[1])];
     let pw_files = [
-        write_file(tmp.path(), "pw0", passwords[0].as_bytes(), 0o600),
-        write_file(tmp.path(), "pw1", passwords[1].as_bytes(), 0o600),
+        write_file(tmp.root(), "pw0", passwords[0].as_bytes(), 0o600),
+        write_file(tmp.root(), "pw1", passwords[1].as_bytes(), 0o600),
     ];
     let install = |i: usize| {
         let mut c = Command::new(AMHASH);
@@ -132,11 +132,11 @@ fn install_from(store: &Path, pf: &Path) {
 /// similar are kept.
 #[test]
 fn next_install_removes_stale_temps_and_nothing_else() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     for _ in 0..2 {
         let p = strong_canary();
-        let pf = write_file(tmp.path(), "pw", p.as_bytes(), 0o600);
+        let pf = write_file(tmp.root(), "pw", p.as_bytes(), 0o600);
         install_from(&store, &pf);
     }
     for _ in 0..2 {
@@ -159,7 +159,7 @@ fn next_install_removes_stale_temps_and_nothing_else() {
     );
     write_file(&store, "notes.txt", b"kept", 0o600);
     assert_eq!(temps(&store).len(), 5);
-    let pf = write_file(tmp.path(), "pw", strong_canary().as_bytes(), 0o600);
+    let pf = write_file(tmp.root(), "pw", strong_canary().as_bytes(), 0o600);
     install_from(&store, &pf);
     assert_eq!(
         names(&store),

@@ -15,8 +15,8 @@
 //! keyutils, dbus, gnome-keyring), which CI installs; they fail, not skip, without them.
 
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Output};
 
@@ -1997,20 +1997,14 @@ fn step(dir: &Path, name: &str) -> Output {
 
 /// The files the steps read: the passwords (0600) and the AM encryption password for
 /// `key store` on stdin.
-fn keyring_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn keyring_dir() -> Fixture {
+    let dir = Fixture::empty();
     for (name, content) in [
         ("pw", USER_PW),
         ("wrong-pw", WRONG_USER_PW),
         ("am-secret", AM_PW),
     ] {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir.path().join(name))
-            .expect("create");
-        writeln!(f, "{content}").expect("write");
+        dir.secret_file(name, &format!("{content}\n"));
     }
     dir
 }
@@ -2072,7 +2066,7 @@ fn keyutils_key_store_generate_verify_in_one_session() {
     let mut cmd = StdCommand::new("keyctl");
     cmd.args(["session", "-", "sh", "-c", KEYRING_STEPS, "sh"])
         .arg(env!("CARGO_BIN_EXE_amhash"))
-        .arg(dir.path())
+        .arg(dir.root())
         .args([
             "keyutils",
             &src,
@@ -2089,7 +2083,7 @@ fn keyutils_key_store_generate_verify_in_one_session() {
         done.stdout,
         done.stderr
     );
-    check_keyring_steps(dir.path(), &src, &gsrc, &missing, "no D-Bus session bus");
+    check_keyring_steps(dir.root(), &src, &gsrc, &missing, "no D-Bus session bus");
 
     // Stored in the user keyring, so this process (outside that session) sees the entries;
     // the local key there is the one the steps used.
@@ -2109,9 +2103,9 @@ fn keyutils_key_store_generate_verify_in_one_session() {
         "gcm",
         "gcm_decrypt",
     ] {
-        step(dir.path(), name).assert_no_secret(&[&gkey]);
+        step(dir.root(), name).assert_no_secret(&[&gkey]);
     }
-    let gcm_value = step(dir.path(), "gcm").line().to_owned();
+    let gcm_value = step(dir.root(), "gcm").line().to_owned();
     cipher::gcm_open(&LocalKey::from_hex(&gkey).expect("key"), &gcm_value).expect("opens");
 
     drop(cleanup);
@@ -2127,7 +2121,7 @@ fn keyutils_key_store_generate_verify_in_one_session() {
 #[test]
 fn secret_service_key_store_generate_verify_in_one_bus_session() {
     require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
-    let home = tempfile::tempdir().expect("HOME");
+    let home = Fixture::empty();
     let account = unique("enc");
     let src = format!("keyring:amhash-test-encrypt/{account}");
     let gsrc = format!("keyring:amhash-test-encrypt/{account}-gcm");
@@ -2137,7 +2131,7 @@ fn secret_service_key_store_generate_verify_in_one_bus_session() {
     let mut cmd = StdCommand::new("dbus-run-session");
     cmd.args(["--", "sh", "-c", &script, "sh"])
         .arg(env!("CARGO_BIN_EXE_amhash"))
-        .arg(dir.path())
+        .arg(dir.root())
         .args([
             "secret-service",
             &src,
@@ -2146,7 +2140,7 @@ fn secret_service_key_store_generate_verify_in_one_bus_session() {
             "keyutils",
             SALT_HEX,
         ])
-        .env("HOME", home.path())
+        .env("HOME", home.root())
         .env(
             "AMHASH_TEST_KEYRING_PASSWORD",
             "amhash-test-keyring-password",
@@ -2162,9 +2156,9 @@ fn secret_service_key_store_generate_verify_in_one_bus_session() {
         done.stderr
     );
     // The keyutils store is separate: no entry there.
-    check_keyring_steps(dir.path(), &src, &gsrc, &missing, "no entry");
+    check_keyring_steps(dir.root(), &src, &gsrc, &missing, "no entry");
     for name in ["store", "generate", "verify", "decrypt", "keygen", "gcm"] {
-        step(dir.path(), name).assert_no_secret(&[]);
+        step(dir.root(), name).assert_no_secret(&[]);
     }
     // Nothing leaked into keyutils under these names.
     for s in [&src, &gsrc] {

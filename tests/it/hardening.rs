@@ -1211,8 +1211,8 @@ fn core_limit(pid: u32) -> Option<(String, String)> {
 
 #[test]
 fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmp = Fixture::empty();
+    std::fs::set_permissions(tmp.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let expected_uid = child_ids().map_or_else(|| rustix::process::getuid().as_raw(), |(u, _)| u);
 
     // Control: `sleep` started the same way is dumpable, so its /proc files are its own.
@@ -1252,7 +1252,7 @@ fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
         (env!("CARGO_BIN_EXE_amhash-strength"), &[]),
     ];
     for (bin, args) in runs {
-        let exe = runnable_copy(Path::new(bin), tmp.path());
+        let exe = runnable_copy(Path::new(bin), tmp.root());
         let name = exe.file_name().unwrap().to_str().unwrap().to_string();
         // If uid 65534 could not read the binary, the kernel would make the process
         // non-dumpable on its own (would_dump at exec) and the test would prove nothing.
@@ -1320,15 +1320,15 @@ fn spawn_all(cmds: Vec<Command>) -> Vec<Output> {
 
 #[test]
 fn sixteen_concurrent_dir_installs_leave_one_complete_value() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     let passwords: Vec<String> = (0..N).map(|_| strong_canary()).collect();
     let values: Vec<String> = passwords.iter().map(|p| value_of(p)).collect();
     let cmds = passwords
         .iter()
         .enumerate()
         .map(|(i, pw)| {
-            let pf = write_file(tmp.path(), &format!("pw{i}"), pw.as_bytes(), 0o600);
+            let pf = write_file(tmp.root(), &format!("pw{i}"), pw.as_bytes(), 0o600);
             let mut c = Command::new(AMHASH);
             c.args(["install", "--dir"])
                 .arg(&store)
@@ -1543,12 +1543,12 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32, i64)> {
 
 #[test]
 fn a_write_that_fails_part_way_leaves_everything_as_it_was() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     let (old_pw, older_pw, new_pw) = (strong_canary(), strong_canary(), strong_canary());
     let s = store.to_str().unwrap();
     for pw in [&older_pw, &old_pw] {
-        let pf = write_file(tmp.path(), "pw", pw.as_bytes(), 0o600);
+        let pf = write_file(tmp.root(), "pw", pw.as_bytes(), 0o600);
         let out = amhash(&[
             "install",
             "--dir",
@@ -1561,8 +1561,8 @@ fn a_write_that_fails_part_way_leaves_everything_as_it_was() {
         .output();
         assert_eq!(out.status.code(), Some(0), "{out:?}");
     }
-    let profile = write_file(tmp.path(), "profile", b"export PATH\n", 0o600);
-    let pf = write_file(tmp.path(), "pw", new_pw.as_bytes(), 0o600);
+    let profile = write_file(tmp.root(), "profile", b"export PATH\n", 0o600);
+    let pf = write_file(tmp.root(), "pw", new_pw.as_bytes(), 0o600);
     let pf = pf.to_str().unwrap();
     let before = snapshot(&store);
     assert_eq!(before["password.amadmin"].0, value_of(&old_pw).as_bytes());
@@ -1619,7 +1619,7 @@ fn a_write_that_fails_part_way_leaves_everything_as_it_was() {
         assert_eq!(snapshot(&store), before, "{args:?}: the directory changed");
     }
     assert_eq!(std::fs::read(&profile).unwrap(), b"export PATH\n");
-    assert_eq!(names(tmp.path()), ["profile", "pw", "store"]);
+    assert_eq!(names(tmp.root()), ["profile", "pw", "store"]);
 
     // The same command without the limit succeeds: the failure was the limit.
     let out = run(&["install", "--dir", s, "--password-file", pf], b"");

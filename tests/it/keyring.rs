@@ -176,7 +176,7 @@ fn secret_service_round_trip_across_processes() {
         return;
     }
     require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
-    let home = tempfile::tempdir().expect("tempdir for HOME");
+    let home = Fixture::empty();
     let reference = format!("keyring:amhash-test/{}", unique("ss"));
 
     // $1 = the test binary, $2 = the test name, $3 = how to start the daemon, rest = steps.
@@ -194,7 +194,7 @@ fn secret_service_round_trip_across_processes() {
         cmd.args(["--", "sh", "-c", &script, "sh"])
             .args([&self_args(TEST)[0], TEST, mode])
             .args(steps)
-            .env("HOME", home.path())
+            .env("HOME", home.root())
             .env("AMHASH_TEST_KEYRING_PASSWORD", KEYRING_PASSWORD)
             .env(SOURCE_VAR, &reference)
             .env(BACKEND_VAR, "secret-service");

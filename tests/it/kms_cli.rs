@@ -389,9 +389,9 @@ fn asymmetric_rsa_4096_sha512() {
 #[test]
 fn install_dir_with_kms_then_verify_and_doctor() {
     let (fake, key) = fake_with_key("am", 1);
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    let file = dir.path().join("password.amadmin");
+    let dir = Fixture::empty();
+    let d = dir.root().to_str().unwrap();
+    let file = dir.root().join("password.amadmin");
 
     // Text output, password on stdin.
     let out = run(
@@ -592,10 +592,10 @@ fn kms_without_key_is_a_usage_error() {
 #[test]
 fn missing_helper_says_it_is_not_installed_next_to_amhash() {
     let (fake, key) = fake_with_key("sym", 1);
-    let dir = tempfile::tempdir().unwrap();
-    let exe = dir.path().join("amhash");
+    let dir = Fixture::empty();
+    let exe = dir.root().join("amhash");
     std::fs::copy(Path::new(AMHASH), &exe).unwrap();
-    assert!(!dir.path().join("amhash-kms").exists());
+    assert!(!dir.root().join("amhash-kms").exists());
     let out = Run::new(&exe)
         .args(args(
             &["generate", "--encrypt", "kms"],
@@ -606,7 +606,7 @@ fn missing_helper_says_it_is_not_installed_next_to_amhash() {
         .output();
     let expected = format!(
         "amhash: error: amhash was built without KMS support or amhash-kms is not installed next to it (looked for {})",
-        dir.path().join("amhash-kms").display()
+        dir.root().join("amhash-kms").display()
     );
     assert_eq!(assert_error(&out, 3, &[]).trim_end(), expected);
     assert!(fake.requests().is_empty());
@@ -630,8 +630,8 @@ fn straced(args: &[&str], stdin: &str) -> (Output, Vec<String>) {
 
 /// [`straced`] of the executable `exe`.
 fn straced_at(exe: &Path, args: &[&str], stdin: &str) -> (Output, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let trace = dir.path().join("trace");
+    let dir = Fixture::empty();
+    let trace = dir.root().join("trace");
     // Needs strace (apt-get install strace).
     let out = Run::new("strace")
         .args(["-f", "-e", "trace=socket,connect,clone,clone3", "-o"])
@@ -677,7 +677,7 @@ fn assert_no_thread_no_socket(what: &str, trace: &[String]) {
 
 #[test]
 fn local_commands_start_no_thread_and_open_no_socket() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Fixture::empty();
     let pw_line = format!("{KMS_PW}\n");
 
     let (out, trace) = straced(&["generate"], &pw_line);
@@ -685,7 +685,7 @@ fn local_commands_start_no_thread_and_open_no_socket() {
     assert_hash_of_password(hash.as_bytes());
     assert_no_thread_no_socket("generate", &trace);
 
-    let hash_file = write_file(dir.path(), "hash", hash.as_bytes(), 0o600);
+    let hash_file = write_file(dir.root(), "hash", hash.as_bytes(), 0o600);
     let (out, trace) = straced(
         &["verify", "--hash-file", hash_file.to_str().unwrap()],
         &pw_line,
@@ -693,7 +693,7 @@ fn local_commands_start_no_thread_and_open_no_socket() {
     assert_verdict(&out, true);
     assert_no_thread_no_socket("verify", &trace);
 
-    let am_key = write_file(dir.path(), "am.pwd", b"an AM encryption password\n", 0o600);
+    let am_key = write_file(dir.root(), "am.pwd", b"an AM encryption password\n", 0o600);
     let key_arg = format!("file:{}", am_key.display());
     let (out, trace) = straced(
         &["generate", "--encrypt", "am", "--key", &key_arg],
@@ -810,8 +810,8 @@ fn the_decryption_key_property_names_what_am_can_decrypt_with() {
         (asym.clone(), asym.clone(), None),
     ];
     for (given, property, note) in &cases {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().to_str().unwrap();
+        let dir = Fixture::empty();
+        let d = dir.root().to_str().unwrap();
         // install: text and --json agree, and generate says the same.
         let out = run(
             &args(
@@ -847,7 +847,7 @@ fn the_decryption_key_property_names_what_am_can_decrypt_with() {
         // A symmetric value opens with Decrypt on the property's name, as AM calls it, and
         // the fake, like Cloud KMS, refuses Decrypt on a version name.
         if property == &key {
-            let stored = std::fs::read_to_string(dir.path().join("password.amadmin")).unwrap();
+            let stored = std::fs::read_to_string(dir.root().join("password.amadmin")).unwrap();
             let ciphertext = b64().decode(stored).unwrap();
             assert_eq!(am_decrypts_with(&fake, property, &ciphertext), 200);
             assert_eq!(am_decrypts_with(&fake, &sym_version, &ciphertext), 400);

@@ -57,8 +57,8 @@ fn completions_for_every_shell_name_every_subcommand() {
 #[test]
 fn bash_completion_loads() {
     let out = run(&["completions", "bash"], b"");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("amhash.bash");
+    let dir = Fixture::empty();
+    let path = dir.root().join("amhash.bash");
     std::fs::write(&path, &out.stdout).unwrap();
     let check = Command::new("bash")
         .arg("-c")

@@ -25,8 +25,8 @@ fn stored_password(path: &std::path::Path) -> String {
 
 #[test]
 fn generate_random_stores_the_password_and_prints_only_the_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_path = dir.path().join("amadmin.pw");
+    let dir = Fixture::empty();
+    let out_path = dir.root().join("amadmin.pw");
     let source = format!("file:{}", out_path.display());
     let out = run(&["generate", "--random", "--password-out", &source], b"");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
@@ -63,10 +63,10 @@ fn generate_random_stores_the_password_and_prints_only_the_value() {
 
 #[test]
 fn random_passwords_differ_between_runs() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Fixture::empty();
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..5 {
-        let path = dir.path().join(format!("pw{i}"));
+        let path = dir.root().join(format!("pw{i}"));
         let source = format!("file:{}", path.display());
         let out = run(&["generate", "--random", "--password-out", &source], b"");
         assert!(out.status.success(), "{out:?}");
@@ -76,11 +76,11 @@ fn random_passwords_differ_between_runs() {
 
 #[test]
 fn install_random_installs_a_value_the_stored_password_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("userpasswords");
+    let dir = Fixture::empty();
+    let store = dir.root().join("userpasswords");
     std::fs::create_dir(&store).unwrap();
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let pw_path = dir.path().join("amadmin.pw");
+    let pw_path = dir.root().join("amadmin.pw");
     let out = run(
         &[
             "install",

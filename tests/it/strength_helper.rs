@@ -515,8 +515,8 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
         return;
     }
     const NOBODY: u32 = 65534;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+    let tmp = Fixture::empty();
+    let dir = tmp.root();
     set_mode(dir, 0o755);
     let copy = |from: &Path, to: &Path| {
         std::fs::copy(from, to).unwrap();

@@ -253,17 +253,17 @@ fn binary_reproduces_every_vector() {
 /// The generator is deterministic: running it again reproduces the committed files.
 #[test]
 fn generator_reproduces_the_committed_files() {
-    let out_dir = tempfile::tempdir().unwrap();
+    let out_dir = Fixture::empty();
     let status = Command::new("python3")
         .arg(vectors_dir().join("gen_ssha512.py"))
         .arg("--out-dir")
-        .arg(out_dir.path())
+        .arg(out_dir.root())
         .status()
         .expect("python3 is needed to run vectors/gen_ssha512.py");
     assert!(status.success());
     for name in ["ssha512-reference.json", "ssha512-malformed.json"] {
         let committed = std::fs::read(vectors_dir().join(name)).unwrap();
-        let fresh = std::fs::read(out_dir.path().join(name)).unwrap();
+        let fresh = std::fs::read(out_dir.root().join(name)).unwrap();
         assert!(
             committed == fresh,
             "{name} differs from a fresh run of vectors/gen_ssha512.py: regenerate and review"
