@@ -5,6 +5,9 @@
 //! `cargo bench --bench ssha`. Measurement is kept short: `cargo test --all-targets` also
 //! runs each benchmark once in test mode.
 
+// A benchmark may unwrap its fixed inputs.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::time::Duration;
 

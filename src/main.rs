@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     // other processes of this user. A failure is not fatal (nothing is in memory yet), but
     // it is reported.
     if let Err(e) = amhash::hardening::protect_process() {
-        eprintln!("amhash: warning: cannot disable core dumps for this process: {e}");
+        output::early_warning(&format!("cannot disable core dumps for this process: {e}"));
     }
     let cli = match cli::parse() {
         Ok(cli) => cli,

@@ -4,6 +4,9 @@
 //! commands without a value (install, doctor) go to stdout; notes go to stderr and are
 //! dropped by `--quiet`; warnings and errors always go to stderr. JSON mode: one object on
 //! stdout for a result, one `{"error": ...}` object on stderr for a failure, same exit codes.
+//!
+//! The one module of `amhash` that prints (the `[lints]` table denies it elsewhere).
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::io::{IsTerminal, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -218,4 +221,10 @@ pub fn properties_json(format: Format, kms_key: Option<&str>) -> Value {
         .filter_map(|p| Some((p.name.to_owned(), Value::String(p.value?))))
         .collect();
     Value::Object(properties)
+}
+
+/// A warning from before the arguments are parsed (so before `--json` is known): one plain
+/// line on stderr.
+pub fn early_warning(message: &str) {
+    eprintln!("amhash: warning: {}", amhash::escape::text(message));
 }

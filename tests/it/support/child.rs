@@ -3,7 +3,6 @@
 //! A test checks [`child_step`] first: when the parent set [`STEP_VAR`], the test is running
 //! as a child, does that one step and prints [`DONE`]. The parent checks for [`DONE`] so a
 //! filter that matched nothing cannot pass silently.
-#![allow(dead_code)] // each test file uses a subset
 
 use std::io::Read;
 use std::path::Path;
@@ -22,6 +21,37 @@ pub const DEADLINE: Duration = Duration::from_secs(180);
 pub fn child_step() -> Option<String> {
     std::env::var(STEP_VAR).ok()
 }
+
+/// In a child run: does the requested step with `step` and returns true.
+pub fn ran_as_child(step: fn(&str)) -> bool {
+    child_step().map(|s| step(&s)).is_some()
+}
+
+/// A shell function, `start_keyring unlocked|locked`, for a `dbus-run-session` script: starts
+/// gnome-keyring-daemon's Secret Service, unlocked with `$AMHASH_TEST_KEYRING_PASSWORD` (the
+/// login keyring is made on first use) or locked, and waits (at most 10 s) until it owns
+/// `org.freedesktop.secrets`. Without the wait a client that comes first makes D-Bus start
+/// a second daemon, one without the password, whose keyring is locked.
+pub const START_KEYRING: &str = r#"
+start_keyring() {
+    if [ "$1" = unlocked ]; then
+        printf '%s' "$AMHASH_TEST_KEYRING_PASSWORD" |
+            gnome-keyring-daemon --unlock --components=secrets >/dev/null ||
+            { echo "gnome-keyring-daemon --unlock failed" >&2; exit 90; }
+    else
+        gnome-keyring-daemon --start --components=secrets </dev/null >/dev/null ||
+            { echo "gnome-keyring-daemon --start failed" >&2; exit 90; }
+    fi
+    tries=0
+    until dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+        grep -q 'boolean true'; do
+        tries=$((tries + 1))
+        [ "$tries" -le 200 ] || { echo "no Secret Service on the bus after 10 s" >&2; exit 92; }
+        sleep 0.05
+    done
+}
+"#;
 
 /// Marks the end of a successful child step.
 pub fn child_done(step: &str) {
@@ -83,13 +113,11 @@ impl Finished {
 }
 
 /// Runs `cmd` to completion, killing it after [`DEADLINE`].
-pub fn run(mut cmd: Command) -> Finished {
+pub fn run_child(mut cmd: Command) -> Finished {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let mut child = super::spawn(&mut cmd);
     let mut out = child.stdout.take().expect("piped stdout");
     let mut err = child.stderr.take().expect("piped stderr");
     let out_reader = std::thread::spawn(move || {

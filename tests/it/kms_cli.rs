@@ -1,63 +1,29 @@
 //! Cloud KMS through the real `amhash` binary: `amhash` → the `amhash-kms` helper next to it →
-//! Google's client → the loopback fake in `tests/support/fake_kms.rs`. Nothing here talks to
+//! Google's client → the loopback fake in `tests/it/support/fake_kms.rs`. Nothing here talks to
 //! Google; every command gets `--kms-endpoint http://127.0.0.1:PORT --kms-anonymous`.
 //!
 //! Round trips are asserted from the fake's request log, so a regression that adds a call (or
 //! sends the password) fails here. The last tests prove that local commands start no thread and
 //! open no socket, with strace.
 
-mod support;
-
-use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::process::Output;
 
+use crate::support::fake_kms::{FakeKms, OaepAlg, Recorded, decrypt_asymmetric, version_name};
+use crate::support::kms::*;
+use crate::support::*;
 use amhash::ssha::SshaHash;
 use base64::Engine as _;
 use rsa::traits::PublicKeyParts as _;
 use serde_json::Value;
-use support::fake_kms::{FakeKms, OaepAlg, Recorded, decrypt_asymmetric, key_name, version_name};
 
 /// A strong password (22 random characters of A-Z a-z 0-9 - _): install accepts it and
 /// generate prints no warning for it, so stderr can be asserted empty.
-const PASSWORD: &str = "Xq7-vR2_mK9pLw4zT8nB3s";
 const WRONG: &str = "Xq7-vR2_mK9pLw4zT8nB3t";
-
-const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
-const KEY_PROP: &str = "org.forgerock.openam.secrets.googlekms.decryptionkey";
 
 fn b64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
-}
-
-fn amhash_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_amhash"))
-}
-
-/// What a run produced.
-#[derive(Debug)]
-struct Out {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_at(exe: &Path, args: &[&str], stdin: &str) -> Out {
-    let out = assert_cmd::Command::new(exe)
-        .args(args)
-        .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
-        .write_stdin(stdin.as_bytes().to_vec())
-        .output()
-        .expect("run amhash");
-    Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
-        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
-    }
-}
-
-fn run(args: &[&str], stdin: &str) -> Out {
-    run_at(&amhash_path(), args, stdin)
 }
 
 /// `--kms-key KEY --kms-endpoint <fake> --kms-anonymous`.
@@ -78,21 +44,9 @@ fn args<'a>(head: &[&'a str], kms: [&'a str; 5], tail: &[&'a str]) -> Vec<&'a st
     v
 }
 
-/// Success with exactly one line on stdout, nothing on stderr; returns the line.
-fn one_line_ok(out: &Out) -> String {
-    assert_eq!(out.code, 0, "{out:?}");
-    assert_eq!(out.stderr, "", "stderr on success: {out:?}");
-    let line = out.stdout.strip_suffix('\n').expect("ends with a newline");
-    assert!(
-        !line.is_empty() && !line.contains(['\n', '\r']),
-        "one line: {out:?}"
-    );
-    line.to_owned()
-}
-
 /// One line of standard base64 (padding, no wrapping); returns the decoded bytes.
-fn ciphertext_line(out: &Out) -> (String, Vec<u8>) {
-    let line = one_line_ok(out);
+fn ciphertext_line(out: &Output) -> (String, Vec<u8>) {
+    let line = quiet_line(out);
     assert!(
         line.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)),
@@ -102,33 +56,11 @@ fn ciphertext_line(out: &Out) -> (String, Vec<u8>) {
     (line, bytes)
 }
 
-/// A failure: the exit code, nothing on stdout, exactly one stderr line starting
-/// `amhash: error: ` and containing every needle, and no secret in it.
-fn assert_error(out: &Out, code: i32, needles: &[&str]) -> String {
-    assert_eq!(out.code, code, "{out:?}");
-    assert_eq!(out.stdout, "", "stdout must be empty on failure: {out:?}");
-    let line = out
-        .stderr
-        .strip_suffix('\n')
-        .expect("stderr ends with a newline");
-    assert!(!line.contains('\n'), "one stderr line: {:?}", out.stderr);
-    assert!(line.starts_with("amhash: error: "), "{line}");
-    for n in needles {
-        assert!(line.contains(n), "stderr lacks {n:?}: {line}");
-    }
-    assert!(!line.contains(PASSWORD), "password in the error: {line}");
-    assert!(!line.contains("{SSHA-512}F"), "hash in the error: {line}");
-    line.to_owned()
-}
-
-/// The `{SSHA-512}` string, checked to verify `PASSWORD` and not `WRONG`.
+/// The `{SSHA-512}` string, checked to verify `KMS_PW` and not `WRONG`.
 fn assert_hash_of_password(plaintext: &[u8]) -> String {
     let text = std::str::from_utf8(plaintext).expect("the plaintext is text");
     let hash: SshaHash = text.parse().expect("a {SSHA-512} hash");
-    assert!(
-        hash.verify(PASSWORD.as_bytes()),
-        "{text} is not of PASSWORD"
-    );
+    assert!(hash.verify(KMS_PW.as_bytes()), "{text} is not of KMS_PW");
     assert!(!hash.verify(WRONG.as_bytes()));
     assert_eq!(hash.to_string(), text, "canonical form");
     text.to_owned()
@@ -141,13 +73,13 @@ fn verbs(fake: &FakeKms) -> Vec<String> {
 /// The password never reaches the server: not in any path, query or body, raw or with every
 /// base64 string field decoded.
 fn assert_password_never_sent(requests: &[Recorded]) {
-    let pw = PASSWORD.as_bytes();
+    let pw = KMS_PW.as_bytes();
     let pw_b64 = b64().encode(pw);
     let contains = |hay: &[u8]| hay.windows(pw.len()).any(|w| w == pw);
     for r in requests {
         let raw = r.body.to_string();
         for text in [&r.path, &r.query, &raw] {
-            assert!(!text.contains(PASSWORD), "password sent in {r:?}");
+            assert!(!text.contains(KMS_PW), "password sent in {r:?}");
             assert!(!text.contains(&pw_b64), "base64 password sent in {r:?}");
         }
         if let Value::Object(fields) = &r.body {
@@ -163,15 +95,15 @@ fn assert_password_never_sent(requests: &[Recorded]) {
 }
 
 /// `verify`'s verdict: exit 0 or 1, nothing on stdout, the note on stderr.
-fn assert_verdict(out: &Out, matches: bool) {
+fn assert_verdict(out: &Output, matches: bool) {
     let (code, note) = if matches {
         (0, "amhash: the password matches\n")
     } else {
         (1, "amhash: the password does not match\n")
     };
-    assert_eq!(out.code, code, "{out:?}");
-    assert_eq!(out.stdout, "", "{out:?}");
-    assert_eq!(out.stderr, note, "{out:?}");
+    assert_eq!(out.status.code(), Some(code), "{}", describe(out));
+    assert!(out.stdout.is_empty(), "{}", describe(out));
+    assert_eq!(stderr(out), note, "{}", describe(out));
 }
 
 /// The control for [`assert_password_never_sent`]: it does see the password wherever it is.
@@ -187,14 +119,12 @@ fn the_leak_check_finds_the_password_in_any_form() {
         };
         std::panic::catch_unwind(|| assert_password_never_sent(&[r])).is_err()
     };
-    let hidden = b64().encode(format!("{{SSHA-512}}x{PASSWORD}y"));
+    let hidden = b64().encode(format!("{{SSHA-512}}x{KMS_PW}y"));
     assert!(leaks(serde_json::json!({ "plaintext": hidden })));
     assert!(leaks(
-        serde_json::json!({ "additionalAuthenticatedData": b64().encode(PASSWORD) })
+        serde_json::json!({ "additionalAuthenticatedData": b64().encode(KMS_PW) })
     ));
-    assert!(leaks(
-        serde_json::json!({ "note": format!("pw={PASSWORD}") })
-    ));
+    assert!(leaks(serde_json::json!({ "note": format!("pw={KMS_PW}") })));
     assert!(!leaks(
         serde_json::json!({ "plaintext": b64().encode("{SSHA-512}FAAB") })
     ));
@@ -204,22 +134,15 @@ fn crc_str(data: &[u8]) -> String {
     crc32c::crc32c(data).to_string()
 }
 
-fn write_file(path: &Path, text: &str) {
-    std::fs::write(path, text).expect("write");
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-}
-
 // --- symmetric -----------------------------------------------------------------------------
 
 #[test]
 fn generate_symmetric_prints_one_base64_line_after_one_encrypt_without_the_password() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
 
     let out = run(
         &args(&["generate", "--encrypt", "kms"], kms(&fake, &key), &[]),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
     let (_, ciphertext) = ciphertext_line(&out);
 
@@ -249,15 +172,13 @@ fn generate_symmetric_prints_one_base64_line_after_one_encrypt_without_the_passw
 
 #[test]
 fn encrypt_existing_value_then_decrypt_and_verify_symmetric() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    let hash = SshaHash::generate(PASSWORD.as_bytes()).unwrap().to_string();
+    let (fake, key) = fake_with_key("sym", 1);
+    let hash = SshaHash::generate(KMS_PW.as_bytes()).unwrap().to_string();
 
     // encrypt: the value on stdin (as generate printed it, newline included).
     let out = run(
         &args(&["encrypt", "--encrypt", "kms"], kms(&fake, &key), &[]),
-        &format!("{hash}\n"),
+        format!("{hash}\n"),
     );
     let (line, ciphertext) = ciphertext_line(&out);
     assert_eq!(verbs(&fake), ["encrypt"]);
@@ -269,7 +190,7 @@ fn encrypt_existing_value_then_decrypt_and_verify_symmetric() {
 
     // decrypt: one Decrypt call, prints the hash.
     let out = run(&args(&["decrypt"], kms(&fake, &key), &[]), &line);
-    assert_eq!(one_line_ok(&out), hash);
+    assert_eq!(quiet_line(&out), hash);
     assert_eq!(verbs(&fake), ["encrypt", "decrypt"]);
     let r = &fake.requests()[1];
     assert_eq!(r.path, format!("/v1/{key}:decrypt"));
@@ -279,18 +200,17 @@ fn encrypt_existing_value_then_decrypt_and_verify_symmetric() {
     );
 
     // verify --hash-file: one Decrypt each, 0 for the password, 1 for another.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("amadmin.enc");
-    write_file(&file, &format!("{line}\n"));
+    let fx = Fixture::empty();
+    let file = fx.file("amadmin.enc", format!("{line}\n"), 0o600);
     let f = file.to_str().unwrap();
     let out = run(
         &args(&["verify", "--hash-file", f], kms(&fake, &key), &[]),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
     assert_verdict(&out, true);
     let out = run(
         &args(&["verify", "--hash-file", f], kms(&fake, &key), &[]),
-        &format!("{WRONG}\n"),
+        format!("{WRONG}\n"),
     );
     assert_verdict(&out, false);
     assert_eq!(verbs(&fake), ["encrypt", "decrypt", "decrypt", "decrypt"]);
@@ -302,20 +222,18 @@ fn encrypt_existing_value_then_decrypt_and_verify_symmetric() {
             kms(&fake, &key),
             &[],
         ),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
-    assert_eq!(out.code, 0, "{out:?}");
-    let v: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["match"], Value::Bool(true));
     assert_password_never_sent(&fake.requests());
 }
 
 #[test]
 fn decrypt_accepts_gcloud_ciphertext_piped_through_base64() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    let hash = SshaHash::generate(PASSWORD.as_bytes()).unwrap().to_string();
+    let (fake, key) = fake_with_key("sym", 1);
+    let hash = SshaHash::generate(KMS_PW.as_bytes()).unwrap().to_string();
     // What `gcloud kms encrypt --plaintext-file - --ciphertext-file - | base64` gives: the raw
     // ciphertext, in 76-column lines, with a final newline.
     let raw = fake.encrypt_symmetric(&key, hash.as_bytes());
@@ -329,20 +247,13 @@ fn decrypt_accepts_gcloud_ciphertext_piped_through_base64() {
     assert!(wrapped.lines().next().unwrap().len() == 76);
 
     let out = run(&args(&["decrypt"], kms(&fake, &key), &[]), &wrapped);
-    assert_eq!(one_line_ok(&out), hash);
+    assert_eq!(quiet_line(&out), hash);
     // And from a file with --in.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ct.b64");
-    write_file(&file, &wrapped);
-    let out = run(
-        &args(
-            &["decrypt", "--in", file.to_str().unwrap()],
-            kms(&fake, &key),
-            &[],
-        ),
-        "",
-    );
-    assert_eq!(one_line_ok(&out), hash);
+    let fx = Fixture::empty();
+    let file = fx.file("ct.b64", &wrapped, 0o600);
+    let path = file.to_str().unwrap();
+    let out = run(&args(&["decrypt", "--in", path], kms(&fake, &key), &[]), "");
+    assert_eq!(quiet_line(&out), hash);
     let reqs = fake.requests();
     assert_eq!(verbs(&fake), ["decrypt", "decrypt"]);
     for r in &reqs {
@@ -355,18 +266,16 @@ fn decrypt_accepts_gcloud_ciphertext_piped_through_base64() {
 
 #[test]
 fn version_of_a_symmetric_key_takes_two_round_trips_each_way() {
-    let fake = FakeKms::start();
-    let key = key_name("sym2");
-    fake.add_symmetric(&key, 2);
+    let (fake, key) = fake_with_key("sym2", 2);
     let version = format!("{key}/cryptoKeyVersions/2");
 
     let mut out = run(
         &args(&["generate", "--encrypt", "kms"], kms(&fake, &version), &[]),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
     // The one note: AM must be told the key, not the version.
     assert_eq!(
-        out.stderr,
+        stderr(&out),
         format!(
             "amhash: {version} is a version of a symmetric key: AM must name the key {key} \
              (Cloud KMS Decrypt takes a CryptoKey, never a version, and finds the version itself)\n"
@@ -390,16 +299,12 @@ fn version_of_a_symmetric_key_takes_two_round_trips_each_way() {
     );
 
     // AsymmetricDecrypt answers FAILED_PRECONDITION, then Decrypt with the key.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("v.enc");
-    write_file(&file, &line);
+    let fx = Fixture::empty();
+    let file = fx.file("v.enc", &line, 0o600);
+    let path = file.to_str().unwrap();
     let out = run(
-        &args(
-            &["verify", "--hash-file", file.to_str().unwrap()],
-            kms(&fake, &version),
-            &[],
-        ),
-        &format!("{PASSWORD}\n"),
+        &args(&["verify", "--hash-file", path], kms(&fake, &version), &[]),
+        format!("{KMS_PW}\n"),
     );
     assert_verdict(&out, true);
     let calls = fake.calls();
@@ -423,7 +328,7 @@ fn asymmetric_end_to_end(alg: OaepAlg, id: &str) {
     // generate: one GetPublicKey, RSA-OAEP here; nothing else reaches the server.
     let out = run(
         &args(&["generate", "--encrypt", "kms"], kms(&fake, &version), &[]),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
     let (line, ciphertext) = ciphertext_line(&out);
     let expected_len = alg.private_key().to_public_key().size();
@@ -438,24 +343,17 @@ fn asymmetric_end_to_end(alg: OaepAlg, id: &str) {
 
     // decrypt: one AsymmetricDecrypt.
     let out = run(&args(&["decrypt"], kms(&fake, &version), &[]), &line);
-    assert_eq!(one_line_ok(&out), hash);
-    let reqs = fake.requests();
-    assert_eq!(reqs.len(), 2);
-    assert_eq!(reqs[1].path, format!("/v1/{version}:asymmetricDecrypt"));
-    assert_eq!(
-        reqs[1].body["ciphertextCrc32c"],
-        Value::String(crc_str(&ciphertext))
-    );
+    assert_eq!(quiet_line(&out), hash);
+    assert_second_request_decrypts(&fake, &version, &ciphertext);
 
     // verify: one AsymmetricDecrypt each; 0 for the password, 1 for another.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("amadmin.enc");
-    write_file(&file, &line);
+    let fx = Fixture::empty();
+    let file = fx.file("amadmin.enc", &line, 0o600);
     let f = file.to_str().unwrap();
-    for (password, matches) in [(PASSWORD, true), (WRONG, false)] {
+    for (password, matches) in [(KMS_PW, true), (WRONG, false)] {
         let out = run(
             &args(&["verify", "--hash-file", f], kms(&fake, &version), &[]),
-            &format!("{password}\n"),
+            format!("{password}\n"),
         );
         assert_verdict(&out, matches);
     }
@@ -490,12 +388,10 @@ fn asymmetric_rsa_4096_sha512() {
 
 #[test]
 fn install_dir_with_kms_then_verify_and_doctor() {
-    let fake = FakeKms::start();
-    let key = key_name("am");
-    fake.add_symmetric(&key, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    let file = dir.path().join("password.amadmin");
+    let (fake, key) = fake_with_key("am", 1);
+    let dir = Fixture::empty();
+    let d = dir.root().to_str().unwrap();
+    let file = dir.root().join("password.amadmin");
 
     // Text output, password on stdin.
     let out = run(
@@ -504,10 +400,11 @@ fn install_dir_with_kms_then_verify_and_doctor() {
             kms(&fake, &key),
             &[],
         ),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
-    assert_eq!(out.code, 0, "{out:?}");
-    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], format!("created: {}", file.display()), "{out:?}");
     assert!(
         lines.contains(&format!("AM setting: {FORMAT_PROP}=GOOGLE_KMS_ENCRYPTED").as_str()),
@@ -530,10 +427,10 @@ fn install_dir_with_kms_then_verify_and_doctor() {
     assert_hash_of_password(&fake.decrypt_symmetric(&key, &ciphertext).unwrap());
 
     // verify --dir: 0, 1.
-    for (password, matches) in [(PASSWORD, true), (WRONG, false)] {
+    for (password, matches) in [(KMS_PW, true), (WRONG, false)] {
         let out = run(
             &args(&["verify", "--dir", d], kms(&fake, &key), &[]),
-            &format!("{password}\n"),
+            format!("{password}\n"),
         );
         assert_verdict(&out, matches);
     }
@@ -547,11 +444,10 @@ fn install_dir_with_kms_then_verify_and_doctor() {
         ),
         "",
     );
-    assert_eq!(out.code, 0, "{out:?}");
-    assert!(out.stdout.ends_with("no problem found\n"), "{out:?}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(stdout(&out).ends_with("no problem found\n"), "{out:?}");
     assert!(
-        out.stdout
-            .contains("decrypt: the value decrypts to a well-formed {SSHA-512} hash"),
+        stdout(&out).contains("decrypt: the value decrypts to a well-formed {SSHA-512} hash"),
         "{out:?}"
     );
     // doctor --check-password too.
@@ -568,12 +464,11 @@ fn install_dir_with_kms_then_verify_and_doctor() {
             kms(&fake, &key),
             &[],
         ),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
-    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(
-        out.stdout
-            .contains("password: the password matches the stored value"),
+        stdout(&out).contains("password: the password matches the stored value"),
         "{out:?}"
     );
     assert_eq!(
@@ -582,8 +477,8 @@ fn install_dir_with_kms_then_verify_and_doctor() {
     );
 
     // --json, password from --password-file, replacing the value (previous one kept).
-    let pwfile = tempfile::NamedTempFile::new().unwrap();
-    write_file(pwfile.path(), &format!("{PASSWORD}\n"));
+    let fx = Fixture::empty();
+    let pwfile = fx.file("pw", format!("{KMS_PW}\n"), 0o600);
     let out = run(
         &args(
             &[
@@ -594,15 +489,15 @@ fn install_dir_with_kms_then_verify_and_doctor() {
                 "--encrypt",
                 "kms",
                 "--password-file",
-                pwfile.path().to_str().unwrap(),
+                pwfile.to_str().unwrap(),
             ],
             kms(&fake, &key),
             &[],
         ),
         "",
     );
-    assert_eq!(out.code, 0, "{out:?}");
-    let v: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
     assert_eq!(
         v["am_properties"][FORMAT_PROP],
         Value::String("GOOGLE_KMS_ENCRYPTED".into())
@@ -623,150 +518,29 @@ fn install_dir_with_kms_then_verify_and_doctor() {
 
 // --- errors --------------------------------------------------------------------------------
 
-fn generate_with(fake: &FakeKms, key: &str, extra: &[&str]) -> Out {
+fn generate_with(fake: &FakeKms, key: &str, extra: &[&str]) -> Output {
     run(
         &args(&["generate", "--encrypt", "kms"], kms(fake, key), extra),
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     )
 }
 
 #[test]
-fn permission_denied_names_key_status_and_permission() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+fn a_kms_failure_with_json_is_one_error_object() {
+    let (fake, key) = fake_with_key("sym", 1);
     fake.knobs(|k| k.deny_permission = true);
-    let out = generate_with(&fake, &key, &[]);
-    let line = assert_error(
-        &out,
-        3,
-        &[
-            &key,
-            "PERMISSION_DENIED",
-            "cloudkms.cryptoKeyVersions.useToEncrypt",
-        ],
-    );
-    assert!(
-        line.starts_with(&format!(
-            "amhash: error: Cloud KMS encrypt on {key} failed with PERMISSION_DENIED: "
-        )),
-        "{line}"
-    );
-    assert_eq!(verbs(&fake), ["encrypt"], "permanent: not retried");
-
-    // --json: the error object on stderr, same code.
     let out = generate_with(&fake, &key, &["--json"]);
-    assert_eq!(out.code, 3);
-    assert_eq!(out.stdout, "");
-    let v: Value = serde_json::from_str(out.stderr.trim_end()).expect("one JSON object");
-    assert_eq!(v["error"]["code"], Value::from(3));
-    assert_eq!(v["error"]["kind"], Value::String("operational".into()));
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("PERMISSION_DENIED")
-    );
-
-    // decrypt names the decrypt permission.
-    let ct = b64().encode(fake.encrypt_symmetric(&key, b"{SSHA-512}x"));
-    let out = run(&args(&["decrypt"], kms(&fake, &key), &[]), &ct);
-    assert_error(
-        &out,
-        3,
-        &[
-            &key,
-            "PERMISSION_DENIED",
-            "cloudkms.cryptoKeyVersions.useToDecrypt",
-        ],
-    );
-}
-
-#[test]
-fn not_found_is_operational() {
-    let fake = FakeKms::start();
-    let key = key_name("missing");
-    let out = generate_with(&fake, &key, &[]);
-    assert_error(&out, 3, &[&key, "NOT_FOUND", "check the resource name"]);
-    assert_eq!(verbs(&fake), ["encrypt"]);
+    assert_json_error(&out, 3, "operational", "PERMISSION_DENIED");
 }
 
 #[test]
 fn unavailable_once_then_success_takes_two_round_trips() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
     fake.knobs(|k| k.unavailable_first = 1);
     let out = generate_with(&fake, &key, &[]);
     let (_, ciphertext) = ciphertext_line(&out);
     assert_eq!(verbs(&fake), ["encrypt", "encrypt"]);
     assert_hash_of_password(&fake.decrypt_symmetric(&key, &ciphertext).unwrap());
-}
-
-#[test]
-fn integrity_failures_print_nothing() {
-    type Knob = fn(&mut support::fake_kms::Knobs);
-    let cases: &[(&str, Knob, &str)] = &[
-        (
-            "wrong ciphertextCrc32c",
-            |k| k.wrong_ciphertext_crc = true,
-            "ciphertext_crc32c",
-        ),
-        (
-            "verifiedPlaintextCrc32c false",
-            |k| k.unverified_plaintext_crc = true,
-            "verified_plaintext_crc32c is false",
-        ),
-    ];
-    for (what, knob, needle) in cases {
-        let fake = FakeKms::start();
-        let key = key_name("sym");
-        fake.add_symmetric(&key, 1);
-        fake.knobs(knob);
-        let out = generate_with(&fake, &key, &[]);
-        let line = assert_error(&out, 3, &[&key, needle, "on all 3 attempts"]);
-        eprintln!("{what}: {line}");
-        assert_eq!(
-            verbs(&fake),
-            ["encrypt", "encrypt", "encrypt"],
-            "{what}: three attempts"
-        );
-    }
-}
-
-#[test]
-fn slow_server_hits_the_timeout() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    fake.knobs(|k| k.delay = Some(std::time::Duration::from_secs(6)));
-    let out = generate_with(&fake, &key, &["--kms-timeout", "2"]);
-    assert_error(&out, 3, &[&key, "did not finish within the 2 s timeout"]);
-    assert_eq!(verbs(&fake), ["encrypt"]);
-}
-
-#[test]
-fn refused_connection_is_operational() {
-    let port = {
-        let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let endpoint = format!("http://127.0.0.1:{port}");
-    let key = key_name("sym");
-    let out = run(
-        &[
-            "generate",
-            "--encrypt",
-            "kms",
-            "--kms-key",
-            &key,
-            "--kms-endpoint",
-            &endpoint,
-            "--kms-anonymous",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    assert_error(&out, 3, &["cannot connect to Cloud KMS", &endpoint, &key]);
 }
 
 #[test]
@@ -779,7 +553,7 @@ fn malformed_key_name_is_a_usage_error_and_sends_nothing() {
     ] {
         let out = run(
             &args(cmd, kms(&fake, "projects/p/keyRings/r"), &[]),
-            &format!("{PASSWORD}\n"),
+            format!("{KMS_PW}\n"),
         );
         assert_error(
             &out,
@@ -793,7 +567,7 @@ fn malformed_key_name_is_a_usage_error_and_sends_nothing() {
 #[test]
 fn kms_without_key_is_a_usage_error() {
     let fake = FakeKms::start();
-    let out = run(&["generate", "--encrypt", "kms"], &format!("{PASSWORD}\n"));
+    let out = run(&["generate", "--encrypt", "kms"], format!("{KMS_PW}\n"));
     assert_error(&out, 2, &["--encrypt kms needs --kms-key"]);
     let out = run(
         &[
@@ -804,12 +578,12 @@ fn kms_without_key_is_a_usage_error() {
             fake.endpoint(),
             "--kms-anonymous",
         ],
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
     assert_error(&out, 2, &["need --kms-key"]);
     let out = run(
         &["install", "--dir", "/nonexistent", "--encrypt", "kms"],
-        &format!("{PASSWORD}\n"),
+        format!("{KMS_PW}\n"),
     );
     assert_error(&out, 2, &["--encrypt kms needs --kms-key"]);
     assert!(fake.requests().is_empty());
@@ -817,28 +591,32 @@ fn kms_without_key_is_a_usage_error() {
 
 #[test]
 fn missing_helper_says_it_is_not_installed_next_to_amhash() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
-    let dir = tempfile::tempdir().unwrap();
-    let exe = dir.path().join("amhash");
-    std::fs::copy(amhash_path(), &exe).unwrap();
-    assert!(!dir.path().join("amhash-kms").exists());
-    let out = run_at(
-        &exe,
-        &args(&["generate", "--encrypt", "kms"], kms(&fake, &key), &[]),
-        &format!("{PASSWORD}\n"),
-    );
+    let (fake, key) = fake_with_key("sym", 1);
+    let dir = Fixture::empty();
+    let exe = dir.root().join("amhash");
+    std::fs::copy(Path::new(AMHASH), &exe).unwrap();
+    assert!(!dir.root().join("amhash-kms").exists());
+    let out = Run::new(&exe)
+        .args(args(
+            &["generate", "--encrypt", "kms"],
+            kms(&fake, &key),
+            &[],
+        ))
+        .stdin(format!("{KMS_PW}\n"))
+        .output();
     let expected = format!(
         "amhash: error: amhash was built without KMS support or amhash-kms is not installed next to it (looked for {})",
-        dir.path().join("amhash-kms").display()
+        dir.root().join("amhash-kms").display()
     );
-    assert_eq!(assert_error(&out, 3, &[]), expected);
+    assert_eq!(assert_error(&out, 3, &[]).trim_end(), expected);
     assert!(fake.requests().is_empty());
 
     // The copy still does local work.
-    let out = run_at(&exe, &["generate"], &format!("{PASSWORD}\n"));
-    let line = one_line_ok(&out);
+    let out = Run::new(&exe)
+        .args(["generate"])
+        .stdin(format!("{KMS_PW}\n"))
+        .output();
+    let line = quiet_line(&out);
     assert_hash_of_password(line.as_bytes());
 }
 
@@ -846,22 +624,22 @@ fn missing_helper_says_it_is_not_installed_next_to_amhash() {
 
 /// Run `amhash ARGS` under `strace -f -e trace=socket,connect,clone,clone3`; returns the
 /// command's output and the trace lines (pid prefix removed).
-fn straced(args: &[&str], stdin: &str) -> (Out, Vec<String>) {
-    straced_at(&amhash_path(), args, stdin)
+fn straced(args: &[&str], stdin: &str) -> (Output, Vec<String>) {
+    straced_at(Path::new(AMHASH), args, stdin)
 }
 
 /// [`straced`] of the executable `exe`.
-fn straced_at(exe: &Path, args: &[&str], stdin: &str) -> (Out, Vec<String>) {
-    let dir = tempfile::tempdir().unwrap();
-    let trace = dir.path().join("trace");
-    let out = assert_cmd::Command::new("strace")
+fn straced_at(exe: &Path, args: &[&str], stdin: &str) -> (Output, Vec<String>) {
+    let dir = Fixture::empty();
+    let trace = dir.root().join("trace");
+    // Needs strace (apt-get install strace).
+    let out = Run::new("strace")
         .args(["-f", "-e", "trace=socket,connect,clone,clone3", "-o"])
         .arg(&trace)
         .arg(exe)
         .args(args)
-        .write_stdin(stdin.as_bytes().to_vec())
-        .output()
-        .expect("strace is installed (apt-get install strace)");
+        .stdin(stdin)
+        .output();
     let text = std::fs::read_to_string(&trace).unwrap_or_else(|e| {
         panic!(
             "strace wrote no trace ({e}): {}",
@@ -876,11 +654,6 @@ fn straced_at(exe: &Path, args: &[&str], stdin: &str) -> (Out, Vec<String>) {
                 .to_owned()
         })
         .collect();
-    let out = Out {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).unwrap(),
-        stderr: String::from_utf8(out.stderr).unwrap(),
-    };
     (out, lines)
 }
 
@@ -904,16 +677,15 @@ fn assert_no_thread_no_socket(what: &str, trace: &[String]) {
 
 #[test]
 fn local_commands_start_no_thread_and_open_no_socket() {
-    let dir = tempfile::tempdir().unwrap();
-    let pw_line = format!("{PASSWORD}\n");
+    let dir = Fixture::empty();
+    let pw_line = format!("{KMS_PW}\n");
 
     let (out, trace) = straced(&["generate"], &pw_line);
-    let hash = one_line_ok(&out);
+    let hash = quiet_line(&out);
     assert_hash_of_password(hash.as_bytes());
     assert_no_thread_no_socket("generate", &trace);
 
-    let hash_file = dir.path().join("hash");
-    write_file(&hash_file, &hash);
+    let hash_file = write_file(dir.root(), "hash", hash.as_bytes(), 0o600);
     let (out, trace) = straced(
         &["verify", "--hash-file", hash_file.to_str().unwrap()],
         &pw_line,
@@ -921,20 +693,19 @@ fn local_commands_start_no_thread_and_open_no_socket() {
     assert_verdict(&out, true);
     assert_no_thread_no_socket("verify", &trace);
 
-    let am_key = dir.path().join("am.pwd");
-    write_file(&am_key, "an AM encryption password\n");
+    let am_key = write_file(dir.root(), "am.pwd", b"an AM encryption password\n", 0o600);
     let key_arg = format!("file:{}", am_key.display());
     let (out, trace) = straced(
         &["generate", "--encrypt", "am", "--key", &key_arg],
         &pw_line,
     );
-    let value = one_line_ok(&out);
+    let value = quiet_line(&out);
     assert!(b64().decode(&value).is_ok(), "{value}");
     assert_no_thread_no_socket("generate --encrypt am", &trace);
 
     // And it decrypts back (still local).
     let (out, trace) = straced(&["decrypt", "--key", &key_arg], &value);
-    assert_hash_of_password(one_line_ok(&out).as_bytes());
+    assert_hash_of_password(quiet_line(&out).as_bytes());
     assert_no_thread_no_socket("decrypt --key", &trace);
 }
 
@@ -945,12 +716,10 @@ fn local_commands_start_no_thread_and_open_no_socket() {
 /// is ready, so amhash sends it nothing and nothing reaches KMS.
 #[test]
 fn strace_sees_the_threads_and_sockets_of_a_kms_command() {
-    let fake = FakeKms::start();
-    let key = key_name("sym");
-    fake.add_symmetric(&key, 1);
+    let (fake, key) = fake_with_key("sym", 1);
     let (out, trace) = straced(
         &args(&["generate", "--encrypt", "kms"], kms(&fake, &key), &[]),
-        &format!("{PASSWORD}\n"),
+        &format!("{KMS_PW}\n"),
     );
     assert_error(
         &out,
@@ -971,15 +740,12 @@ fn strace_sees_the_threads_and_sockets_of_a_kms_command() {
     );
     assert!(verbs(&fake).is_empty(), "the traced helper sent a request");
 
-    let helper = amhash_path().with_file_name("amhash-kms");
-    let (out, trace) = straced_at(
-        &helper,
-        &args(&["encrypt"], kms(&fake, &key), &[]),
-        PASSWORD,
-    );
+    let helper = Path::new(AMHASH).with_file_name("amhash-kms");
+    let (out, trace) = straced_at(&helper, &args(&["encrypt"], kms(&fake, &key), &[]), KMS_PW);
     // Run by hand, the helper prints the ciphertext line and the name AM decrypts with.
-    assert_eq!(out.code, 0, "{out:?}");
-    let (line, name) = out.stdout.trim_end().split_once('\n').expect("two lines");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let text = stdout(&out);
+    let (line, name) = text.trim_end().split_once('\n').expect("two lines");
     b64().decode(line).expect("base64");
     assert_eq!(name, key);
     assert!(
@@ -1026,9 +792,7 @@ fn am_decrypts_with(fake: &FakeKms, name: &str, ciphertext: &[u8]) -> u16 {
 
 #[test]
 fn the_decryption_key_property_names_what_am_can_decrypt_with() {
-    let fake = FakeKms::start();
-    let key = key_name("prop");
-    fake.add_symmetric(&key, 2);
+    let (fake, key) = fake_with_key("prop", 2);
     let sym_version = format!("{key}/cryptoKeyVersions/2");
     let asym = version_name("prop-rsa", 1);
     fake.add_asymmetric(&asym, OaepAlg::Rsa2048Sha256);
@@ -1046,8 +810,8 @@ fn the_decryption_key_property_names_what_am_can_decrypt_with() {
         (asym.clone(), asym.clone(), None),
     ];
     for (given, property, note) in &cases {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path().to_str().unwrap();
+        let dir = Fixture::empty();
+        let d = dir.root().to_str().unwrap();
         // install: text and --json agree, and generate says the same.
         let out = run(
             &args(
@@ -1055,55 +819,45 @@ fn the_decryption_key_property_names_what_am_can_decrypt_with() {
                 kms(&fake, given),
                 &[],
             ),
-            &format!("{PASSWORD}\n"),
+            format!("{KMS_PW}\n"),
         );
-        assert_eq!(out.code, 0, "{out:?}");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
         assert!(
-            out.stdout
+            stdout(&out)
                 .lines()
                 .any(|l| l == format!("AM setting: {KEY_PROP}={property}")),
             "{given}: {out:?}"
         );
         assert!(
-            !out.stdout.contains(&format!("{KEY_PROP}={given}/")),
+            !stdout(&out).contains(&format!("{KEY_PROP}={given}/")),
             "{out:?}"
         );
         if let Some(note) = note {
-            assert!(out.stdout.lines().any(|l| l == note), "{given}: {out:?}");
+            assert!(stdout(&out).lines().any(|l| l == note), "{given}: {out:?}");
         }
-        let out = run(
-            &args(
-                &["--json", "install", "--dir", d, "--encrypt", "kms"],
-                kms(&fake, given),
-                &[],
-            ),
-            &format!("{PASSWORD}\n"),
-        );
-        let v: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
-        assert_eq!(
-            v["am_properties"][KEY_PROP],
-            Value::String(property.clone())
-        );
-        let out = run(
-            &args(
-                &["--json", "generate", "--encrypt", "kms"],
-                kms(&fake, given),
-                &[],
-            ),
-            &format!("{PASSWORD}\n"),
-        );
-        let g: Value = serde_json::from_str(&out.stdout).expect("one JSON object");
-        assert_eq!(
-            g["am_properties"][KEY_PROP],
-            Value::String(property.clone())
-        );
+        for head in [
+            &["--json", "install", "--dir", d, "--encrypt", "kms"][..],
+            &["--json", "generate", "--encrypt", "kms"],
+        ] {
+            let out = run(&args(head, kms(&fake, given), &[]), format!("{KMS_PW}\n"));
+            let v: Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+            let want = Value::String(property.clone());
+            assert_eq!(v["am_properties"][KEY_PROP], want, "{head:?}");
+        }
         // A symmetric value opens with Decrypt on the property's name, as AM calls it, and
         // the fake, like Cloud KMS, refuses Decrypt on a version name.
         if property == &key {
-            let stored = std::fs::read_to_string(dir.path().join("password.amadmin")).unwrap();
+            let stored = std::fs::read_to_string(dir.root().join("password.amadmin")).unwrap();
             let ciphertext = b64().decode(stored).unwrap();
             assert_eq!(am_decrypts_with(&fake, property, &ciphertext), 200);
             assert_eq!(am_decrypts_with(&fake, &sym_version, &ciphertext), 400);
         }
     }
+}
+
+/// Every KMS failure of the shared table, through amhash: the helper's line as amhash's one
+/// error line, the same exit code, nothing printed, and the same requests.
+#[test]
+fn every_kms_failure_is_one_line_naming_key_and_cause() {
+    check_every_fault(Layer::Cli);
 }

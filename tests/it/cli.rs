@@ -2,65 +2,34 @@
 //! `verify`. On every error stdout is empty and stderr is exactly one line that never
 //! contains the password.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 use amhash::ssha::{Salt, SshaHash};
-use assert_cmd::Command;
 
-/// A password every test uses, so "stderr never contains the password" has one needle.
-// Strong enough for the weak-password check (zxcvbn estimate >= 10^16), so a successful
-// generate has an empty stderr.
-const PW: &str = "Tr0ub4dor&3-xQ7vK2mZ9pL4";
-const FORGEOPS: &str = "{SSHA-512}FAAAAAAAAAAAAAAAAAAAAAAAAAAAjSSqRIRQ0t41hid6CvguVVR/XChxJUw1jpU8+My3/X0XiwXWz/swJxDAwmBl05CoAceOGj3MW2SKeIm/aqzHdg==";
-
-fn amhash(args: &[&str], stdin: &[u8]) -> Output {
-    Command::cargo_bin("amhash")
-        .unwrap()
-        .args(args)
-        .write_stdin(stdin.to_vec())
-        .output()
-        .unwrap()
-}
-
-/// Exit `code`, nothing on stdout, one line on stderr, no password in it.
-#[track_caller]
-fn assert_error(out: &Output, code: i32) -> String {
-    assert_eq!(out.status.code(), Some(code), "{out:?}");
-    assert!(out.stdout.is_empty(), "stdout not empty: {out:?}");
-    let err = String::from_utf8(out.stderr.clone()).unwrap();
-    assert!(
-        err.ends_with('\n') && err.matches('\n').count() == 1,
-        "stderr is not exactly one line: {err:?}"
-    );
-    assert!(err.starts_with("amhash: "), "{err:?}");
-    assert!(!err.contains(PW), "stderr contains the password: {err:?}");
-    assert!(
-        !err.contains("hunter2"),
-        "stderr contains the password: {err:?}"
-    );
-    err
-}
+use crate::support::*;
 
 fn hash_of(password: &str) -> String {
     SshaHash::with_salt(password.as_bytes(), Salt::new(vec![0x42; 20]).unwrap()).to_string()
 }
 
-fn write(dir: &Path, name: &str, content: &[u8]) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
-    path
+/// `verify --hash-file PATH` with the password on stdin.
+fn verify_file(path: &Path) -> Output {
+    run(
+        &["verify", "--hash-file", path.to_str().unwrap()],
+        stdin_line(),
+    )
 }
 
 fn stdin_line() -> Vec<u8> {
-    format!("{PW}\n").into_bytes()
+    format!("{CLI_PW}\n").into_bytes()
 }
 
 // ---- generate -------------------------------------------------------------------------
 
 #[test]
 fn generate_prints_one_verifiable_value() {
-    let out = amhash(&["generate"], &stdin_line());
+    let out = run(&["generate"], stdin_line());
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(out.stderr.is_empty(), "{out:?}");
     let text = String::from_utf8(out.stdout).unwrap();
@@ -68,31 +37,31 @@ fn generate_prints_one_verifiable_value() {
     assert!(!value.contains('\n'));
     let hash: SshaHash = value.parse().unwrap();
     assert_eq!(hash.salt().as_bytes().len(), 20);
-    assert!(hash.verify(PW.as_bytes()));
+    assert!(hash.verify(CLI_PW.as_bytes()));
     // A fresh salt each time.
-    let again = amhash(&["generate"], &stdin_line());
+    let again = run(&["generate"], stdin_line());
     assert_ne!(again.stdout, text.as_bytes());
 }
 
 #[test]
 fn generate_with_salt_is_deterministic() {
-    let out = amhash(&["generate", "--salt-hex", &"42".repeat(20)], &stdin_line());
+    let out = run(&["generate", "--salt-hex", &"42".repeat(20)], stdin_line());
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        format!("{}\n", hash_of(PW))
+        format!("{}\n", hash_of(CLI_PW))
     );
 }
 
 #[test]
 fn generate_forgeops_vector() {
-    let out = amhash(
+    let out = run(
         &["generate", "--salt-hex", &"00".repeat(20)],
-        b"forgerock\n",
+        format!("{FORGEROCK_PASSWORD}\n"),
     );
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        format!("{FORGEOPS}\n")
+        format!("{FORGEROCK_VALUE}\n")
     );
 }
 
@@ -100,12 +69,12 @@ fn generate_forgeops_vector() {
 fn salt_of_1_and_255_bytes_works() {
     for len in [1usize, 255] {
         let salt = "ab".repeat(len);
-        let out = amhash(&["generate", "--salt-hex", &salt], &stdin_line());
+        let out = run(&["generate", "--salt-hex", &salt], stdin_line());
         assert_eq!(out.status.code(), Some(0), "{len}: {out:?}");
         let text = String::from_utf8(out.stdout).unwrap();
         let hash: SshaHash = text.trim_end().parse().unwrap();
         assert_eq!(hash.salt().as_bytes(), &vec![0xab; len][..]);
-        assert!(hash.verify(PW.as_bytes()));
+        assert!(hash.verify(CLI_PW.as_bytes()));
     }
 }
 
@@ -120,7 +89,7 @@ fn bad_salt_hex_is_exit_2_before_reading_the_password() {
         "g".repeat(40),
     ] {
         // An unreadable password file shows the salt is checked first (else exit 3).
-        let out = amhash(
+        let out = run(
             &[
                 "generate",
                 "--salt-hex",
@@ -130,10 +99,10 @@ fn bad_salt_hex_is_exit_2_before_reading_the_password() {
             ],
             b"",
         );
-        let err = assert_error(&out, 2);
+        let err = assert_error(&out, 2, &[]);
         assert!(err.contains("--salt-hex"), "{salt}: {err}");
-        let out = amhash(&["generate", &format!("--salt-hex={salt}")], &stdin_line());
-        assert_error(&out, 2);
+        let out = run(&["generate", &format!("--salt-hex={salt}")], stdin_line());
+        assert_error(&out, 2, &[]);
     }
 }
 
@@ -155,9 +124,9 @@ fn empty_whitespace_and_invalid_passwords_are_exit_2() {
         b"\xed\xa0\x80\n",
     ];
     for stdin in cases {
-        for args in [&["generate"][..], &["verify", "--hash", FORGEOPS]] {
-            let out = amhash(args, stdin);
-            assert_error(&out, 2);
+        for args in [&["generate"][..], &["verify", "--hash", FORGEROCK_VALUE]] {
+            let out = run(args, stdin);
+            assert_error(&out, 2, &[]);
         }
     }
 }
@@ -165,7 +134,7 @@ fn empty_whitespace_and_invalid_passwords_are_exit_2() {
 #[test]
 fn zero_width_space_is_a_password_not_whitespace() {
     // U+200B is not whitespace to Python: the reference hashes it, so do we.
-    let out = amhash(
+    let out = run(
         &["generate", "--salt-hex", &"42".repeat(20)],
         "\u{200b}\n".as_bytes(),
     );
@@ -178,14 +147,14 @@ fn zero_width_space_is_a_password_not_whitespace() {
 
 #[test]
 fn password_file_works_and_reads_only_its_first_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(
-        dir.path(),
+    let dir = Fixture::empty();
+    let file = dir.file(
         "pw",
-        format!("  {PW}\t\r\nsecond line\n\u{ff}").as_bytes(),
+        format!("  {CLI_PW}\t\r\nsecond line\n\u{ff}").as_bytes(),
+        0o600,
     );
     let file = file.to_str().unwrap();
-    let out = amhash(
+    let out = run(
         &[
             "generate",
             "--salt-hex",
@@ -198,13 +167,13 @@ fn password_file_works_and_reads_only_its_first_line() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert_eq!(
         String::from_utf8(out.stdout).unwrap(),
-        format!("{}\n", hash_of(PW))
+        format!("{}\n", hash_of(CLI_PW))
     );
-    let value = hash_of(PW);
-    let out = amhash(&["verify", "--hash", &value, "--password-file", file], b"");
+    let value = hash_of(CLI_PW);
+    let out = run(&["verify", "--hash", &value, "--password-file", file], b"");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
-    let other = write(dir.path(), "other", b"second line\n");
-    let out = amhash(
+    let other = dir.file("other", b"second line\n", 0o600);
+    let out = run(
         &[
             "verify",
             "--hash",
@@ -212,32 +181,31 @@ fn password_file_works_and_reads_only_its_first_line() {
             "--password-file",
             other.to_str().unwrap(),
         ],
-        &stdin_line(),
+        stdin_line(),
     );
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
 
 #[test]
 fn password_file_problems() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
+    let dir = Fixture::empty();
+    let missing = dir.root().join("missing");
     let missing = missing.to_str().unwrap();
-    let empty = write(dir.path(), "empty", b"");
-    let blank = write(dir.path(), "blank", b" \n");
-    let bad = write(dir.path(), "bad", b"hunter2\xfe\n");
-    let dir_path = dir.path().to_str().unwrap();
-    for args in [&["generate"][..], &["verify", "--hash", FORGEOPS]] {
+    let empty = dir.file("empty", b"", 0o600);
+    let blank = dir.file("blank", b" \n", 0o600);
+    let bad = dir.file("bad", b"hunter2\xfe\n", 0o600);
+    let dir_path = dir.root().to_str().unwrap();
+    for args in [&["generate"][..], &["verify", "--hash", FORGEROCK_VALUE]] {
         let with = |file: &str| {
             let mut v: Vec<&str> = args.to_vec();
             v.extend(["--password-file", file]);
-            amhash(&v, &stdin_line())
+            run(&v, stdin_line())
         };
-        let err = assert_error(&with(missing), 3);
-        assert!(err.contains(missing), "{err}");
-        assert_error(&with(dir_path), 3);
-        assert_error(&with(empty.to_str().unwrap()), 2);
-        assert_error(&with(blank.to_str().unwrap()), 2);
-        assert_error(&with(bad.to_str().unwrap()), 2);
+        assert_error(&with(missing), 3, &[missing]);
+        assert_error(&with(dir_path), 3, &[]);
+        assert_error(&with(empty.to_str().unwrap()), 2, &[]);
+        assert_error(&with(blank.to_str().unwrap()), 2, &[]);
+        assert_error(&with(bad.to_str().unwrap()), 2, &[]);
     }
 }
 
@@ -245,40 +213,40 @@ fn password_file_problems() {
 
 #[test]
 fn verify_match_is_0_and_no_match_is_1() {
-    let value = hash_of(PW);
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "value", format!("{value}\n").as_bytes());
+    let value = hash_of(CLI_PW);
+    let dir = Fixture::empty();
+    let file = dir.file("value", format!("{value}\n").as_bytes(), 0o600);
     let file = file.to_str().unwrap();
     for args in [
         vec!["verify", "--hash", &value],
         vec!["verify", "--hash-file", file],
     ] {
-        let out = amhash(&args, &stdin_line());
+        let out = run(&args, stdin_line());
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         assert!(out.stdout.is_empty());
-        let out = amhash(&args, format!("{PW}x\n").as_bytes());
+        let out = run(&args, format!("{CLI_PW}x\n").as_bytes());
         assert_eq!(out.status.code(), Some(1), "{out:?}");
         assert!(out.stdout.is_empty());
         let err = String::from_utf8(out.stderr).unwrap();
         assert_eq!(err.matches('\n').count(), 1, "{err:?}");
-        assert!(!err.contains(PW));
+        assert!(!err.contains(CLI_PW));
     }
 }
 
 /// One value per parse error kind.
 fn malformed() -> Vec<(&'static str, String)> {
-    let body = FORGEOPS.strip_prefix("{SSHA-512}").unwrap();
+    let body = FORGEROCK_VALUE.strip_prefix("{SSHA-512}").unwrap();
     vec![
         ("empty", String::new()),
-        ("whitespace", format!(" {FORGEOPS}")),
-        ("whitespace", format!("{FORGEOPS}\r")),
+        ("whitespace", format!(" {FORGEROCK_VALUE}")),
+        ("whitespace", format!("{FORGEROCK_VALUE}\r")),
         ("other-scheme", format!("{{SSHA512}}{body}")),
         ("other-scheme", format!("{{ssha-512}}{body}")),
         ("other-scheme", "$6$salt$hash".into()),
         ("prefix", body.to_string()),
         ("base64", format!("{{SSHA-512}}{}", body.replace('+', "-"))),
         ("base64", format!("{{SSHA-512}}{}", &body[..body.len() - 2])),
-        ("trailing-garbage", format!("{FORGEOPS}AAAA")),
+        ("trailing-garbage", format!("{FORGEROCK_VALUE}AAAA")),
         ("zero-salt-length", "{SSHA-512}AA==".into()),
         ("truncated", "{SSHA-512}FA==".into()),
         ("trailing-data", format!("{{SSHA-512}}{}AAAA", &body[..112])),
@@ -287,25 +255,18 @@ fn malformed() -> Vec<(&'static str, String)> {
 
 #[test]
 fn malformed_values_are_exit_2_via_hash_and_hash_file() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Fixture::empty();
     for (i, (kind, value)) in malformed().into_iter().enumerate() {
         assert_eq!(
             value.parse::<SshaHash>().unwrap_err().kind(),
             kind,
             "{value:?}"
         );
-        let out = amhash(&["verify", &format!("--hash={value}")], &stdin_line());
-        assert_error(&out, 2);
-        let file = write(
-            dir.path(),
-            &format!("v{i}"),
-            format!("{value}\n").as_bytes(),
-        );
-        let out = amhash(
-            &["verify", "--hash-file", file.to_str().unwrap()],
-            &stdin_line(),
-        );
-        assert_error(&out, 2);
+        let out = run(&["verify", &format!("--hash={value}")], stdin_line());
+        assert_error(&out, 2, &[]);
+        let file = dir.file(&format!("v{i}"), format!("{value}\n").as_bytes(), 0o600);
+        let out = verify_file(&file);
+        assert_error(&out, 2, &[]);
     }
 }
 
@@ -313,7 +274,7 @@ fn malformed_values_are_exit_2_via_hash_and_hash_file() {
 fn malformed_value_is_reported_before_the_password_is_read() {
     // Invalid UTF-8 on stdin would be exit 2 too; an unreadable password file tells them
     // apart: exit 2 (the value) and not 3 (the file) shows the value is checked first.
-    let out = amhash(
+    let out = run(
         &[
             "verify",
             "--hash",
@@ -323,14 +284,13 @@ fn malformed_value_is_reported_before_the_password_is_read() {
         ],
         b"",
     );
-    let err = assert_error(&out, 2);
-    assert!(err.contains("{SSHA}"), "{err}");
+    assert_error(&out, 2, &["{SSHA}"]);
 }
 
 #[test]
 fn hash_file_newline_rules() {
-    let value = hash_of(PW);
-    let dir = tempfile::tempdir().unwrap();
+    let value = hash_of(CLI_PW);
+    let dir = Fixture::empty();
     let cases: &[(&str, String, i32)] = &[
         ("none", value.clone(), 0),
         ("one", format!("{value}\n"), 0),
@@ -344,65 +304,40 @@ fn hash_file_newline_rules() {
         ("newline-only", "\n".into(), 2),
     ];
     for (name, content, code) in cases {
-        let file = write(dir.path(), name, content.as_bytes());
-        let out = amhash(
-            &["verify", "--hash-file", file.to_str().unwrap()],
-            &stdin_line(),
-        );
+        let file = dir.file(name, content.as_bytes(), 0o600);
+        let out = verify_file(&file);
         if *code == 0 {
             assert_eq!(out.status.code(), Some(0), "{name}: {out:?}");
         } else {
-            assert_error(&out, *code);
+            assert_error(&out, *code, &[]);
         }
     }
-    let bad_utf8 = write(dir.path(), "bad-utf8", b"{SSHA-512}\xff\n");
-    let out = amhash(
-        &["verify", "--hash-file", bad_utf8.to_str().unwrap()],
-        &stdin_line(),
-    );
-    assert_error(&out, 2);
+    let bad_utf8 = dir.file("bad-utf8", b"{SSHA-512}\xff\n", 0o600);
+    let out = verify_file(&bad_utf8);
+    assert_error(&out, 2, &[]);
 }
 
 #[test]
 fn hash_file_problems_are_exit_3() {
-    let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
-    let err = assert_error(
-        &amhash(
-            &["verify", "--hash-file", missing.to_str().unwrap()],
-            &stdin_line(),
-        ),
-        3,
-    );
-    assert!(err.contains("missing"), "{err}");
-    assert_error(
-        &amhash(
-            &["verify", "--hash-file", dir.path().to_str().unwrap()],
-            &stdin_line(),
-        ),
-        3,
-    );
+    let dir = Fixture::empty();
+    let missing = dir.root().join("missing");
+    assert_error(&verify_file(&missing), 3, &["missing"]);
+    assert_error(&verify_file(dir.root()), 3, &[]);
 }
 
 #[test]
 fn hash_file_larger_than_any_value_is_exit_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "big", &vec![b'A'; 200_000]);
-    assert_error(
-        &amhash(
-            &["verify", "--hash-file", file.to_str().unwrap()],
-            &stdin_line(),
-        ),
-        2,
-    );
+    let dir = Fixture::empty();
+    let file = dir.file("big", vec![b'A'; 200_000], 0o600);
+    assert_error(&verify_file(&file), 2, &[]);
 }
 
 // ---- usage ----------------------------------------------------------------------------
 
 #[test]
 fn usage_errors_are_exit_2_on_one_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = write(dir.path(), "value", FORGEOPS.as_bytes());
+    let dir = Fixture::empty();
+    let file = dir.file("value", FORGEROCK_VALUE.as_bytes(), 0o600);
     let file = file.to_str().unwrap();
     let cases: &[&[&str]] = &[
         &[],
@@ -415,18 +350,18 @@ fn usage_errors_are_exit_2_on_one_line() {
         &["verify"],
         &["verify", "--hash"],
         &["verify", "--hash-file"],
-        &["verify", "--hash", FORGEOPS, "--hash-file", file],
-        &["verify", "--hash", FORGEOPS, "--bogus"],
-        &["verify", "--hash", FORGEOPS, "--salt-hex", "00"],
+        &["verify", "--hash", FORGEROCK_VALUE, "--hash-file", file],
+        &["verify", "--hash", FORGEROCK_VALUE, "--bogus"],
+        &["verify", "--hash", FORGEROCK_VALUE, "--salt-hex", "00"],
         // There is deliberately no flag that takes the password itself.
         &["generate", "--password", "hunter2"],
         &["generate", "--password=hunter2"],
-        &["verify", "--hash", FORGEOPS, "--password", "hunter2"],
+        &["verify", "--hash", FORGEROCK_VALUE, "--password", "hunter2"],
         &["generate", "-p", "hunter2"],
     ];
     for args in cases {
-        let out = amhash(args, &stdin_line());
-        let err = assert_error(&out, 2);
+        let out = run(args, stdin_line());
+        let err = assert_error(&out, 2, &[]);
         assert!(err.contains("error"), "{args:?}: {err}");
     }
 }
@@ -441,7 +376,7 @@ fn help_and_version_are_exit_0_and_help_lists_the_exit_codes() {
         &["verify", "--help"],
         &["help", "verify"],
     ] {
-        let out = amhash(args, b"");
+        let out = run(args, b"");
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         let text = String::from_utf8(out.stdout).unwrap();
         for needle in [
@@ -454,7 +389,7 @@ fn help_and_version_are_exit_0_and_help_lists_the_exit_codes() {
             assert!(text.contains(needle), "{args:?} lacks {needle:?}:\n{text}");
         }
     }
-    let out = amhash(&["--version"], b"");
+    let out = run(&["--version"], b"");
     assert_eq!(out.status.code(), Some(0));
     assert!(
         String::from_utf8(out.stdout)

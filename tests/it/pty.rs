@@ -17,7 +17,7 @@ use rexpect::process::WaitStatus;
 use rexpect::session::{PtySession, spawn_command};
 use rustix::termios::{LocalModes, tcgetattr};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amhash");
+use crate::support::AMHASH;
 const TIMEOUT_MS: u64 = 20_000;
 
 /// Starts `amhash ARGS` on a fresh pty whose echo is on.
@@ -25,7 +25,7 @@ fn spawn(args: &[&str]) -> PtySession {
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(r#"stty echo && exec "$0" "$@""#)
-        .arg(BIN)
+        .arg(AMHASH)
         .args(args);
     spawn_command(cmd, Some(TIMEOUT_MS)).expect("spawn amhash on a pty")
 }
@@ -157,61 +157,62 @@ fn verify_prompts_once_and_exits_0_or_1() {
     }
 }
 
-/// On a terminal the password is taken as typed: the reference script only strips what
-/// arrives on stdin, and so does amhash.
-#[test]
-fn terminal_entry_is_not_stripped() {
-    let password = "  spaced out ";
-    let mut session = spawn(&["generate"]);
-    let mut seen = answer(&mut session, "Password: ", password);
-    seen += &answer(&mut session, "Confirm: ", password);
-    let (rest, code) = finish(session);
-    seen += &rest;
-    assert_eq!(code, 0, "{seen:?}");
-    let hash = value_in(&seen);
-    assert!(hash.verify(password.as_bytes()));
-    assert!(!hash.verify(b"spaced out"));
-    let value = hash.to_string();
-    // Typed at the prompt again: only the exact entry, spaces included, matches.
-    for (typed, want) in [(password, 0), ("spaced out", 1), ("  spaced out", 1)] {
-        let mut session = spawn(&["verify", "--hash", &value]);
-        answer(&mut session, "Password: ", typed);
-        let (_, code) = finish(session);
-        assert_eq!(code, want, "{typed:?}");
-    }
-    // Piped, the line is stripped first, so the spaces are lost and it does not match.
-    let out = std::process::Command::new(BIN)
-        .args(["verify", "--hash", &value])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .unwrap()
-                .write_all(format!("{password}\n").as_bytes())?;
-            child.wait()
-        })
-        .unwrap();
-    assert_eq!(out.code(), Some(1));
+/// A password typed at the prompt: what generate must hash exactly, what it must not
+/// match, how `verify` answers when it is typed again, and its exit code when piped instead.
+struct Typed {
+    name: &'static str,
+    password: &'static str,
+    not: &'static [&'static str],
+    retyped: &'static [(&'static str, i32)],
+    piped: Option<i32>,
 }
 
-/// A tab and non-ASCII typed at the prompt are part of the password, as with Python's
-/// getpass (which only turns echo off). A raw-mode reader that drops control characters
-/// would hash `ab-ü` here and fail this test.
+const TYPED: &[Typed] = &[
+    // The reference script only strips what arrives on stdin, and so does amhash: typed, the
+    // spaces are part of the password; piped, the line is stripped first, so it does not match.
+    Typed {
+        name: "leading and trailing spaces",
+        password: "  spaced out ",
+        not: &["spaced out"],
+        retyped: &[("  spaced out ", 0), ("spaced out", 1), ("  spaced out", 1)],
+        piped: Some(1),
+    },
+    // A tab and non-ASCII are part of the password, as with Python's getpass (which only
+    // turns echo off). A raw-mode reader that drops control characters would hash `ab-ü`.
+    Typed {
+        name: "tab and non-ASCII",
+        password: "a\tb-ü-Tab-Kept-7",
+        not: &["ab-ü-Tab-Kept-7"],
+        retyped: &[],
+        piped: None,
+    },
+];
+
 #[test]
-fn terminal_entry_keeps_tabs_and_non_ascii() {
-    let password = "a\tb-ü-Tab-Kept-7";
-    let mut session = spawn(&["generate"]);
-    let mut seen = answer(&mut session, "Password: ", password);
-    seen += &answer(&mut session, "Confirm: ", password);
-    let (rest, code) = finish(session);
-    seen += &rest;
-    assert_eq!(code, 0, "{seen:?}");
-    let hash = value_in(&seen);
-    assert!(hash.verify(password.as_bytes()), "{seen:?}");
-    assert!(!hash.verify("ab-ü-Tab-Kept-7".as_bytes()));
+fn terminal_entry_is_taken_as_typed() {
+    for t in TYPED {
+        let mut session = spawn(&["generate"]);
+        let mut seen = answer(&mut session, "Password: ", t.password);
+        seen += &answer(&mut session, "Confirm: ", t.password);
+        let (rest, code) = finish(session);
+        seen += &rest;
+        assert_eq!(code, 0, "{}: {seen:?}", t.name);
+        let hash = value_in(&seen);
+        assert!(hash.verify(t.password.as_bytes()), "{}: {seen:?}", t.name);
+        for not in t.not {
+            assert!(!hash.verify(not.as_bytes()), "{}: {not:?}", t.name);
+        }
+        let value = hash.to_string();
+        for (typed, want) in t.retyped {
+            let mut session = spawn(&["verify", "--hash", &value]);
+            answer(&mut session, "Password: ", typed);
+            let (_, code) = finish(session);
+            assert_eq!(code, *want, "{}: {typed:?}", t.name);
+        }
+        if let Some(want) = t.piped {
+            let stdin = format!("{}\n", t.password);
+            let out = crate::support::run(&["verify", "--hash", &value], stdin.as_bytes());
+            assert_eq!(out.status.code(), Some(want), "{}: piped", t.name);
+        }
+    }
 }

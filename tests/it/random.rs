@@ -2,22 +2,12 @@
 //! `--password-out` (0600, never overwritten) or shown once on the terminal, never on stdout.
 
 use std::os::unix::fs::PermissionsExt;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use amhash::ssha::SshaHash;
 use amhash::strength::{RANDOM_ALPHABET, RANDOM_LEN};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amhash");
-
-fn run(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .unwrap()
-}
+use crate::support::*;
 
 /// The stored password: RANDOM_LEN symbols of the alphabet and one newline; the file 0600.
 fn stored_password(path: &std::path::Path) -> String {
@@ -35,10 +25,10 @@ fn stored_password(path: &std::path::Path) -> String {
 
 #[test]
 fn generate_random_stores_the_password_and_prints_only_the_value() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_path = dir.path().join("amadmin.pw");
+    let dir = Fixture::empty();
+    let out_path = dir.root().join("amadmin.pw");
     let source = format!("file:{}", out_path.display());
-    let out = run(&["generate", "--random", "--password-out", &source]);
+    let out = run(&["generate", "--random", "--password-out", &source], b"");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let password = stored_password(&out_path);
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -52,17 +42,20 @@ fn generate_random_stores_the_password_and_prints_only_the_value() {
     assert!(hash.verify(password.as_bytes()));
 
     // The value verifies through the CLI with the stored password.
-    let verify = run(&[
-        "verify",
-        "--hash",
-        stdout.trim_end(),
-        "--password-file",
-        out_path.to_str().unwrap(),
-    ]);
+    let verify = run(
+        &[
+            "verify",
+            "--hash",
+            stdout.trim_end(),
+            "--password-file",
+            out_path.to_str().unwrap(),
+        ],
+        b"",
+    );
     assert_eq!(verify.status.code(), Some(0), "{verify:?}");
 
     // Never overwritten: a second run fails, prints no value and keeps the first password.
-    let again = run(&["generate", "--random", "--password-out", &source]);
+    let again = run(&["generate", "--random", "--password-out", &source], b"");
     assert_eq!(again.status.code(), Some(3), "{again:?}");
     assert!(again.stdout.is_empty());
     assert_eq!(stored_password(&out_path), password);
@@ -70,16 +63,12 @@ fn generate_random_stores_the_password_and_prints_only_the_value() {
 
 #[test]
 fn random_passwords_differ_between_runs() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = Fixture::empty();
     let mut seen = std::collections::BTreeSet::new();
     for i in 0..5 {
-        let path = dir.path().join(format!("pw{i}"));
-        let out = run(&[
-            "generate",
-            "--random",
-            "--password-out",
-            &format!("file:{}", path.display()),
-        ]);
+        let path = dir.root().join(format!("pw{i}"));
+        let source = format!("file:{}", path.display());
+        let out = run(&["generate", "--random", "--password-out", &source], b"");
         assert!(out.status.success(), "{out:?}");
         assert!(seen.insert(stored_password(&path)));
     }
@@ -87,31 +76,28 @@ fn random_passwords_differ_between_runs() {
 
 #[test]
 fn install_random_installs_a_value_the_stored_password_verifies() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("userpasswords");
+    let dir = Fixture::empty();
+    let store = dir.root().join("userpasswords");
     std::fs::create_dir(&store).unwrap();
     std::fs::set_permissions(&store, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let pw_path = dir.path().join("amadmin.pw");
-    let out = run(&[
-        "install",
-        "--dir",
-        store.to_str().unwrap(),
-        "--random",
-        "--password-out",
-        &format!("file:{}", pw_path.display()),
-    ]);
+    let pw_path = dir.root().join("amadmin.pw");
+    let out = run(
+        &[
+            "install",
+            "--dir",
+            store.to_str().unwrap(),
+            "--random",
+            "--password-out",
+            &format!("file:{}", pw_path.display()),
+        ],
+        b"",
+    );
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let password = stored_password(&pw_path);
     let value = std::fs::read_to_string(store.join("password.amadmin")).unwrap();
     let hash: SshaHash = value.parse().unwrap();
     assert!(hash.verify(password.as_bytes()));
-    let verify = run(&[
-        "verify",
-        "--dir",
-        store.to_str().unwrap(),
-        "--password-file",
-        pw_path.to_str().unwrap(),
-    ]);
+    let verify = verify_dir(&store, &pw_path);
     assert_eq!(verify.status.code(), Some(0), "{verify:?}");
 }
 
@@ -119,7 +105,7 @@ fn install_random_installs_a_value_the_stored_password_verifies() {
 /// stdout carries verifies with it.
 #[test]
 fn random_is_shown_once_on_the_terminal() {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = Command::new(AMHASH);
     cmd.args(["generate", "--random"]);
     let mut session = rexpect::session::spawn_command(cmd, Some(20_000)).unwrap();
     session

@@ -2,7 +2,7 @@
 //! on a child run of this test binary (the library forbids `unsafe`, and edition 2024 makes
 //! `std::env::set_var` unsafe, so the test does not modify its own environment).
 
-mod common;
+use crate::support::*;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
@@ -31,7 +31,7 @@ fn run_child_step(step: &str) {
         }
         (other, _) => panic!("unknown step {other}"),
     }
-    common::child_done(step);
+    child_done(step);
 }
 
 /// (value of the variable, None = unset; expected key; expected outcome)
@@ -39,12 +39,11 @@ type Case = (Option<&'static [u8]>, &'static [u8], &'static str);
 
 #[test]
 fn env_source_reads_the_process_environment() {
-    const TEST: &str = "env_source_reads_the_process_environment";
-    if let Some(step) = common::child_step() {
-        run_child_step(&step);
+    const TEST: &str = "key_source_env::env_source_reads_the_process_environment";
+    if ran_as_child(run_child_step) {
         return;
     }
-    let var = common::unique("AMHASH_TEST_ENV").replace('-', "_");
+    let var = unique("AMHASH_TEST_ENV").replace('-', "_");
     let cases: &[Case] = &[
         (Some(b"s3cret value\n"), b"s3cret value", "ok"),
         (Some(b"k\n\n"), b"k\n", "ok"),
@@ -61,15 +60,15 @@ fn env_source_reads_the_process_environment() {
         } else {
             (*kind).to_owned()
         };
-        let args = common::self_args(TEST);
+        let args = self_args(TEST);
         let mut cmd = Command::new(&args[0]);
         cmd.args(&args[1..])
-            .env(common::STEP_VAR, &step)
+            .env(STEP_VAR, &step)
             .env(NAME_VAR, &var);
         match value {
             Some(v) => cmd.env(&var, OsString::from_vec(v.to_vec())),
             None => cmd.env_remove(&var),
         };
-        common::run(cmd).assert_done(&step, 1);
+        run_child(cmd).assert_done(&step, 1);
     }
 }

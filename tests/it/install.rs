@@ -4,12 +4,10 @@
 //!
 //! Ownership tests chown to 1234:1234 and need root (CI runs the tests as root).
 
-mod install_support;
-
 use std::path::Path;
 
+use crate::support::*;
 use base64::Engine as _;
-use install_support::*;
 
 const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
 const DIR_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.dir";
@@ -81,8 +79,8 @@ fn dir_holds_exactly_what_generate_prints_mode_0600_and_the_report_names_everyth
     let dir = f.dir("secrets", 0o700);
     let expected = f.generate("pw", SALT, &[]);
     // Relative --dir, run from the fixture: the passwords.dir reminder must be absolute.
-    let out = amhash()
-        .current_dir(f.root())
+    let out = Run::new(AMHASH)
+        .cwd(f.root())
         .args([
             "install",
             "--dir",
@@ -92,8 +90,7 @@ fn dir_holds_exactly_what_generate_prints_mode_0600_and_the_report_names_everyth
             "--salt-hex",
             SALT,
         ])
-        .output()
-        .unwrap();
+        .output();
     assert_ok(&out);
     let file = dir.join("password.amadmin");
     assert_eq!(
@@ -139,8 +136,7 @@ fn weak_password_is_refused_with_the_reason_and_nothing_written_unless_allow_wea
     assert_ok(&install(&f, "pw", SALT, &["--dir", dir.to_str().unwrap()]));
     let before = snapshot(f.root());
     let out = install(&f, "weak", SALT, &["--dir", dir.to_str().unwrap()]);
-    let err = assert_error(&out, 2);
-    assert!(err.contains("the password is too weak"), "{err}");
+    let err = assert_error(&out, 2, &["the password is too weak"]);
     assert!(err.contains("--allow-weak"), "{err}");
     assert!(!err.contains("password1"), "{err}");
     assert_eq!(snapshot(f.root()), before);
@@ -189,7 +185,7 @@ fn install_refuses_below_1000_gpu_years_and_says_how_long_it_would_last() {
     for (pw, why) in refused {
         f.secret_file("candidate", pw);
         let out = install(&f, "candidate", SALT, &["--dir", dir.to_str().unwrap()]);
-        let err = assert_error(&out, 2);
+        let err = assert_error(&out, 2, &[]);
         assert!(!err.contains(pw), "{why}: {err}");
         assert!(
             err.contains("would be found within ")
@@ -906,7 +902,7 @@ fn refusals_exit_2_with_the_reason_and_leave_every_file_byte_for_byte() {
         let mut all = vec!["install"];
         all.extend(args.iter().map(String::as_str));
         let out = run(&all, b"");
-        let err = assert_error(&out, case.code);
+        let err = assert_error(&out, case.code, &[]);
         assert!(
             err.contains(case.needle),
             "{}: expected {:?} in {err:?}",
@@ -947,16 +943,7 @@ fn value_file_installs_an_existing_plain_value_exactly() {
     let value = f.generate("pw", SALT, &[]);
     // As `amhash generate > file` writes it: with a newline, which is not part of the value.
     f.secret_file("value", &format!("{value}\n"));
-    let out = run(
-        &[
-            "install",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--value-file",
-            &f.arg("value"),
-        ],
-        b"",
-    );
+    let out = install_into(&dir, "--value-file", f.path("value")).output();
     assert_ok(&out);
     assert_eq!(read(&dir.join("password.amadmin")), value.as_bytes());
     assert!(stdout(&out).contains(&format!("AM setting: {FORMAT_PROP}=PLAIN\n")));
@@ -1014,7 +1001,7 @@ fn value_file_installs_an_am_encrypted_value_that_verify_opens_with_the_key() {
     assert_eq!(verify("pw", &key).status.code(), Some(0));
     assert_eq!(verify("pw2", &key).status.code(), Some(1));
     let wrong = format!("file:{}", f.arg("amkey-wrong"));
-    assert_error(&verify("pw", &wrong), 3);
+    assert_error(&verify("pw", &wrong), 3, &[]);
 }
 
 #[test]
@@ -1051,16 +1038,7 @@ fn value_file_with_an_unknown_base64_value_is_taken_as_google_kms() {
     // 48 bytes of base64 that no local scheme recognises.
     let value = "CiQAq3M9nZ1Uq2oXb8d0fVh3sM4t5u6v7w8x9y0zABCDEFGHIJKLMNOPQRSTUVWX";
     f.secret_file("value", value);
-    let out = run(
-        &[
-            "install",
-            "--dir",
-            dir.to_str().unwrap(),
-            "--value-file",
-            &f.arg("value"),
-        ],
-        b"",
-    );
+    let out = install_into(&dir, "--value-file", f.path("value")).output();
     assert_ok(&out);
     assert_eq!(read(&dir.join("password.amadmin")), value.as_bytes());
     let text = stdout(&out);
@@ -1617,7 +1595,7 @@ fn verify_reads_back_dir_env_file_and_setenv() {
         let no = verify("pw2", "amadmin");
         assert_eq!(no.status.code(), Some(1), "{flag}: {}", describe(&no));
         assert_eq!(stderr(&no), "amhash: the password does not match\n");
-        let missing = assert_error(&verify("pw", "nobody"), 3);
+        let missing = assert_error(&verify("pw", "nobody"), 3, &[]);
         assert!(missing.contains("nothing to verify"), "{flag}: {missing}");
     }
 }

@@ -7,20 +7,18 @@
 //! always, that no secret (user password, AM encryption password, local key) appears in
 //! stdout or stderr.
 //!
-//! Oracles: the library's own decryption (checked against the JDK by tests/am_interop.rs)
+//! Oracles: the library's own decryption (checked against the JDK by tests/it/am_interop.rs)
 //! tells which AM cipher the CLI used; JDK-made vectors in vectors/am-jce.json and
 //! vectors/am-aeswrap.json check the CLI's JCE bytes and KDF flags without calling Java.
 //!
 //! The keyring tests need `keyctl`, `dbus-run-session` and `gnome-keyring-daemon` (Debian:
 //! keyutils, dbus, gnome-keyring), which CI installs; they fail, not skip, without them.
 
-mod common;
-
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Command as StdCommand;
+use std::process::{Command as StdCommand, Output};
 
 use amhash::cipher::{self, AmCipher, AmKdf, KdfDigest, LocalKey};
 use amhash::key_source::{KeySource, KeyringBackend};
@@ -30,154 +28,38 @@ use base64::engine::general_purpose::STANDARD;
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-/// The AM encryption password (printable ASCII, so JCE takes it).
-const AM_PW: &str = "Am-Encrypt-Pw-5819x";
-const WRONG_AM_PW: &str = "Am-Encrypt-Pw-5819y";
-/// Outside printable ASCII: AM's JCE cannot use it, AESWrap can.
-const NON_ASCII_AM_PW: &str = "Am-Verschlüsselung-5819";
-/// The amAdmin password being hashed (strong, so generate prints no weakness warning).
-const USER_PW: &str = "Correct-Horse-Battery-42!";
-const WRONG_USER_PW: &str = "Correct-Horse-Battery-43!";
-/// Local AES-256 keys.
-const KEY_HEX: &str = "38d17b251ead127e55d2e432530ea7a147cf49e54fd1419a1b72c9d9fc3491dc";
-const WRONG_KEY_HEX: &str = "3fb893c419e41346e98e0340860c385fcba48554c1396a4c700acb8a87c9b4ca";
-const SALT_HEX: &str = "e379f0cf3a06ec53b8044642ceadd468b1e5cf87";
+use crate::support::*;
 
-/// None of these may ever appear in anything amhash prints.
-const SECRETS: [&str; 7] = [
-    AM_PW,
-    WRONG_AM_PW,
-    NON_ASCII_AM_PW,
-    USER_PW,
-    WRONG_USER_PW,
-    KEY_HEX,
-    WRONG_KEY_HEX,
-];
+const SALT_HEX: &str = "e379f0cf3a06ec53b8044642ceadd468b1e5cf87";
 
 const WRONG_KEY_MSG: &str = "the key is wrong or the data was altered";
 const NOT_A_HASH_MSG: &str = "the value decrypts with this key, but what it holds is not a {SSHA-512} value: it was made from something else, so AM would not accept it as a password";
 const NOT_A_HASH_JCE_MSG: &str = "the value decrypts with this key, but what it holds is not a {SSHA-512} value: it was made from something else (or altered: JCE has no integrity check), so AM would not accept it as a password";
 const AES_GCM_WARNING: &str = "amhash: warning: AM cannot read an AES-GCM value: decrypt it \
                                (amhash decrypt) before installing it\n";
-const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
 
 // ---- running amhash ----------------------------------------------------------------------
 
-/// What one run printed.
-#[derive(Debug)]
-struct Out {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Out {
-    fn new(code: Option<i32>, stdout: Vec<u8>, stderr: Vec<u8>) -> Self {
-        let out = Self {
-            code,
-            stdout: String::from_utf8(stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(stderr).expect("stderr is UTF-8"),
-        };
-        out.assert_no_secret(&[]);
-        out
-    }
-
-    /// No secret (the fixed ones and `extra`) in stdout or stderr.
-    #[track_caller]
-    fn assert_no_secret(&self, extra: &[&str]) {
-        for secret in SECRETS.iter().chain(extra) {
-            assert!(
-                !self.stdout.contains(secret) && !self.stderr.contains(secret),
-                "a secret was printed: {self:?}"
-            );
-        }
-    }
-
-    /// Exit 0 and exactly one line on stdout: that line.
-    #[track_caller]
-    fn line(&self) -> &str {
-        assert_eq!(self.code, Some(0), "{self:?}");
-        let line = self
-            .stdout
-            .strip_suffix('\n')
-            .unwrap_or_else(|| panic!("stdout does not end with a newline: {self:?}"));
-        assert!(!line.contains('\n'), "more than one line: {self:?}");
-        line
-    }
-
-    /// Exit 0, one line on stdout and nothing on stderr: that line.
-    #[track_caller]
-    fn quiet_line(&self) -> &str {
-        assert!(self.stderr.is_empty(), "{self:?}");
-        self.line()
-    }
-
-    /// Exit 0, stdout is one JSON object, stderr empty.
-    #[track_caller]
-    fn json(&self) -> Value {
-        let line = self.quiet_line();
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
-    }
-
-    /// Exit `code`, empty stdout, one `amhash: error: ` line on stderr containing `needle`.
-    #[track_caller]
-    fn error(&self, code: i32, needle: &str) -> &str {
-        assert_eq!(self.code, Some(code), "{self:?}");
-        assert!(self.stdout.is_empty(), "stdout not empty: {self:?}");
-        assert!(
-            self.stderr.ends_with('\n') && self.stderr.matches('\n').count() == 1,
-            "stderr is not one line: {self:?}"
-        );
-        assert!(self.stderr.starts_with("amhash: error: "), "{self:?}");
-        assert!(
-            self.stderr.contains(needle),
-            "stderr lacks {needle:?}: {self:?}"
-        );
-        &self.stderr
-    }
-
-    /// `--json` failure: exit `code`, empty stdout, one JSON error object on stderr.
-    #[track_caller]
-    fn json_error(&self, code: i32, kind: &str, needle: &str) {
-        assert_eq!(self.code, Some(code), "{self:?}");
-        assert!(self.stdout.is_empty(), "{self:?}");
-        let line = self.stderr.strip_suffix('\n').expect("one line");
-        assert!(!line.contains('\n'), "{self:?}");
-        let v: Value = serde_json::from_str(line).expect("JSON error object");
-        let obj = v.as_object().expect("object");
-        assert_eq!(obj.len(), 1, "{v}");
-        assert_eq!(v["error"]["code"], json!(code), "{v}");
-        assert_eq!(v["error"]["kind"], json!(kind), "{v}");
-        assert_eq!(
-            v["error"].as_object().expect("error object").len(),
-            3,
-            "{v}"
-        );
-        let msg = v["error"]["message"].as_str().expect("message");
-        assert!(msg.contains(needle), "{msg:?} lacks {needle:?}");
-    }
-}
-
-/// Runs amhash with `args`, `stdin`, and `env` set on the child only.
-fn run_with(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Out {
-    let mut cmd = assert_cmd::Command::cargo_bin("amhash").expect("amhash binary");
-    cmd.args(args).write_stdin(stdin.to_vec());
+/// Runs amhash with `args`, `stdin`, and `env` set on the child only; checks that no secret
+/// is printed.
+fn run_with(args: &[&str], stdin: &[u8], env: &[(&str, &str)]) -> Output {
     // No session bus: `auto` means keyutils, and no test reaches a desktop keyring by chance.
-    cmd.env_remove("DBUS_SESSION_BUS_ADDRESS");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().expect("run amhash");
-    Out::new(out.status.code(), out.stdout, out.stderr)
+    let out = amhash(args)
+        .stdin(stdin)
+        .envs(env.iter().copied())
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output();
+    assert_no_secret(&out, &[]);
+    out
 }
 
-fn run(args: &[&str], stdin: &[u8]) -> Out {
+fn run(args: &[&str], stdin: &[u8]) -> Output {
     run_with(args, stdin, &[])
 }
 
 /// A temporary directory with the password and key files most tests use.
 struct Fx {
-    dir: tempfile::TempDir,
+    dir: Fixture,
     /// `--password-file` holding USER_PW.
     pw: String,
     /// `--password-file` holding WRONG_USER_PW.
@@ -194,46 +76,30 @@ struct Fx {
 
 impl Fx {
     fn new() -> Self {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut fx = Self {
+        let dir = Fixture::empty();
+        Self {
+            pw: dir.write("pw", &format!("{USER_PW}\n")),
+            wrong_pw: dir.write("wrong-pw", &format!("{WRONG_USER_PW}\n")),
+            am_key: dir.key("am.key", format!("{AM_PW}\n")),
+            wrong_am_key: dir.key("wrong-am.key", format!("{WRONG_AM_PW}\n")),
+            gcm_key: dir.key("gcm.key", format!("{KEY_HEX}\n")),
+            wrong_gcm_key: dir.key("wrong-gcm.key", format!("{WRONG_KEY_HEX}\n")),
             dir,
-            pw: String::new(),
-            wrong_pw: String::new(),
-            am_key: String::new(),
-            wrong_am_key: String::new(),
-            gcm_key: String::new(),
-            wrong_gcm_key: String::new(),
-        };
-        fx.pw = fx.file("pw", format!("{USER_PW}\n").as_bytes(), 0o600);
-        fx.wrong_pw = fx.file("wrong-pw", format!("{WRONG_USER_PW}\n").as_bytes(), 0o600);
-        fx.am_key = fx.key("am.key", format!("{AM_PW}\n").as_bytes());
-        fx.wrong_am_key = fx.key("wrong-am.key", format!("{WRONG_AM_PW}\n").as_bytes());
-        fx.gcm_key = fx.key("gcm.key", format!("{KEY_HEX}\n").as_bytes());
-        fx.wrong_gcm_key = fx.key("wrong-gcm.key", format!("{WRONG_KEY_HEX}\n").as_bytes());
-        fx
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.dir.path(name)
     }
 
     /// Creates `name` with `content` and exactly `mode`; returns its path.
     fn file(&self, name: &str, content: &[u8], mode: u32) -> String {
-        let path = self.path(name);
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .expect("create test file");
-        f.write_all(content).expect("write test file");
-        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).expect("chmod");
-        path.display().to_string()
+        self.dir.file(name, content, mode).display().to_string()
     }
 
     /// A 0600 key file: its `file:` source.
     fn key(&self, name: &str, content: &[u8]) -> String {
-        format!("file:{}", self.file(name, content, 0o600))
+        self.dir.key(name, content)
     }
 
     /// `generate --encrypt aes-gcm --key KEY` with the fixed salt: the value, after checking
@@ -254,8 +120,8 @@ impl Fx {
             ],
             b"",
         );
-        assert_eq!(out.stderr, AES_GCM_WARNING);
-        out.line().to_owned()
+        assert_eq!(stderr(&out), AES_GCM_WARNING);
+        out.line()
     }
 
     /// `generate` with the fixed salt and `extra` flags: the value, checked to be one line
@@ -464,15 +330,16 @@ fn generate_encrypt_am_round_trips_every_cipher_and_kdf() {
             let mut good = verify.clone();
             good.extend_from_slice(&["--password-file", &fx.pw]);
             let out = run(&good, b"");
-            assert_eq!(out.code, Some(0), "{what}: {out:?}");
+            assert_eq!(out.status.code(), Some(0), "{what}: {out:?}");
             assert!(out.stdout.is_empty(), "{out:?}");
-            assert_eq!(out.stderr, "amhash: the password matches\n", "{what}");
+            assert_eq!(stderr(&out), "amhash: the password matches\n", "{what}");
             let mut bad = verify.clone();
             bad.extend_from_slice(&["--password-file", &fx.wrong_pw]);
             let out = run(&bad, b"");
-            assert_eq!(out.code, Some(1), "{what}: {out:?}");
+            assert_eq!(out.status.code(), Some(1), "{what}: {out:?}");
             assert_eq!(
-                out.stderr, "amhash: the password does not match\n",
+                stderr(&out),
+                "amhash: the password does not match\n",
                 "{what}"
             );
 
@@ -526,7 +393,7 @@ fn generate_encrypt_aes_gcm_round_trips() {
     full.extend_from_slice(&args);
     let out = run(&full, b"");
     // AM cannot read it: said on stderr, always.
-    assert_eq!(out.stderr, AES_GCM_WARNING);
+    assert_eq!(stderr(&out), AES_GCM_WARNING);
     let value = out.line().to_owned();
     let bytes = decode_strict(&value);
     assert_eq!(&bytes[..5], b"AMHG\x01");
@@ -555,7 +422,7 @@ fn generate_encrypt_aes_gcm_round_trips() {
         ],
         b"",
     );
-    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     let out = run(
         &[
             "verify",
@@ -568,7 +435,7 @@ fn generate_encrypt_aes_gcm_round_trips() {
         ],
         b"",
     );
-    assert_eq!(out.code, Some(1), "{out:?}");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
 
 #[test]
@@ -622,17 +489,17 @@ fn encrypt_command_round_trips_every_scheme() {
             let value = if am.is_some() {
                 out.quiet_line()
             } else {
-                assert_eq!(out.stderr, AES_GCM_WARNING);
+                assert_eq!(stderr(out), AES_GCM_WARNING);
                 out.line()
             };
-            decode_strict(value);
+            decode_strict(&value);
             if let Some(want) = am {
                 let kdf = if kdf_flags.is_empty() {
                     default_kdf()
                 } else {
                     kdf("SHA256", 20_000, 256)
                 };
-                assert_eq!(am_decrypt_lib(AM_PW, &kdf, value), (*want, hash.clone()));
+                assert_eq!(am_decrypt_lib(AM_PW, &kdf, &value), (*want, hash.clone()));
             }
             let mut dec = vec!["decrypt", "--key", key];
             dec.extend_from_slice(&kdf_flags);
@@ -676,7 +543,7 @@ fn encrypt_command_refuses_what_is_not_a_hash() {
             let mut args = vec!["encrypt"];
             args.extend_from_slice(&flags);
             let out = run(&args, stdin.as_bytes());
-            assert_eq!(out.code, Some(2), "{what}: {out:?}");
+            assert_eq!(out.status.code(), Some(2), "{what}: {out:?}");
             out.error(2, "the value to encrypt");
         }
     }
@@ -736,11 +603,11 @@ fn jce_is_deterministic_and_matches_jdk_and_published_bytes() {
         "--key",
         &key,
     ];
-    let ours = decode_strict(run(&args, b"").quiet_line());
+    let ours = decode_strict(&run(&args, b"").quiet_line());
     assert_eq!(ours[..43], jdk[..43], "JCE bytes differ from the JDK's");
     assert_ne!(ours, jdk, "a different digest must give a different tail");
     // The same inputs give the same value.
-    assert_eq!(decode_strict(run(&args, b"").quiet_line()), ours);
+    assert_eq!(decode_strict(&run(&args, b"").quiet_line()), ours);
 
     // ForgeRock's published value (password "password"): bytes 3..11 are the IV, which JCE
     // derives from the password alone; every value the CLI makes under "password" has it.
@@ -877,7 +744,7 @@ fn decrypt_and_verify_accept_wrapped_base64() {
             ],
             b"",
         );
-        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
     }
 }
 
@@ -1377,7 +1244,7 @@ fn flag_values_ignore_case() {
     );
     assert_eq!(
         run(&["decrypt", "--key", &fx.gcm_key], out.line().as_bytes()).quiet_line(),
-        expected_hash_of_random_salt(out.line())
+        expected_hash_of_random_salt(&out.line())
     );
 }
 
@@ -1680,7 +1547,7 @@ fn key_file_line_endings_and_failures() {
 fn env_key_source_is_read_from_the_child_environment() {
     let fx = Fx::new();
     let hash = expected_hash();
-    let var = common::unique("AMHASH_TEST_KEY").replace('-', "_");
+    let var = unique("AMHASH_TEST_KEY").replace('-', "_");
     let source = format!("env:{var}");
     let jce = fx.generate(&["--encrypt", "am", "--key", &fx.am_key]);
     let generate_env = |value: &str| {
@@ -1728,7 +1595,7 @@ fn env_key_source_is_read_from_the_child_environment() {
             b"",
             &[(&var, &value)],
         );
-        assert_eq!(out.code, Some(0), "{out:?}");
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
     }
     // A local key in the environment.
     let out = run_with(
@@ -1832,10 +1699,10 @@ fn key_generate_writes_a_new_0600_hex_key_and_never_overwrites() {
     let path = fx.path("new.key");
     let source = format!("file:{}", path.display());
     let out = run(&["key", "generate", "--out", &source], b"");
-    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     assert!(out.stdout.is_empty(), "{out:?}");
     assert_eq!(
-        out.stderr,
+        stderr(&out),
         format!(
             "amhash: wrote a new 256-bit key to {source}; use it with --encrypt aes-gcm --key {source}\n"
         )
@@ -1947,7 +1814,7 @@ fn key_generate_writes_a_new_0600_hex_key_and_never_overwrites() {
         ],
         b"",
     );
-    assert_eq!(out.code, Some(0), "{out:?}");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
     // And the other key does not open it.
     run(
         &["decrypt", "--key", &format!("file:{}", path2.display())],
@@ -2109,32 +1976,35 @@ impl Drop for KeyutilsCleanup {
     }
 }
 
-fn step(dir: &Path, name: &str) -> Out {
+/// What step `name` of the keyring script left in `dir` (exit code, stdout, stderr), as the
+/// output of a run; no secret in it.
+fn step(dir: &Path, name: &str) -> Output {
+    use std::os::unix::process::ExitStatusExt;
     let read = |ext: &str| fs::read(dir.join(format!("{name}.{ext}"))).expect("step output");
-    let rc = String::from_utf8(read("rc")).expect("rc");
-    Out::new(
-        Some(rc.trim().parse().expect("rc number")),
-        read("out"),
-        read("err"),
-    )
+    let rc: i32 = String::from_utf8(read("rc"))
+        .expect("rc")
+        .trim()
+        .parse()
+        .expect("rc number");
+    let out = Output {
+        status: std::process::ExitStatus::from_raw(rc << 8),
+        stdout: read("out"),
+        stderr: read("err"),
+    };
+    assert_no_secret(&out, &[]);
+    out
 }
 
 /// The files the steps read: the passwords (0600) and the AM encryption password for
 /// `key store` on stdin.
-fn keyring_dir() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
+fn keyring_dir() -> Fixture {
+    let dir = Fixture::empty();
     for (name, content) in [
         ("pw", USER_PW),
         ("wrong-pw", WRONG_USER_PW),
         ("am-secret", AM_PW),
     ] {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dir.path().join(name))
-            .expect("create");
-        writeln!(f, "{content}").expect("write");
+        dir.secret_file(name, &format!("{content}\n"));
     }
     dir
 }
@@ -2143,10 +2013,10 @@ fn keyring_dir() -> tempfile::TempDir {
 fn check_keyring_steps(dir: &Path, src: &str, gsrc: &str, missing: &str, other_msg: &str) {
     let hash = expected_hash();
     let store = step(dir, "store");
-    assert_eq!(store.code, Some(0), "{store:?}");
+    assert_eq!(store.status.code(), Some(0), "{store:?}");
     assert!(store.stdout.is_empty(), "{store:?}");
     assert_eq!(
-        store.stderr,
+        stderr(&store),
         format!("amhash: stored the secret in {src}\n")
     );
 
@@ -2156,33 +2026,33 @@ fn check_keyring_steps(dir: &Path, src: &str, gsrc: &str, missing: &str, other_m
     assert_eq!(step(dir, "generate").quiet_line(), want);
 
     let verify = step(dir, "verify");
-    assert_eq!(verify.code, Some(0), "{verify:?}");
-    assert_eq!(verify.stderr, "amhash: the password matches\n");
+    assert_eq!(verify.status.code(), Some(0), "{verify:?}");
+    assert_eq!(stderr(&verify), "amhash: the password matches\n");
     let wrong = step(dir, "verify_wrong");
-    assert_eq!(wrong.code, Some(1), "{wrong:?}");
+    assert_eq!(wrong.status.code(), Some(1), "{wrong:?}");
     assert_eq!(step(dir, "decrypt").quiet_line(), hash);
     assert_eq!(step(dir, "decrypt_auto").quiet_line(), hash);
     step(dir, "decrypt_other").error(3, other_msg);
     step(dir, "decrypt_missing").error(3, &format!("{missing}: no entry"));
 
     let keygen = step(dir, "keygen");
-    assert_eq!(keygen.code, Some(0), "{keygen:?}");
+    assert_eq!(keygen.status.code(), Some(0), "{keygen:?}");
     assert!(keygen.stdout.is_empty(), "{keygen:?}");
-    assert!(keygen.stderr.contains(gsrc), "{keygen:?}");
+    assert!(stderr(&keygen).contains(gsrc), "{keygen:?}");
     step(dir, "keygen_again").error(3, "an entry already exists; refusing to replace it");
     let gcm = step(dir, "gcm");
-    assert_eq!(gcm.stderr, AES_GCM_WARNING);
-    assert_eq!(&decode_strict(gcm.line())[..5], b"AMHG\x01");
+    assert_eq!(stderr(&gcm), AES_GCM_WARNING);
+    assert_eq!(&decode_strict(&gcm.line())[..5], b"AMHG\x01");
     let inner = step(dir, "gcm_decrypt");
     let inner_hash: SshaHash = inner.quiet_line().parse().expect("hash");
     assert!(inner_hash.verify(USER_PW.as_bytes()));
-    assert_eq!(step(dir, "gcm_verify").code, Some(0));
+    assert_eq!(step(dir, "gcm_verify").status.code(), Some(0));
 }
 
 #[test]
 fn keyutils_key_store_generate_verify_in_one_session() {
-    common::require_tools(&["keyctl"]);
-    let account = common::unique("enc");
+    require_tools(&["keyctl"]);
+    let account = unique("enc");
     let src = format!("keyring:amhash-test-encrypt/{account}");
     let gsrc = format!("keyring:amhash-test-encrypt/{account}-gcm");
     let missing = format!("keyring:amhash-test-encrypt/{account}-missing");
@@ -2196,7 +2066,7 @@ fn keyutils_key_store_generate_verify_in_one_session() {
     let mut cmd = StdCommand::new("keyctl");
     cmd.args(["session", "-", "sh", "-c", KEYRING_STEPS, "sh"])
         .arg(env!("CARGO_BIN_EXE_amhash"))
-        .arg(dir.path())
+        .arg(dir.root())
         .args([
             "keyutils",
             &src,
@@ -2206,14 +2076,14 @@ fn keyutils_key_store_generate_verify_in_one_session() {
             SALT_HEX,
         ])
         .env_remove("DBUS_SESSION_BUS_ADDRESS");
-    let done = common::run(cmd);
+    let done = run_child(cmd);
     assert!(
         done.success && done.stdout.contains("KEYRING-STEPS-DONE"),
         "{}\n{}",
         done.stdout,
         done.stderr
     );
-    check_keyring_steps(dir.path(), &src, &gsrc, &missing, "no D-Bus session bus");
+    check_keyring_steps(dir.root(), &src, &gsrc, &missing, "no D-Bus session bus");
 
     // Stored in the user keyring, so this process (outside that session) sees the entries;
     // the local key there is the one the steps used.
@@ -2233,9 +2103,9 @@ fn keyutils_key_store_generate_verify_in_one_session() {
         "gcm",
         "gcm_decrypt",
     ] {
-        step(dir.path(), name).assert_no_secret(&[&gkey]);
+        step(dir.root(), name).assert_no_secret(&[&gkey]);
     }
-    let gcm_value = step(dir.path(), "gcm").line().to_owned();
+    let gcm_value = step(dir.root(), "gcm").line().to_owned();
     cipher::gcm_open(&LocalKey::from_hex(&gkey).expect("key"), &gcm_value).expect("opens");
 
     drop(cleanup);
@@ -2250,22 +2120,18 @@ fn keyutils_key_store_generate_verify_in_one_session() {
 
 #[test]
 fn secret_service_key_store_generate_verify_in_one_bus_session() {
-    common::require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
-    let home = tempfile::tempdir().expect("HOME");
-    let account = common::unique("enc");
+    require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
+    let home = Fixture::empty();
+    let account = unique("enc");
     let src = format!("keyring:amhash-test-encrypt/{account}");
     let gsrc = format!("keyring:amhash-test-encrypt/{account}-gcm");
     let missing = format!("keyring:amhash-test-encrypt/{account}-missing");
     let dir = keyring_dir();
-    let script = format!(
-        "printf '%s' \"$AMHASH_TEST_KEYRING_PASSWORD\" | \
-         gnome-keyring-daemon --unlock --components=secrets >/dev/null || \
-         {{ echo 'gnome-keyring-daemon --unlock failed' >&2; exit 90; }}\n{KEYRING_STEPS}"
-    );
+    let script = format!("{START_KEYRING}\nstart_keyring unlocked\n{KEYRING_STEPS}");
     let mut cmd = StdCommand::new("dbus-run-session");
     cmd.args(["--", "sh", "-c", &script, "sh"])
         .arg(env!("CARGO_BIN_EXE_amhash"))
-        .arg(dir.path())
+        .arg(dir.root())
         .args([
             "secret-service",
             &src,
@@ -2274,21 +2140,15 @@ fn secret_service_key_store_generate_verify_in_one_bus_session() {
             "keyutils",
             SALT_HEX,
         ])
-        .env("HOME", home.path())
+        .env("HOME", home.root())
         .env(
             "AMHASH_TEST_KEYRING_PASSWORD",
             "amhash-test-keyring-password",
         );
-    for var in [
-        "DBUS_SESSION_BUS_ADDRESS",
-        "XDG_DATA_HOME",
-        "XDG_CONFIG_HOME",
-        "XDG_CACHE_HOME",
-        "XDG_RUNTIME_DIR",
-    ] {
+    for var in SESSION_VARS {
         cmd.env_remove(var);
     }
-    let done = common::run(cmd);
+    let done = run_child(cmd);
     assert!(
         done.success && done.stdout.contains("KEYRING-STEPS-DONE"),
         "{}\n{}",
@@ -2296,9 +2156,9 @@ fn secret_service_key_store_generate_verify_in_one_bus_session() {
         done.stderr
     );
     // The keyutils store is separate: no entry there.
-    check_keyring_steps(dir.path(), &src, &gsrc, &missing, "no entry");
+    check_keyring_steps(dir.root(), &src, &gsrc, &missing, "no entry");
     for name in ["store", "generate", "verify", "decrypt", "keygen", "gcm"] {
-        step(dir.path(), name).assert_no_secret(&[]);
+        step(dir.root(), name).assert_no_secret(&[]);
     }
     // Nothing leaked into keyutils under these names.
     for s in [&src, &gsrc] {

@@ -22,7 +22,6 @@
 //! `INVALID_ARGUMENT`) and reports `verified*Crc32c: true` when one was sent.
 //!
 //! Every request is recorded ([`FakeKms::requests`]); [`Knobs`] inject faults.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -259,6 +258,14 @@ impl Drop for FakeKms {
             let _ = t.join();
         }
     }
+}
+
+/// RSA-OAEP encrypt with the public key of `alg`, as a client does.
+pub fn encrypt_asymmetric(alg: OaepAlg, plaintext: &[u8]) -> Vec<u8> {
+    alg.private_key()
+        .to_public_key()
+        .encrypt(&mut rand_core::OsRng, alg.padding(), plaintext)
+        .expect("RSA-OAEP encrypt")
 }
 
 /// RSA-OAEP decrypt with the fake's private key for `alg`.

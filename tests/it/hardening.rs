@@ -9,19 +9,16 @@
 //!   one profile or setenv.sh all get their line/block;
 //! - a write that fails part way (file-size limit) leaves every file as it was, exit 3.
 //!
-//! The SIGKILL crash tests are in `tests/crash.rs`.
-
-mod harden_support;
+//! The SIGKILL crash tests are in `tests/it/crash.rs`.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use amhash::ssha::SshaHash;
-use harden_support::*;
 
 // =============================================================================================
 // Canaries
@@ -88,34 +85,26 @@ impl Canaries {
     }
 }
 
-/// Files the failure cases point at.
-struct Fixture {
-    _tmp: tempfile::TempDir,
+/// The canaries, in files of a fixture and in the environment the failure cases run with.
+struct Canaried {
+    _dir: Fixture,
     root: PathBuf,
     c: Canaries,
     env: Vec<(String, String)>,
 }
 
-impl Fixture {
+impl Canaried {
     fn path(&self, name: &str) -> String {
         self.root.join(name).display().to_string()
     }
 
-    /// Runs amhash with the canary environment.
+    /// Runs amhash with the canary environment, in the fixture's directory.
     fn run(&self, args: &[String], stdin: &[u8]) -> Output {
-        let mut child = Command::new(BIN)
-            .args(args)
+        amhash(args)
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env_remove("NO_COLOR")
-            .current_dir(&self.root)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        // A command may fail before reading stdin: a broken pipe here is fine.
-        let _ = child.stdin.take().unwrap().write_all(stdin);
-        child.wait_with_output().unwrap()
+            .cwd(&self.root)
+            .stdin(stdin)
+            .output()
     }
 
     fn must(&self, args: &[&str], stdin: &[u8]) -> String {
@@ -126,20 +115,19 @@ impl Fixture {
     }
 }
 
-fn fixture() -> Fixture {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().canonicalize().unwrap();
-    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700)).unwrap();
+fn canaried() -> Canaried {
+    let dir = Fixture::empty();
+    let root = dir.root().canonicalize().unwrap();
     let c = Canaries::new();
     let env = vec![
         ("AMHASH_CANARY_AM".to_string(), c.am.clone()),
         ("AMHASH_CANARY_KEY".to_string(), c.key_hex.clone()),
         ("AMHASH_CANARY_NOT_HEX".to_string(), c.am.clone()),
     ];
-    let f = Fixture {
+    let f = Canaried {
         root: root.clone(),
         env,
-        _tmp: tmp,
+        _dir: dir,
         c,
     };
     let c = &f.c;
@@ -211,27 +199,9 @@ fn fixture() -> Fixture {
 
     // An installed directory, a group-writable one, and one whose target is a symlink.
     let store = private_dir(&root, "store");
-    f.must(
-        &[
-            "install",
-            "--dir",
-            store.to_str().unwrap(),
-            "--password-file",
-            &f.path("pw"),
-        ],
-        b"",
-    );
+    assert_ok(&install_into(&store, "--password-file", f.path("pw")).output());
     let jce_store = private_dir(&root, "store-jce");
-    f.must(
-        &[
-            "install",
-            "--dir",
-            jce_store.to_str().unwrap(),
-            "--value-file",
-            &f.path("value.jce"),
-        ],
-        b"",
-    );
+    assert_ok(&install_into(&jce_store, "--value-file", f.path("value.jce")).output());
     let open = root.join("open");
     std::fs::create_dir(&open).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
@@ -259,7 +229,7 @@ struct Case {
     expect: Expect,
 }
 
-fn cases(f: &Fixture) -> Vec<Case> {
+fn cases(f: &Canaried) -> Vec<Case> {
     let c = &f.c;
     let pw_line = format!("{}\n", c.password).into_bytes();
     let weak_line = format!("{}\n", c.weak).into_bytes();
@@ -952,7 +922,7 @@ fn cases(f: &Fixture) -> Vec<Case> {
 
 #[test]
 fn canaries_never_appear_in_any_failure_output() {
-    let f = fixture();
+    let f = canaried();
     let needles = f.c.needles();
     let cases = cases(&f);
     assert!(cases.len() >= 30, "only {} cases", cases.len());
@@ -994,7 +964,7 @@ fn canaries_never_appear_in_any_failure_output() {
         std::fs::read_to_string(f.root.join("am.key")).unwrap(),
         f.c.am
     );
-    assert!(listing(&f.root.join("open")).is_empty());
+    assert!(names(&f.root.join("open")).is_empty());
 }
 
 fn check_shape(expect: Expect, out: &Output) -> Result<(), String> {
@@ -1048,7 +1018,7 @@ fn check_shape(expect: Expect, out: &Output) -> Result<(), String> {
 
 /// The value-taking flags of every subcommand, from `--help`: `(flag, VALUE NAME)`.
 fn value_flags(sub: &[&str]) -> Vec<(String, String)> {
-    let out = Command::new(BIN).args(sub).arg("--help").output().unwrap();
+    let out = amhash(sub).arg("--help").output();
     assert_eq!(out.status.code(), Some(0), "{sub:?} --help");
     let text = String::from_utf8(out.stdout).unwrap();
     let mut flags = Vec::new();
@@ -1107,22 +1077,12 @@ fn no_flag_of_any_subcommand_takes_a_password_or_key() {
     let secretish = [
         "password", "passwd", "pass", "secret", "key-hex", "pin", "token",
     ];
-    let subs: &[&[&str]] = &[
-        &[],
-        &["generate"],
-        &["verify"],
-        &["install"],
-        &["doctor"],
-        &["encrypt"],
-        &["decrypt"],
-        &["key"],
-        &["key", "generate"],
-        &["key", "store"],
-        &["completions"],
-        &["man"],
-    ];
+    let subs: Vec<&[&str]> = [&[][..], &["key"]]
+        .into_iter()
+        .chain(SUBCOMMANDS.iter().copied())
+        .collect();
     let mut seen = 0;
-    for sub in subs {
+    for sub in &subs {
         for (flag, value) in value_flags(sub) {
             seen += 1;
             if value.is_empty() {
@@ -1167,11 +1127,7 @@ fn no_flag_of_any_subcommand_takes_a_password_or_key() {
             "--key-hex",
             "--secret",
         ] {
-            let out = Command::new(BIN)
-                .args([sub, flag, "x"])
-                .stdin(Stdio::null())
-                .output()
-                .unwrap();
+            let out = run(&[sub, flag, "x"], b"");
             assert_eq!(out.status.code(), Some(2), "{sub} {flag}");
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(err.contains("unexpected argument"), "{sub} {flag}: {err}");
@@ -1215,7 +1171,7 @@ fn spawn_waiting(exe: &Path, args: &[&str]) -> std::process::Child {
         // std drops the supplementary groups when it changes the uid.
         cmd.uid(uid).gid(gid);
     }
-    cmd.spawn().unwrap()
+    spawn(&mut cmd)
 }
 
 /// Waits (bounded; a hang guard, not a timing assertion) until the child runs `comm` and
@@ -1255,8 +1211,8 @@ fn core_limit(pid: u32) -> Option<(String, String)> {
 
 #[test]
 fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
-    let tmp = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let tmp = Fixture::empty();
+    std::fs::set_permissions(tmp.root(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let expected_uid = child_ids().map_or_else(|| rustix::process::getuid().as_raw(), |(u, _)| u);
 
     // Control: `sleep` started the same way is dumpable, so its /proc files are its own.
@@ -1291,12 +1247,12 @@ fn running_amhash_has_no_core_limit_and_is_not_dumpable() {
         "--kms-anonymous",
     ];
     let runs: [(&str, &[&str]); 3] = [
-        (BIN, &["generate"]),
+        (AMHASH, &["generate"]),
         (env!("CARGO_BIN_EXE_amhash-kms"), &kms_args),
         (env!("CARGO_BIN_EXE_amhash-strength"), &[]),
     ];
     for (bin, args) in runs {
-        let exe = runnable_copy(Path::new(bin), tmp.path());
+        let exe = runnable_copy(Path::new(bin), tmp.root());
         let name = exe.file_name().unwrap().to_str().unwrap().to_string();
         // If uid 65534 could not read the binary, the kernel would make the process
         // non-dumpable on its own (would_dump at exec) and the test would prove nothing.
@@ -1364,16 +1320,16 @@ fn spawn_all(cmds: Vec<Command>) -> Vec<Output> {
 
 #[test]
 fn sixteen_concurrent_dir_installs_leave_one_complete_value() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     let passwords: Vec<String> = (0..N).map(|_| strong_canary()).collect();
     let values: Vec<String> = passwords.iter().map(|p| value_of(p)).collect();
     let cmds = passwords
         .iter()
         .enumerate()
         .map(|(i, pw)| {
-            let pf = write_file(tmp.path(), &format!("pw{i}"), pw.as_bytes(), 0o600);
-            let mut c = Command::new(BIN);
+            let pf = write_file(tmp.root(), &format!("pw{i}"), pw.as_bytes(), 0o600);
+            let mut c = Command::new(AMHASH);
             c.args(["install", "--dir"])
                 .arg(&store)
                 .arg("--password-file")
@@ -1402,7 +1358,7 @@ fn sixteen_concurrent_dir_installs_leave_one_complete_value() {
         "previous {previous:?}"
     );
     assert_eq!(
-        listing(&store),
+        names(&store),
         ["password.amadmin", "password.amadmin.previous"]
     );
     for f in ["password.amadmin", "password.amadmin.previous"] {
@@ -1425,40 +1381,64 @@ fn sixteen_values(dir: &Path) -> Vec<(String, String, PathBuf)> {
 }
 
 fn source_in_bash(script: &str) -> String {
-    let out = Command::new("bash").args(["-c", script]).output().unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8(out.stdout).unwrap()
+    String::from_utf8(bash(script, &[])).unwrap()
 }
 
-#[test]
-fn sixteen_users_in_one_env_file_at_once_all_get_their_line() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = private_dir(tmp.path(), "home");
-    let profile = write_file(
-        &dir,
-        ".bash_profile",
-        b"# the AM user's profile\nexport PATH\n",
-        0o600,
-    );
-    let users = sixteen_values(tmp.path());
+/// The file sixteen users installed into at once: its directory, path and text, and the
+/// users with their values.
+struct Shared {
+    _f: Fixture,
+    dir: PathBuf,
+    file: PathBuf,
+    text: String,
+    users: Vec<(String, String, PathBuf)>,
+}
+
+/// Sixteen users install at once with `flag` into one file `dir/name` that starts as `head`:
+/// every install succeeds and the file still starts with `head`.
+fn sixteen_at_once(flag: &str, dir: &str, name: &str, head: &str) -> Shared {
+    let f = Fixture::empty();
+    let dir = private_dir(f.root(), dir);
+    let file = write_file(&dir, name, head.as_bytes(), 0o600);
+    let users = sixteen_values(f.root());
     let cmds = users
         .iter()
-        .map(|(user, _, file)| {
-            let mut c = Command::new(BIN);
-            c.args(["install", "--env-file"])
-                .arg(&profile)
+        .map(|(user, _, value_file)| {
+            let mut c = Command::new(AMHASH);
+            c.args(["install", flag])
+                .arg(&file)
                 .args(["--user", user, "--value-file"])
-                .arg(file);
+                .arg(value_file);
             c
         })
         .collect();
     for out in spawn_all(cmds) {
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
+        assert_eq!(out.status.code(), Some(0), "{flag}: {out:?}");
     }
-    let text = std::fs::read_to_string(&profile).unwrap();
-    assert!(
-        text.starts_with("# the AM user's profile\nexport PATH\n"),
-        "{text}"
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with(head), "{flag}: {text}");
+    Shared {
+        _f: f,
+        dir,
+        file,
+        text,
+        users,
+    }
+}
+
+#[test]
+fn sixteen_users_in_one_env_file_at_once_all_get_their_line() {
+    let Shared {
+        dir,
+        file: profile,
+        text,
+        users,
+        _f: _fixture,
+    } = sixteen_at_once(
+        "--env-file",
+        "home",
+        ".bash_profile",
+        "# the AM user's profile\nexport PATH\n",
     );
     assert_eq!(text.lines().count(), 2 + N, "{text}");
     let mut script = format!("set -eu; . '{}'", profile.display());
@@ -1478,38 +1458,22 @@ fn sixteen_users_in_one_env_file_at_once_all_get_their_line() {
     let got = source_in_bash(&script);
     let want: String = users.iter().map(|(_, v, _)| format!("{v}\n")).collect();
     assert_eq!(got, want);
-    assert_eq!(listing(&dir), [".bash_profile"], "no temp file left");
+    assert_eq!(names(&dir), [".bash_profile"], "no temp file left");
 }
 
 #[test]
 fn sixteen_users_in_one_setenv_at_once_all_get_their_block() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = private_dir(tmp.path(), "bin");
-    let setenv = write_file(
-        &dir,
+    let Shared {
+        dir,
+        file: setenv,
+        text,
+        users,
+        _f: _fixture,
+    } = sixteen_at_once(
+        "--setenv",
+        "bin",
         "setenv.sh",
-        b"#!/bin/sh\nCATALINA_OPTS=\"-Xmx1g\"\n",
-        0o600,
-    );
-    let users = sixteen_values(tmp.path());
-    let cmds = users
-        .iter()
-        .map(|(user, _, file)| {
-            let mut c = Command::new(BIN);
-            c.args(["install", "--setenv"])
-                .arg(&setenv)
-                .args(["--user", user, "--value-file"])
-                .arg(file);
-            c
-        })
-        .collect();
-    for out in spawn_all(cmds) {
-        assert_eq!(out.status.code(), Some(0), "{out:?}");
-    }
-    let text = std::fs::read_to_string(&setenv).unwrap();
-    assert!(
-        text.starts_with("#!/bin/sh\nCATALINA_OPTS=\"-Xmx1g\"\n"),
-        "{text}"
+        "#!/bin/sh\nCATALINA_OPTS=\"-Xmx1g\"\n",
     );
     let opts = source_in_bash(&format!(
         "set -eu; unset CATALINA_OPTS; . '{}'; printf '%s' \"$CATALINA_OPTS\"",
@@ -1537,7 +1501,7 @@ fn sixteen_users_in_one_setenv_at_once_all_get_their_block() {
         );
     }
     assert_eq!(text.matches("# BEGIN amhash ").count(), N);
-    assert_eq!(listing(&dir), ["setenv.sh"], "no temp file left");
+    assert_eq!(names(&dir), ["setenv.sh"], "no temp file left");
 }
 
 // =============================================================================================
@@ -1552,7 +1516,7 @@ fn amhash_with_no_file_growth(args: &[&str]) -> Output {
     Command::new("sh")
         .arg("-c")
         .arg(r#"trap "" XFSZ; ulimit -f 0; exec "$0" "$@""#)
-        .arg(BIN)
+        .arg(AMHASH)
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -1560,7 +1524,7 @@ fn amhash_with_no_file_growth(args: &[&str]) -> Output {
 }
 
 fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32, i64)> {
-    listing(dir)
+    names(dir)
         .into_iter()
         .map(|name| {
             let path = dir.join(&name);
@@ -1579,28 +1543,26 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32, i64)> {
 
 #[test]
 fn a_write_that_fails_part_way_leaves_everything_as_it_was() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     let (old_pw, older_pw, new_pw) = (strong_canary(), strong_canary(), strong_canary());
     let s = store.to_str().unwrap();
     for pw in [&older_pw, &old_pw] {
-        let pf = write_file(tmp.path(), "pw", pw.as_bytes(), 0o600);
-        let out = Command::new(BIN)
-            .args([
-                "install",
-                "--dir",
-                s,
-                "--salt-hex",
-                SALT_HEX,
-                "--password-file",
-            ])
-            .arg(&pf)
-            .output()
-            .unwrap();
+        let pf = write_file(tmp.root(), "pw", pw.as_bytes(), 0o600);
+        let out = amhash(&[
+            "install",
+            "--dir",
+            s,
+            "--salt-hex",
+            SALT_HEX,
+            "--password-file",
+        ])
+        .arg(&pf)
+        .output();
         assert_eq!(out.status.code(), Some(0), "{out:?}");
     }
-    let profile = write_file(tmp.path(), "profile", b"export PATH\n", 0o600);
-    let pf = write_file(tmp.path(), "pw", new_pw.as_bytes(), 0o600);
+    let profile = write_file(tmp.root(), "profile", b"export PATH\n", 0o600);
+    let pf = write_file(tmp.root(), "pw", new_pw.as_bytes(), 0o600);
     let pf = pf.to_str().unwrap();
     let before = snapshot(&store);
     assert_eq!(before["password.amadmin"].0, value_of(&old_pw).as_bytes());
@@ -1657,13 +1619,10 @@ fn a_write_that_fails_part_way_leaves_everything_as_it_was() {
         assert_eq!(snapshot(&store), before, "{args:?}: the directory changed");
     }
     assert_eq!(std::fs::read(&profile).unwrap(), b"export PATH\n");
-    assert_eq!(listing(tmp.path()), ["profile", "pw", "store"]);
+    assert_eq!(names(tmp.root()), ["profile", "pw", "store"]);
 
     // The same command without the limit succeeds: the failure was the limit.
-    let out = Command::new(BIN)
-        .args(["install", "--dir", s, "--password-file", pf])
-        .output()
-        .unwrap();
+    let out = run(&["install", "--dir", s, "--password-file", pf], b"");
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let now = std::fs::read_to_string(store.join("password.amadmin")).unwrap();
     assert!(now.parse::<SshaHash>().unwrap().verify(new_pw.as_bytes()));

@@ -9,42 +9,25 @@
 //! Needs `java` (JDK 17 or later) on PATH. It is not skipped when java is missing: CI installs
 //! a JDK, and a silent skip would hide a broken interop.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
-
 use amhash::cipher::{
     AmCipher, AmKdf, KdfDigest, LocalKey, am_decrypt, am_encrypt, gcm_open, gcm_seal,
     gcm_seal_with_nonce,
 };
+use std::path::PathBuf;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use secrecy::SecretString;
 
+use crate::support::*;
+
 /// Sends the request lines to one JVM run and returns one `Result` per line.
 fn run_java(requests: &[String]) -> Vec<Result<String, String>> {
     let source = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/AmCrypto.java");
-    let mut child = match Command::new("java")
-        .arg(source)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => panic!(
-            "cannot run `java` ({e}): the AM interop test needs a JDK 17+ on PATH \
-             (Debian: apt-get install openjdk-17-jdk-headless)"
-        ),
-    };
+    // Needs a JDK 17+ on PATH (Debian: apt-get install openjdk-17-jdk-headless).
     let mut input = requests.join("\n");
     input.push('\n');
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = Run::new("java").arg(source).stdin(input).output();
     assert!(
         out.status.success(),
         "java failed: {}",
@@ -266,50 +249,18 @@ const SAMPLE_SALT: &str = "000102030405060708090a0b0c0d0e0f10111213";
 /// ForgeRock's published vectors encrypt this sentence: a sample need not be a hash.
 const SAMPLE_TEXT: &[u8] = b"A test message to be encrypted";
 
-struct SampleDir {
-    tmp: tempfile::TempDir,
-}
-
-impl SampleDir {
-    fn new() -> Self {
-        use std::os::unix::fs::PermissionsExt;
-        let tmp = tempfile::tempdir().unwrap();
-        for (name, content) in [
-            ("key", SAMPLE_KEY),
-            ("pw", SAMPLE_PW),
-            ("wrong", "Wrong-Key_4711"),
-        ] {
-            let p = tmp.path().join(name);
-            std::fs::write(&p, content).unwrap();
-            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
-        SampleDir { tmp }
-    }
-    fn path(&self, name: &str) -> String {
-        self.tmp.path().join(name).to_str().unwrap().to_owned()
-    }
-    fn key(&self, name: &str) -> String {
-        format!("file:{}", self.path(name))
-    }
-    fn write(&self, name: &str, content: &str) -> String {
-        std::fs::write(self.tmp.path().join(name), content).unwrap();
-        self.path(name)
-    }
+/// A fixture with the sample's key (`key`), a password (`pw`) and a wrong key (`wrong`).
+fn sample_dir() -> Fixture {
+    let f = Fixture::empty();
+    f.secret_file("key", SAMPLE_KEY);
+    f.secret_file("pw", SAMPLE_PW);
+    f.secret_file("wrong", "Wrong-Key_4711");
+    f
 }
 
 /// Runs the real amhash binary; returns (exit code, stdout, stderr).
 fn amhash(args: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_amhash"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    (
-        out.status.code(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    parts(&run(args, b""))
 }
 
 fn kdf_flags(kdf: &AmKdf) -> Vec<String> {
@@ -347,11 +298,31 @@ fn variants() -> Vec<(AmCipher, AmKdf)> {
     ]
 }
 
+/// The "administrator's AM" (the JDK) encrypts [`SAMPLE_TEXT`] with [`SAMPLE_KEY`] in each
+/// variant: the samples.
+fn jdk_samples(variants: &[(AmCipher, AmKdf)]) -> Vec<String> {
+    let requests: Vec<String> = variants
+        .iter()
+        .map(|(c, k)| sample_request("am-encrypt", *c, k, SAMPLE_KEY, SAMPLE_TEXT))
+        .collect();
+    run_java(&requests)
+        .into_iter()
+        .map(|r| r.expect("the JDK makes a sample"))
+        .collect()
+}
+
+/// An empty store directory `store` in `d`: its path for a command line.
+fn store_dir(d: &Fixture) -> (PathBuf, String) {
+    let store = d.dir("store", 0o700);
+    let arg = store.to_str().unwrap().to_owned();
+    (store, arg)
+}
+
 #[test]
 fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
-    let d = SampleDir::new();
-    let pw = d.path("pw");
-    let key = d.key("key");
+    let d = sample_dir();
+    let pw = d.arg("pw");
+    let key = d.source("key");
     // The hash every new value must carry.
     let (code, plain, _) = amhash(&[
         "generate",
@@ -363,15 +334,7 @@ fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
     assert_eq!(code, Some(0));
     let hash = plain.trim_end().to_owned();
     // The "administrator's AM" (the JDK) makes one sample per variant.
-    let samples: Vec<String> = run_java(
-        &variants()
-            .iter()
-            .map(|(c, k)| sample_request("am-encrypt", *c, k, SAMPLE_KEY, SAMPLE_TEXT))
-            .collect::<Vec<_>>(),
-    )
-    .into_iter()
-    .map(|r| r.unwrap())
-    .collect();
+    let samples = jdk_samples(&variants());
     let mut checks = Vec::new();
     let mut expect = Vec::new();
     for (i, ((cipher, kdf), sample)) in variants().iter().zip(&samples).enumerate() {
@@ -379,12 +342,7 @@ fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
         let flags = kdf_flags(kdf);
         let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
         // generate, encrypt and install all take it.
-        let mut gen_args = vec![
-            "generate",
-            "--password-file",
-            &pw,
-            "--salt-hex",
-            SAMPLE_SALT,
+        let mut tail = vec![
             "--encrypt",
             "am",
             "--key",
@@ -392,9 +350,20 @@ fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
             "--am-sample",
             &sample_file,
         ];
-        gen_args.extend_from_slice(&flags);
-        let (code, out, err) = amhash(&gen_args);
-        assert_eq!(code, Some(0), "{cipher}: {err}");
+        tail.extend_from_slice(&flags);
+        let ok = |head: &[&str]| {
+            let args: Vec<&str> = head.iter().chain(&tail).copied().collect();
+            let (code, out, err) = amhash(&args);
+            assert_eq!(code, Some(0), "{cipher}: {head:?}: {err}");
+            (out, err)
+        };
+        let (out, err) = ok(&[
+            "generate",
+            "--password-file",
+            &pw,
+            "--salt-hex",
+            SAMPLE_SALT,
+        ]);
         let named = match cipher {
             AmCipher::Jce => "JCEEncryption (jce)",
             AmCipher::AesWrap => "AESWrapEncryption with the RFC 3394 key wrap (aeswrap)",
@@ -408,25 +377,12 @@ fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
         );
         let generated = out.trim_end().to_owned();
         let hash_file = d.write(&format!("hash{i}"), &hash);
-        let mut enc_args = vec![
-            "encrypt",
-            "--in",
-            &hash_file,
-            "--encrypt",
-            "am",
-            "--key",
-            &key,
-            "--am-sample",
-            &sample_file,
-        ];
-        enc_args.extend_from_slice(&flags);
-        let (code, out, err) = amhash(&enc_args);
-        assert_eq!(code, Some(0), "{cipher}: {err}");
+        let (out, _) = ok(&["encrypt", "--in", &hash_file]);
         let encrypted = out.trim_end().to_owned();
-        let store = d.tmp.path().join(format!("store{i}"));
+        let store = d.path(&format!("store{i}"));
         std::fs::create_dir(&store).unwrap();
         let store_arg = store.to_str().unwrap().to_owned();
-        let mut inst_args = vec![
+        let (out, _) = ok(&[
             "install",
             "--dir",
             &store_arg,
@@ -434,16 +390,7 @@ fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
             &pw,
             "--salt-hex",
             SAMPLE_SALT,
-            "--encrypt",
-            "am",
-            "--key",
-            &key,
-            "--am-sample",
-            &sample_file,
-        ];
-        inst_args.extend_from_slice(&flags);
-        let (code, out, err) = amhash(&inst_args);
-        assert_eq!(code, Some(0), "{cipher}: {err}");
+        ]);
         assert!(out.contains(named), "{cipher}: {out}");
         let installed = std::fs::read_to_string(store.join("password.amadmin")).unwrap();
         // The JDK opens each with the sample's own variant; the other wrap does not open them.
@@ -488,56 +435,27 @@ fn am_sample_picks_the_variant_the_jdk_used_and_the_jdk_reads_the_new_value() {
 
 #[test]
 fn am_sample_the_key_cannot_open_is_exit_3_and_nothing_is_printed_or_written() {
-    let d = SampleDir::new();
-    let pw = d.path("pw");
+    let d = sample_dir();
+    let pw = d.arg("pw");
     let custom = kdf(KdfDigest::Sha256, 20_000, 256);
-    let samples = run_java(&[
-        sample_request(
-            "am-encrypt",
-            AmCipher::AesWrapPad,
-            &AmKdf::default(),
-            SAMPLE_KEY,
-            SAMPLE_TEXT,
-        ),
-        sample_request(
-            "am-encrypt",
-            AmCipher::AesWrap,
-            &custom,
-            SAMPLE_KEY,
-            SAMPLE_TEXT,
-        ),
-        sample_request(
-            "am-encrypt",
-            AmCipher::Jce,
-            &AmKdf::default(),
-            SAMPLE_KEY,
-            SAMPLE_TEXT,
-        ),
+    let samples = jdk_samples(&[
+        (AmCipher::AesWrapPad, AmKdf::default()),
+        (AmCipher::AesWrap, custom),
+        (AmCipher::Jce, AmKdf::default()),
     ]);
-    let wrap_default = d.write("s1", samples[0].as_ref().unwrap());
-    let wrap_custom = d.write("s2", samples[1].as_ref().unwrap());
-    let jce = d.write("s3", samples[2].as_ref().unwrap());
-    let store = d.tmp.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    let store_arg = store.to_str().unwrap().to_owned();
+    let wrap_default = d.write("s1", &samples[0]);
+    let wrap_custom = d.write("s2", &samples[1]);
+    let jce = d.write("s3", &samples[2]);
+    let (store, store_arg) = store_dir(&d);
     // Wrong AM encryption password; right password but not the AM's KDF settings.
     for (sample, key) in [
-        (&wrap_default, d.key("wrong")),
-        (&jce, d.key("wrong")),
-        (&wrap_custom, d.key("key")),
+        (&wrap_default, d.source("wrong")),
+        (&jce, d.source("wrong")),
+        (&wrap_custom, d.source("key")),
     ] {
         for cmd in ["generate", "install"] {
-            let mut args = vec![
-                cmd,
-                "--password-file",
-                &pw,
-                "--encrypt",
-                "am",
-                "--key",
-                &key,
-                "--am-sample",
-                sample,
-            ];
+            let mut args = vec![cmd, "--password-file", &pw, "--am-sample", sample];
+            args.extend(["--encrypt", "am", "--key", &key]);
             if cmd == "install" {
                 args.extend_from_slice(&["--dir", &store_arg]);
             }
@@ -558,79 +476,55 @@ fn am_sample_the_key_cannot_open_is_exit_3_and_nothing_is_printed_or_written() {
         0,
         "install wrote something"
     );
-    // Not an AM value at all: exit 2. And --am-sample without --encrypt am: exit 2.
+    // Not an AM value at all; --am-sample without --encrypt am; with --am-cipher: exit 2.
     let junk = d.write("junk", "{SSHA-512}not-encrypted");
-    let key = d.key("key");
-    let (code, _, err) = amhash(&[
-        "generate",
-        "--password-file",
-        &pw,
-        "--encrypt",
-        "am",
-        "--key",
-        &key,
-        "--am-sample",
-        &junk,
-    ]);
-    assert_eq!(code, Some(2), "{err}");
-    let (code, _, err) = amhash(&["generate", "--password-file", &pw, "--am-sample", &jce]);
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("--am-sample goes with --encrypt am"), "{err}");
-    let (code, _, err) = amhash(&[
-        "generate",
-        "--password-file",
-        &pw,
-        "--encrypt",
-        "am",
-        "--key",
-        &key,
-        "--am-sample",
-        &jce,
-        "--am-cipher",
-        "aeswrap",
-    ]);
-    assert_eq!(code, Some(2), "--am-cipher and --am-sample together: {err}");
+    let key = d.source("key");
+    let am: &[&str] = &["--encrypt", "am", "--key", &key];
+    let cases: [(&str, Vec<&str>, &str); 3] = [
+        (
+            "not an AM value",
+            [am, &["--am-sample", &junk]].concat(),
+            "",
+        ),
+        (
+            "without --encrypt am",
+            vec!["--am-sample", &jce],
+            "--am-sample goes with --encrypt am",
+        ),
+        (
+            "--am-cipher and --am-sample together",
+            [am, &["--am-sample", &jce, "--am-cipher", "aeswrap"]].concat(),
+            "",
+        ),
+    ];
+    for (name, extra, needle) in cases {
+        let mut args = vec!["generate", "--password-file", &pw];
+        args.extend(extra);
+        let (code, _, err) = amhash(&args);
+        assert_eq!(code, Some(2), "{name}: {err}");
+        assert!(err.contains(needle), "{name}: {err}");
+    }
 }
 
 #[test]
 fn doctor_says_whether_the_stored_value_matches_the_sample() {
-    let d = SampleDir::new();
-    let pw = d.path("pw");
-    let key = d.key("key");
-    let samples = run_java(&[
-        sample_request(
-            "am-encrypt",
-            AmCipher::AesWrap,
-            &AmKdf::default(),
-            SAMPLE_KEY,
-            SAMPLE_TEXT,
-        ),
-        sample_request(
-            "am-encrypt",
-            AmCipher::AesWrapPad,
-            &AmKdf::default(),
-            SAMPLE_KEY,
-            SAMPLE_TEXT,
-        ),
+    let d = sample_dir();
+    let pw = d.arg("pw");
+    let key = d.source("key");
+    let samples = jdk_samples(&[
+        (AmCipher::AesWrap, AmKdf::default()),
+        (AmCipher::AesWrapPad, AmKdf::default()),
     ]);
-    let kw = d.write("kw", samples[0].as_ref().unwrap());
-    let kwp = d.write("kwp", samples[1].as_ref().unwrap());
-    let store = d.tmp.path().join("store");
-    std::fs::create_dir(&store).unwrap();
-    let s = store.to_str().unwrap().to_owned();
-    let (code, _, err) = amhash(&[
-        "install",
-        "--dir",
-        &s,
-        "--password-file",
-        &pw,
-        "--encrypt",
-        "am",
-        "--key",
-        &key,
-        "--am-cipher",
-        "aeswrap",
-    ]);
+    let am_key = ["--encrypt", "am", "--key", &key];
+    let kw = d.write("kw", &samples[0]);
+    let kwp = d.write("kwp", &samples[1]);
+    let (_store, s) = store_dir(&d);
+    let install = [
+        &["install", "--dir", &s, "--password-file", &pw][..],
+        &am_key,
+    ]
+    .concat();
+    let (code, _, err) = amhash(&[&install[..], &["--am-cipher", "aeswrap"]].concat());
     assert_eq!(code, Some(0), "{err}");
     let (code, out, _) = amhash(&["doctor", "--dir", &s, "--key", &key, "--am-sample", &kw]);
     assert_eq!(code, Some(0), "{out}");

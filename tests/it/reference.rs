@@ -6,15 +6,14 @@
 //! The passwords are random bytes from a seeded RNG (so a failure reproduces): ASCII,
 //! Unicode, whitespace on the edges, several lines, long ones.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
 use proptest::prelude::Rng;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 use sha2::{Digest, Sha256};
 
-const BIN: &str = env!("CARGO_BIN_EXE_amhash");
+use crate::support::*;
 
 /// SHA-256 of the reference script as printed in the AM documentation (seed 001, lines
 /// 115-147, 4-space indent removed), i.e. of the vendored copy without its note lines.
@@ -113,40 +112,18 @@ fn vendored_script_is_the_documented_one() {
     }
 }
 
-fn run_with_stdin(cmd: &mut Command, stdin: &[u8]) -> Output {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let mut input = child.stdin.take().unwrap();
-    match input.write_all(stdin) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => panic!("writing stdin: {e}"),
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
 fn reference(stdin: &[u8], salt: &[u8]) -> Output {
-    run_with_stdin(
-        Command::new("python3")
-            .arg("-c")
-            .arg(HARNESS)
-            .arg(script_path())
-            .arg(hex::encode(salt)),
-        stdin,
-    )
+    Run::new("python3")
+        .arg("-c")
+        .arg(HARNESS)
+        .arg(script_path())
+        .arg(hex::encode(salt))
+        .stdin(stdin)
+        .output()
 }
 
 fn reference_random_salt(stdin: &[u8]) -> Output {
-    run_with_stdin(Command::new("python3").arg(script_path()), stdin)
-}
-
-fn amhash(args: &[&str], stdin: &[u8]) -> Output {
-    run_with_stdin(Command::new(BIN).args(args), stdin)
+    Run::new("python3").arg(script_path()).stdin(stdin).output()
 }
 
 fn rng() -> TestRng {
@@ -255,7 +232,7 @@ fn amhash_matches_the_reference_on_random_passwords() {
             "case {i}: reference failed: {}",
             String::from_utf8_lossy(&want.stderr)
         );
-        let got = amhash(&["generate", "--salt-hex", &hex::encode(salt)], &stdin);
+        let got = run(&["generate", "--salt-hex", &hex::encode(salt)], &stdin);
         assert_eq!(got.status.code(), Some(0), "case {i}: {got:?}");
         assert_eq!(
             got.stdout,
@@ -266,48 +243,44 @@ fn amhash_matches_the_reference_on_random_passwords() {
     }
 }
 
-/// Where the reference cannot produce a value, amhash refuses too (exit 2, not a traceback).
-#[test]
-fn both_refuse_invalid_utf8_on_the_first_line() {
-    let salt = [7u8; 20];
-    for stdin in [
-        &b"pass\xffword\n"[..],
-        b"\xc3\n",
-        b"\xed\xa0\x80surrogate\n",
-        b"\xf4\x90\x80\x80\n",
-    ] {
-        let want = reference(stdin, &salt);
-        assert!(!want.status.success(), "{stdin:?}");
-        assert!(String::from_utf8_lossy(&want.stderr).contains("UnicodeDecodeError"));
-        let got = amhash(&["generate", "--salt-hex", &hex::encode(salt)], stdin);
-        assert_eq!(got.status.code(), Some(2), "{stdin:?}");
-        assert!(got.stdout.is_empty());
-    }
-}
+/// First lines amhash refuses (exit 2, nothing on stdout), and whether the reference hashes
+/// them. Where the reference cannot produce a value (invalid UTF-8: a traceback), amhash
+/// refuses too. The one deliberate difference: the reference hashes an empty (or
+/// all-whitespace) line; amhash refuses it, since AM would then accept an empty amAdmin
+/// password.
+const REFUSED: &[(&str, &[u8], bool)] = &[
+    ("invalid UTF-8", b"pass\xffword\n", false),
+    ("truncated UTF-8", b"\xc3\n", false),
+    ("a surrogate", b"\xed\xa0\x80surrogate\n", false),
+    ("above U+10FFFF", b"\xf4\x90\x80\x80\n", false),
+    ("empty input", b"", true),
+    ("empty line", b"\n", true),
+    ("blanks", b"  \t\r\n", true),
+    ("ASCII separators", b"\x1c\x1f\n", true),
+    ("ideographic space", "\u{3000}\n".as_bytes(), true),
+];
 
-/// The one deliberate difference: the reference hashes an empty (or all-whitespace) line;
-/// amhash refuses it, since AM would then accept an empty amAdmin password.
 #[test]
-fn amhash_refuses_the_empty_password_the_reference_hashes() {
+fn amhash_refuses_what_the_reference_cannot_hash_and_the_empty_password() {
     let salt = [9u8; 20];
-    for stdin in [
-        &b""[..],
-        b"\n",
-        b"  \t\r\n",
-        b"\x1c\x1f\n",
-        "\u{3000}\n".as_bytes(),
-    ] {
+    let empty =
+        amhash::ssha::SshaHash::with_salt(b"", amhash::ssha::Salt::new(salt.to_vec()).unwrap());
+    for (name, stdin, hashed) in REFUSED {
         let want = reference(stdin, &salt);
-        assert!(want.status.success(), "{stdin:?}");
-        let empty =
-            amhash::ssha::SshaHash::with_salt(b"", amhash::ssha::Salt::new(salt.to_vec()).unwrap());
-        assert_eq!(
-            String::from_utf8(want.stdout).unwrap(),
-            format!("{empty}\n")
-        );
-        let got = amhash(&["generate", "--salt-hex", &hex::encode(salt)], stdin);
-        assert_eq!(got.status.code(), Some(2), "{stdin:?}");
-        assert!(got.stdout.is_empty());
+        if *hashed {
+            assert!(want.status.success(), "{name}: {}", describe(&want));
+            assert_eq!(stdout(&want), format!("{empty}\n"), "{name}");
+        } else {
+            assert!(!want.status.success(), "{name}");
+            assert!(
+                String::from_utf8_lossy(&want.stderr).contains("UnicodeDecodeError"),
+                "{name}: {}",
+                describe(&want)
+            );
+        }
+        let got = run(&["generate", "--salt-hex", &hex::encode(salt)], stdin);
+        assert_eq!(got.status.code(), Some(2), "{name}: {}", describe(&got));
+        assert!(got.stdout.is_empty(), "{name}");
     }
 }
 
@@ -318,7 +291,7 @@ fn amhash_values_verify_under_the_reference_algorithm() {
     let mut cases = Vec::new();
     for i in 0..20 {
         let stdin = random_stdin(&mut rng, i);
-        let out = amhash(&["generate"], &stdin);
+        let out = run(&["generate"], &stdin);
         assert_eq!(out.status.code(), Some(0), "{out:?}");
         let value = String::from_utf8(out.stdout).unwrap();
         let value = value.strip_suffix('\n').unwrap().to_string();
@@ -330,10 +303,11 @@ fn amhash_values_verify_under_the_reference_algorithm() {
         first,
         hex::encode(b"definitely not it\n")
     ]));
-    let out = run_with_stdin(
-        Command::new("python3").arg("-c").arg(VERIFIER),
-        serde_json::to_string(&cases).unwrap().as_bytes(),
-    );
+    let out = Run::new("python3")
+        .arg("-c")
+        .arg(VERIFIER)
+        .stdin(serde_json::to_string(&cases).unwrap())
+        .output();
     assert!(
         out.status.success(),
         "{}",
@@ -363,11 +337,11 @@ fn reference_values_verify_under_amhash() {
         );
         let value = String::from_utf8(out.stdout).unwrap();
         let value = value.strip_suffix('\n').unwrap();
-        let ok = amhash(&["verify", &format!("--hash={value}")], &stdin);
+        let ok = run(&["verify", &format!("--hash={value}")], &stdin);
         assert_eq!(ok.status.code(), Some(0), "case {i}: {ok:?}");
         let mut wrong = stdin.clone();
         wrong.insert(0, b'x');
-        let no = amhash(&["verify", &format!("--hash={value}")], &wrong);
+        let no = run(&["verify", &format!("--hash={value}")], &wrong);
         assert_eq!(no.status.code(), Some(1), "case {i}: {no:?}");
     }
 }

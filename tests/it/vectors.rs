@@ -11,16 +11,15 @@
 //! A file without vectors, or a vector whose `expect` no test handles, fails the run.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
 use amhash::password::{Origin, from_first_line};
 use amhash::ssha::{Salt, SshaHash};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
 
-const BIN: &str = env!("CARGO_BIN_EXE_amhash");
+use crate::support::*;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -104,41 +103,11 @@ fn load_all() -> Vec<(String, VectorFile)> {
     files
 }
 
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run amhash");
-    let mut input = child.stdin.take().unwrap();
-    // amhash reads only the first line and may exit before taking the rest.
-    match input.write_all(stdin) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => panic!("writing stdin: {e}"),
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn assert_one_line_error(name: &str, out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{name}: {out:?}");
-    assert!(out.stdout.is_empty(), "{name}: stdout not empty: {out:?}");
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        err.ends_with('\n') && err.matches('\n').count() == 1,
-        "{name}: stderr is not one line: {err:?}"
-    );
-}
-
-/// Writes `content` to a fresh file and returns its directory guard and path.
-fn temp_file(content: &[u8]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("value");
-    std::fs::write(&path, content).unwrap();
-    (dir, path)
+/// A scratch directory with `content` in a file: the fixture (kept alive) and the path.
+fn temp_file(content: &[u8]) -> (Fixture, PathBuf) {
+    let f = Fixture::empty();
+    let path = f.file("value", content, 0o600);
+    (f, path)
 }
 
 /// Counts the vectors of each `expect`, failing on one no test handles.
@@ -150,7 +119,7 @@ fn for_each_vector(mut f: impl FnMut(&str, &Vector)) -> BTreeMap<String, usize> 
                 "ok" | "error" | "no-match" => {}
                 other => panic!("{file}/{}: expect {other:?} is not handled", v.name),
             }
-            f(&file, v);
+            f(&format!("{file}/{}", v.name), v);
             *counts.entry(v.expect.clone()).or_insert(0) += 1;
         }
     }
@@ -159,8 +128,7 @@ fn for_each_vector(mut f: impl FnMut(&str, &Vector)) -> BTreeMap<String, usize> 
 
 #[test]
 fn library_reproduces_every_vector() {
-    let counts = for_each_vector(|file, v| {
-        let name = format!("{file}/{}", v.name);
+    let counts = for_each_vector(|name, v| {
         match v.expect.as_str() {
             "ok" => {
                 let password = v.password();
@@ -220,8 +188,7 @@ fn library_reproduces_every_vector() {
 
 #[test]
 fn binary_reproduces_every_vector() {
-    let counts = for_each_vector(|file, v| {
-        let name = format!("{file}/{}", v.name);
+    let counts = for_each_vector(|name, v| {
         match v.expect.as_str() {
             "ok" => {
                 let salt_hex = v.salt_hex.as_deref().unwrap();
@@ -264,15 +231,15 @@ fn binary_reproduces_every_vector() {
                     &["verify", "--hash-file", path.to_str().unwrap()],
                     b"password\n",
                 );
-                assert_one_line_error(&name, &out, 2);
+                assert_case_error(name, &out, 2, &[]);
                 let out = run(&["verify", &format!("--hash={}", v.value)], b"password\n");
-                assert_one_line_error(&name, &out, 2);
+                assert_case_error(name, &out, 2, &[]);
             }
             "no-match" => {
                 let (_dir, path) = temp_file(format!("{}\n", v.value).as_bytes());
                 let out = run(
                     &["verify", "--hash-file", path.to_str().unwrap()],
-                    &v.stdin(),
+                    v.stdin(),
                 );
                 assert_eq!(out.status.code(), Some(1), "{name}: {out:?}");
                 assert!(out.stdout.is_empty(), "{name}: verify wrote to stdout");
@@ -286,17 +253,17 @@ fn binary_reproduces_every_vector() {
 /// The generator is deterministic: running it again reproduces the committed files.
 #[test]
 fn generator_reproduces_the_committed_files() {
-    let out_dir = tempfile::tempdir().unwrap();
+    let out_dir = Fixture::empty();
     let status = Command::new("python3")
         .arg(vectors_dir().join("gen_ssha512.py"))
         .arg("--out-dir")
-        .arg(out_dir.path())
+        .arg(out_dir.root())
         .status()
         .expect("python3 is needed to run vectors/gen_ssha512.py");
     assert!(status.success());
     for name in ["ssha512-reference.json", "ssha512-malformed.json"] {
         let committed = std::fs::read(vectors_dir().join(name)).unwrap();
-        let fresh = std::fs::read(out_dir.path().join(name)).unwrap();
+        let fresh = std::fs::read(out_dir.root().join(name)).unwrap();
         assert!(
             committed == fresh,
             "{name} differs from a fresh run of vectors/gen_ssha512.py: regenerate and review"

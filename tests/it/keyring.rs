@@ -1,7 +1,7 @@
 //! Real OS keyrings, both backends, each value stored by one process and read by another.
 //!
-//! The test binary re-runs itself (see `common`): every step below is a separate process.
-//! keyutils steps run under `keyctl session -`, i.e. each in its own fresh, throw-away
+//! The test binary re-runs itself (see `support::child`): every step below is a separate
+//! process. keyutils steps run under `keyctl session -`, i.e. each in its own fresh, throw-away
 //! session keyring, which proves that what amhash stores survives the session it was stored
 //! from. Secret Service steps run inside one `dbus-run-session` with an isolated HOME and
 //! a gnome-keyring-daemon unlocked with a test password.
@@ -9,7 +9,7 @@
 //! Needs `keyctl`, `dbus-run-session` and `gnome-keyring-daemon` (Debian: keyutils, dbus,
 //! gnome-keyring; see .ci/keyring-setup.sh). Missing tools fail the tests.
 
-mod common;
+use crate::support::*;
 
 use std::process::Command;
 
@@ -48,6 +48,18 @@ fn keyring_problem(err: KeySourceError, backend: KeyringBackend) -> KeyringProbl
     }
 }
 
+/// `err` is the keyring problem `want`, and its message holds `needle`.
+fn assert_problem(
+    err: KeySourceError,
+    backend: KeyringBackend,
+    want: KeyringProblem,
+    needle: &str,
+) {
+    let msg = err.to_string();
+    assert_eq!(keyring_problem(err, backend), want, "{msg}");
+    assert!(msg.contains(needle), "{msg}");
+}
+
 /// One step, in a child process.
 fn run_child_step(step: &str) {
     let source: KeySource = env(SOURCE_VAR).parse().expect("valid source");
@@ -81,13 +93,7 @@ fn run_child_step(step: &str) {
         }
         "read_missing" => {
             let err = source.read(backend).expect_err("no entry");
-            let msg = err.to_string();
-            assert_eq!(
-                keyring_problem(err, backend),
-                KeyringProblem::NoEntry,
-                "{msg}"
-            );
-            assert!(msg.contains("amhash key store"), "{msg}");
+            assert_problem(err, backend, KeyringProblem::NoEntry, "amhash key store");
         }
         "read_locked" => {
             let err = source.read(backend).expect_err("locked");
@@ -101,19 +107,14 @@ fn run_child_step(step: &str) {
         }
         "no_bus" => {
             let err = source.read(backend).expect_err("no bus");
-            let msg = err.to_string();
-            assert_eq!(
-                keyring_problem(err, backend),
-                KeyringProblem::NoSessionBus,
-                "{msg}"
-            );
-            assert!(msg.contains("DBUS_SESSION_BUS_ADDRESS"), "{msg}");
+            let want = KeyringProblem::NoSessionBus;
+            assert_problem(err, backend, want, "DBUS_SESSION_BUS_ADDRESS");
         }
         "delete" => source.delete(backend).expect("delete"),
         "resolve" => assert_eq!(KeyringBackend::Auto.resolve().to_string(), arg),
         other => panic!("unknown step {other}"),
     }
-    common::child_done(step);
+    child_done(step);
 }
 
 /// Removes a keyutils entry even when the test fails half-way (the user keyring outlives
@@ -128,24 +129,23 @@ impl Drop for Cleanup {
 
 #[test]
 fn keyutils_round_trip_across_processes() {
-    const TEST: &str = "keyutils_round_trip_across_processes";
-    if let Some(step) = common::child_step() {
-        run_child_step(&step);
+    const TEST: &str = "keyring::keyutils_round_trip_across_processes";
+    if ran_as_child(run_child_step) {
         return;
     }
-    common::require_tools(&["keyctl"]);
-    let reference = format!("keyring:amhash-test/{}", common::unique("keyutils"));
+    require_tools(&["keyctl"]);
+    let reference = format!("keyring:amhash-test/{}", unique("keyutils"));
     let source: KeySource = reference.parse().expect("valid");
     let _cleanup = Cleanup(source.clone());
 
     let in_fresh_session = |step: &str| {
         let mut cmd = Command::new("keyctl");
         cmd.args(["session", "-"])
-            .args(common::self_args(TEST))
-            .env(common::STEP_VAR, step)
+            .args(self_args(TEST))
+            .env(STEP_VAR, step)
             .env(SOURCE_VAR, &reference)
             .env(BACKEND_VAR, "keyutils");
-        common::run(cmd).assert_done(step, 1);
+        run_child(cmd).assert_done(step, 1);
     };
     in_fresh_session("read_missing");
     in_fresh_session(&format!("create_new:{SECRET_1}"));
@@ -172,49 +172,37 @@ fn keyutils_round_trip_across_processes() {
 
 #[test]
 fn secret_service_round_trip_across_processes() {
-    const TEST: &str = "secret_service_round_trip_across_processes";
-    if let Some(step) = common::child_step() {
-        run_child_step(&step);
+    const TEST: &str = "keyring::secret_service_round_trip_across_processes";
+    if ran_as_child(run_child_step) {
         return;
     }
-    common::require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
-    let home = tempfile::tempdir().expect("tempdir for HOME");
-    let reference = format!("keyring:amhash-test/{}", common::unique("ss"));
+    require_tools(&["dbus-run-session", "gnome-keyring-daemon"]);
+    let home = Fixture::empty();
+    let reference = format!("keyring:amhash-test/{}", unique("ss"));
 
     // $1 = the test binary, $2 = the test name, $3 = how to start the daemon, rest = steps.
-    const SCRIPT: &str = r#"
+    let script = format!(
+        r#"{START_KEYRING}
         exe=$1; test=$2; mode=$3; shift 3
-        if [ "$mode" = unlocked ]; then
-            printf '%s' "$AMHASH_TEST_KEYRING_PASSWORD" |
-                gnome-keyring-daemon --unlock --components=secrets >/dev/null ||
-                { echo "gnome-keyring-daemon --unlock failed" >&2; exit 90; }
-        else
-            gnome-keyring-daemon --start --components=secrets </dev/null >/dev/null ||
-                { echo "gnome-keyring-daemon --start failed" >&2; exit 90; }
-        fi
+        start_keyring "$mode"
         for step in "$@"; do
             AMHASH_TEST_CHILD_STEP=$step "$exe" --exact "$test" --nocapture --test-threads=1 || exit 91
         done
-    "#;
+    "#
+    );
     let session = |mode: &str, steps: &[String]| {
         let mut cmd = Command::new("dbus-run-session");
-        cmd.args(["--", "sh", "-c", SCRIPT, "sh"])
-            .args([&common::self_args(TEST)[0], TEST, mode])
+        cmd.args(["--", "sh", "-c", &script, "sh"])
+            .args([&self_args(TEST)[0], TEST, mode])
             .args(steps)
-            .env("HOME", home.path())
+            .env("HOME", home.root())
             .env("AMHASH_TEST_KEYRING_PASSWORD", KEYRING_PASSWORD)
             .env(SOURCE_VAR, &reference)
             .env(BACKEND_VAR, "secret-service");
-        for var in [
-            "DBUS_SESSION_BUS_ADDRESS",
-            "XDG_DATA_HOME",
-            "XDG_CONFIG_HOME",
-            "XDG_CACHE_HOME",
-            "XDG_RUNTIME_DIR",
-        ] {
+        for var in SESSION_VARS {
             cmd.env_remove(var);
         }
-        common::run(cmd).assert_done(&format!("dbus session ({mode})"), steps.len());
+        run_child(cmd).assert_done(&format!("dbus session ({mode})"), steps.len());
     };
 
     let steps: Vec<String> = [
@@ -243,12 +231,12 @@ fn secret_service_round_trip_across_processes() {
 
     // Without a session bus: explicit secret-service fails clearly, auto means keyutils.
     for step in ["no_bus", "resolve:keyutils"] {
-        let mut cmd = Command::new(&common::self_args(TEST)[0]);
-        cmd.args(&common::self_args(TEST)[1..])
-            .env(common::STEP_VAR, step)
+        let mut cmd = Command::new(&self_args(TEST)[0]);
+        cmd.args(&self_args(TEST)[1..])
+            .env(STEP_VAR, step)
             .env(SOURCE_VAR, &reference)
             .env(BACKEND_VAR, "secret-service")
             .env_remove("DBUS_SESSION_BUS_ADDRESS");
-        common::run(cmd).assert_done(step, 1);
+        run_child(cmd).assert_done(step, 1);
     }
 }

@@ -6,14 +6,13 @@
 //! spread over the time a whole install takes on this machine (measured first), so kills land
 //! before, during and after the writes. Nothing here asserts a time.
 
-mod harden_support;
-
 use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use amhash::ssha::SshaHash;
-use harden_support::*;
 use proptest::prelude::Rng;
 
 const KILLS: usize = 120;
@@ -21,16 +20,16 @@ const KILLS: usize = 120;
 #[test]
 fn sigkill_at_random_moments_never_leaves_a_partial_value() {
     let mut rng = seeded_rng("sigkill_at_random_moments_never_leaves_a_partial_value");
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     let passwords = [strong_canary(), strong_canary()];
     let values = [value_of(&passwords[0]), value_of(&passwords[1])];
     let pw_files = [
-        write_file(tmp.path(), "pw0", passwords[0].as_bytes(), 0o600),
-        write_file(tmp.path(), "pw1", passwords[1].as_bytes(), 0o600),
+        write_file(tmp.root(), "pw0", passwords[0].as_bytes(), 0o600),
+        write_file(tmp.root(), "pw1", passwords[1].as_bytes(), 0o600),
     ];
     let install = |i: usize| {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(AMHASH);
         c.args(["install", "--dir"])
             .arg(&store)
             .arg("--password-file")
@@ -85,7 +84,7 @@ fn sigkill_at_random_moments_never_leaves_a_partial_value() {
             "kill {i}: partial .previous {previous:?}"
         );
         // Nothing else AM could read: only our two names and our temp names.
-        for name in listing(&store) {
+        for name in names(&store) {
             if name == "password.amadmin" || name == "password.amadmin.previous" {
                 continue;
             }
@@ -112,10 +111,20 @@ fn sigkill_at_random_moments_never_leaves_a_partial_value() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(
-        listing(&store),
+        names(&store),
         ["password.amadmin", "password.amadmin.previous"],
         "stale temps {pre:?} not cleaned"
     );
+}
+
+/// `amhash install --dir STORE --password-file PF`, which must succeed.
+fn install_from(store: &Path, pf: &Path) {
+    let out = amhash(&["install", "--dir"])
+        .arg(store)
+        .arg("--password-file")
+        .arg(pf)
+        .output();
+    assert!(out.status.success(), "{}", describe(&out));
 }
 
 /// The cleaning itself, made certain: temp files of both names planted as a killed process
@@ -123,19 +132,12 @@ fn sigkill_at_random_moments_never_leaves_a_partial_value() {
 /// similar are kept.
 #[test]
 fn next_install_removes_stale_temps_and_nothing_else() {
-    let tmp = tempfile::tempdir().unwrap();
-    let store = private_dir(tmp.path(), "store");
+    let tmp = Fixture::empty();
+    let store = private_dir(tmp.root(), "store");
     for _ in 0..2 {
         let p = strong_canary();
-        let pf = write_file(tmp.path(), "pw", p.as_bytes(), 0o600);
-        let out = Command::new(BIN)
-            .args(["install", "--dir"])
-            .arg(&store)
-            .arg("--password-file")
-            .arg(&pf)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
+        let pf = write_file(tmp.root(), "pw", p.as_bytes(), 0o600);
+        install_from(&store, &pf);
     }
     for _ in 0..2 {
         let stale = [
@@ -157,17 +159,10 @@ fn next_install_removes_stale_temps_and_nothing_else() {
     );
     write_file(&store, "notes.txt", b"kept", 0o600);
     assert_eq!(temps(&store).len(), 5);
-    let pf = write_file(tmp.path(), "pw", strong_canary().as_bytes(), 0o600);
-    let out = Command::new(BIN)
-        .args(["install", "--dir"])
-        .arg(&store)
-        .arg("--password-file")
-        .arg(&pf)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    let pf = write_file(tmp.root(), "pw", strong_canary().as_bytes(), 0o600);
+    install_from(&store, &pf);
     assert_eq!(
-        listing(&store),
+        names(&store),
         [
             ".password.bob.tmp-0123456789abcdef",
             "notes.txt",

@@ -2,33 +2,23 @@
 //! failure), `amhash install` using the copy next to it, and the reason it exists: the
 //! `amhash` binary carries neither zxcvbn nor the KMS stack.
 
-mod install_support;
-
 use std::path::Path;
 use std::process::Output;
 
-use install_support::*;
+use crate::support::*;
 
-const AMHASH: &str = env!("CARGO_BIN_EXE_amhash");
-const HELPER: &str = env!("CARGO_BIN_EXE_amhash-strength");
+const HELPER: &str = STRENGTH_HELPER;
 const WEAK: &str = "password1";
 
 /// `amhash-strength ARGS` with `stdin`.
 fn helper(args: &[&str], stdin: &[u8]) -> Output {
-    run_at(Path::new(HELPER), args, &[], stdin)
+    Run::new(HELPER).args(args).stdin(stdin).output()
 }
 
 /// Exit 2, nothing on stdout, exactly one line on stderr with the helper's prefix; returns it.
+#[track_caller]
 fn assert_refused(out: &Output) -> String {
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    assert!(out.stdout.is_empty(), "{out:?}");
-    let err = stderr(out);
-    assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(
-        err.starts_with("amhash-strength: ") && err.ends_with('\n'),
-        "{err}"
-    );
-    err
+    check_failure("", out, "amhash-strength: ", 2, &[])
 }
 
 #[test]
@@ -138,7 +128,10 @@ fn install(f: &Fixture, extra: &[&str], env: &[(&str, &str)]) -> Output {
     let (new, store) = (f.arg("new"), f.arg("store"));
     let mut args = vec!["install", "--password-file", &new, "--dir", &store];
     args.extend_from_slice(extra);
-    run_at(&f.path("amhash"), &args, env, b"")
+    Run::new(f.path("amhash"))
+        .args(&args)
+        .envs(env.iter().copied())
+        .output()
 }
 
 fn installed(f: &Fixture) -> bool {
@@ -149,10 +142,10 @@ fn installed(f: &Fixture) -> bool {
 fn install_asks_the_helper_next_to_it() {
     // The real helper: the weak password is refused with zxcvbn's reason.
     let f = installation(Some(HelperKind::Real), WEAK);
-    let err = assert_error(&install(&f, &[], &[]), 2);
-    assert!(
-        err.contains("too weak") && err.contains("This is a very common password."),
-        "{err}"
+    assert_error(
+        &install(&f, &[], &[]),
+        2,
+        &["too weak", "This is a very common password."],
     );
     assert!(!installed(&f));
 
@@ -196,7 +189,7 @@ fn install_sends_only_the_first_100_characters() {
     );
     assert_ok(&install(&f, &[], &[]));
     let f = installation(Some(HelperKind::Real), &long);
-    let err = assert_error(&install(&f, &[], &[]), 2);
+    let err = assert_error(&install(&f, &[], &[]), 2, &[]);
     assert!(
         err.contains("too weak"),
         "a repeated character is weak: {err}"
@@ -206,7 +199,7 @@ fn install_sends_only_the_first_100_characters() {
 #[test]
 fn install_without_a_working_helper_refuses_unless_allow_weak() {
     let f = installation(None, WEAK);
-    let err = assert_error(&install(&f, &[], &[]), 3);
+    let err = assert_error(&install(&f, &[], &[]), 3, &[]);
     let missing = format!(
         "amhash-strength is not installed next to amhash (looked for {})",
         f.path("amhash-strength").display()
@@ -264,7 +257,7 @@ fn install_without_a_working_helper_refuses_unless_allow_weak() {
         ),
     ] {
         let f = installation(Some(HelperKind::Script(script.clone())), WEAK);
-        let err = assert_error(&install(&f, &[], &[]), 3);
+        let err = assert_error(&install(&f, &[], &[]), 3, &[]);
         assert!(err.contains(says), "{script}: {err}");
         // `cat` echoes the password to amhash: it must not reach the message.
         assert!(!err.contains(WEAK), "{script}: {err}");
@@ -351,7 +344,7 @@ fn a_helper_that_never_says_ready_is_never_sent_the_password() {
         ),
     ] {
         let f = installation(Some(HelperKind::Script(script.to_owned())), WEAK);
-        let err = assert_error(&install(&f, &[], &[]), 3);
+        let err = assert_error(&install(&f, &[], &[]), 3, &[]);
         assert!(
             err.starts_with("amhash: error: cannot check the password's strength: ")
                 && err.contains(says),
@@ -407,12 +400,10 @@ fn a_traced_helper_refuses_to_say_ready() {
         println!("note: strace is not installed; the traced case is not checked here");
         return;
     };
-    let out = run_at(
-        Path::new(strace),
-        &["-o", "/dev/null", HELPER, "--handshake"],
-        &[],
-        PW.as_bytes(),
-    );
+    let out = Run::new(strace)
+        .args(["-o", "/dev/null", HELPER, "--handshake"])
+        .stdin(PW.as_bytes())
+        .output();
     if stderr(&out).contains("PTRACE_TRACEME") || stderr(&out).contains("ptrace(") {
         println!("note: ptrace is not allowed here; the traced case is not checked");
         return;
@@ -424,12 +415,10 @@ fn a_traced_helper_refuses_to_say_ready() {
         "{err}"
     );
     // Without the handshake (by hand) it still only warns about nothing: it runs.
-    let out = run_at(
-        Path::new(strace),
-        &["-o", "/dev/null", HELPER],
-        &[],
-        PW.as_bytes(),
-    );
+    let out = Run::new(strace)
+        .args(["-o", "/dev/null", HELPER])
+        .stdin(PW.as_bytes())
+        .output();
     assert!(out.status.success(), "{out:?}");
 }
 
@@ -526,8 +515,8 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
         return;
     }
     const NOBODY: u32 = 65534;
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+    let tmp = Fixture::empty();
+    let dir = tmp.root();
     set_mode(dir, 0o755);
     let copy = |from: &Path, to: &Path| {
         std::fs::copy(from, to).unwrap();
@@ -565,17 +554,18 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
         }
     };
 
-    let mut snooper = as_nobody(&dir.join("snooper"))
-        .args([
-            "--exact",
-            "snooper_process",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(SNOOPER_LOG, &log)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
+    // A copy of this binary: started through the retry of `spawn` (ETXTBSY, see there).
+    let mut snooper = spawn(
+        as_nobody(&dir.join("snooper"))
+            .args([
+                "--exact",
+                "strength_helper::snooper_process",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(SNOOPER_LOG, &log)
+            .stdout(Stdio::null()),
+    );
 
     // Control: the snooper reads a pipe on a same-uid decoy's stdin. (A shell of that uid
     // makes the pipe: a pipe made by root could not be opened by uid 65534 at all.)

@@ -3,11 +3,9 @@
 //! unchecked things are warnings (exit 0), usage errors exit 2, and doctor never changes a
 //! byte of what it inspects.
 
-mod install_support;
-
 use std::process::Output;
 
-use install_support::*;
+use crate::support::*;
 use serde_json::Value;
 
 const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
@@ -404,7 +402,7 @@ fn broken_installs_exit_1_with_the_right_problem_each_and_nothing_changes() {
             case.name,
             describe(&out)
         );
-        assert_no_secret(&out);
+        assert_no_secret(&out, &[]);
         let list = findings(&out);
         let problems = levels(&list, "problem");
         assert_eq!(
@@ -495,20 +493,8 @@ fn leftovers_and_unchecked_things_are_warnings_with_exit_0() {
     healthy(&f, true);
     // A rotation leaves .previous; a killed run leaves a temp file.
     let key = format!("file:{}", f.arg("amkey"));
-    assert_ok(&run(
-        &[
-            "install",
-            "--password-file",
-            &f.arg("pw2"),
-            "--dir",
-            &f.arg("secrets"),
-            "--encrypt",
-            "am",
-            "--key",
-            &key,
-        ],
-        b"",
-    ));
+    let rotate = install_into(&f.path("secrets"), "--password-file", f.path("pw2"));
+    assert_ok(&rotate.args(["--encrypt", "am", "--key", &key]).output());
     let temp = f.path("secrets/.password.amadmin.tmp-0123456789abcdef");
     f.secret_file("secrets/.password.amadmin.tmp-0123456789abcdef", "partial");
     // The file belongs to someone else than the directory.
@@ -614,7 +600,7 @@ fn usage_errors_exit_2_with_one_line() {
     ];
     for (args, needle) in cases {
         let out = run(args, b"");
-        let err = assert_error(&out, 2);
+        let err = assert_error(&out, 2, &[]);
         assert!(err.contains(needle), "{args:?}: {err}");
     }
     // --json: the error object on stderr.

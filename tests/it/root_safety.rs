@@ -6,14 +6,12 @@
 //!
 //! These tests need root (CI runs as root).
 
-mod install_support;
-
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use install_support::*;
+use crate::support::*;
 
 /// The AM account in these tests.
 const AM_UID: u32 = 65534;
@@ -123,7 +121,7 @@ fn a_link_the_am_account_planted_in_the_store_path_is_refused_for_every_target()
         let mut all = vec!["--user", "amadmin"];
         all.extend_from_slice(args);
         let out = run_in(&f, &all);
-        let err = assert_error(&out, 2);
+        let err = assert_error(&out, 2, &[]);
         assert!(
             err.contains(&format!("{link} is a symbolic link owned by uid {AM_UID}")),
             "{args:?}: {err}"
@@ -141,7 +139,7 @@ fn run_in(f: &Fixture, args: &[&str]) -> Output {
     let pw = f.arg("pw");
     let mut all = vec!["install", "--password-file", &pw, "--salt-hex", SALT];
     all.extend_from_slice(args);
-    amhash().args(&all).current_dir(f.root()).output().unwrap()
+    Run::new(AMHASH).args(&all).cwd(f.root()).output()
 }
 
 #[test]
@@ -152,11 +150,7 @@ fn a_root_link_in_a_directory_the_am_account_owns_is_refused_too() {
     victim(&f, "victim");
     std::os::unix::fs::symlink(f.path("victim"), f.path("am/userpasswords")).unwrap();
     let out = install(&f, &["--dir", &f.arg("am/userpasswords")]);
-    let err = assert_error(&out, 2);
-    assert!(
-        err.contains(&format!("in a directory owned by uid {AM_UID}")),
-        "{err}"
-    );
+    assert_error(&out, 2, &[&format!("in a directory owned by uid {AM_UID}")]);
     assert!(names(&f.path("victim")).is_empty());
 }
 
@@ -201,7 +195,7 @@ fn a_value_file_behind_an_am_link_is_not_read() {
         ),
     ] {
         let out = install_raw(&["--value-file", &f.arg(value_file), "--dir", &f.arg("store")]);
-        let err = assert_error(&out, 2);
+        let err = assert_error(&out, 2, &[]);
         assert!(err.contains(says), "{value_file}: {err}");
         assert!(names(&store).is_empty());
     }
@@ -251,9 +245,7 @@ fn kill(mut child: Child) {
 fn owner_applies_to_created_files_only_and_an_existing_setenv_keeps_root() {
     let f = host();
     let bin = f.dir("tomcat-bin", 0o755);
-    let setenv = bin.join("setenv.sh");
-    std::fs::write(&setenv, "#!/bin/sh\nJAVA_OPTS=-Xmx1g\n").unwrap();
-    set_mode(&setenv, 0o750);
+    let setenv = write_file(&bin, "setenv.sh", "#!/bin/sh\nJAVA_OPTS=-Xmx1g\n", 0o750);
     let out = install(
         &f,
         &["--setenv", setenv.to_str().unwrap(), "--owner", AM_OWNER],
@@ -290,9 +282,7 @@ fn owner_applies_to_created_files_only_and_an_existing_setenv_keeps_root() {
 fn a_world_readable_profile_of_the_am_account_is_narrowed() {
     let f = host();
     let home = f.dir("home", 0o755);
-    let profile = home.join(".bash_profile");
-    std::fs::write(&profile, "PATH=$PATH:/opt/am/bin\n").unwrap();
-    set_mode(&profile, 0o666);
+    let profile = write_file(&home, ".bash_profile", "PATH=$PATH:/opt/am/bin\n", 0o666);
     chown(&profile, AM_UID, AM_GID);
     let out = install(
         &f,
@@ -325,9 +315,7 @@ fn a_world_readable_profile_of_the_am_account_is_narrowed() {
 fn a_root_setenv_that_am_reads_through_other_bits_is_kept_with_the_exact_fix() {
     let f = host();
     let bin = f.dir("tomcat-bin", 0o755);
-    let setenv = bin.join("setenv.sh");
-    std::fs::write(&setenv, "#!/bin/sh\n").unwrap();
-    set_mode(&setenv, 0o777);
+    let setenv = write_file(&bin, "setenv.sh", "#!/bin/sh\n", 0o777);
     let shown = setenv.to_str().unwrap();
     let out = install(&f, &["--setenv", shown, "--owner", AM_OWNER]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
@@ -344,38 +332,17 @@ fn a_root_setenv_that_am_reads_through_other_bits_is_kept_with_the_exact_fix() {
     );
     // And doctor flags it.
     let store = f.dir("store", 0o700);
-    assert_ok(&install(&f, &["--dir", store.to_str().unwrap()]));
-    let out = run(
-        &[
-            "doctor",
-            "--dir",
-            store.to_str().unwrap(),
-            "--setenv",
-            shown,
-        ],
-        b"",
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
-    assert!(
-        stdout(&out).contains("every local user can read or write it (mode 0775)"),
-        "{}",
-        describe(&out)
-    );
+    let s = store.to_str().unwrap();
+    assert_ok(&install(&f, &["--dir", s]));
+    let doctor = || run(&["doctor", "--dir", s, "--setenv", shown], b"");
+    let out = doctor();
+    assert_reports(&out, 1, "every local user can read or write it (mode 0775)");
     // Following the advice leaves AM able to read it, and doctor content.
     bash(
         &format!("chgrp {AM_GID} '{shown}' && chmod 0750 '{shown}'"),
         &[],
     );
-    let out = run(
-        &[
-            "doctor",
-            "--dir",
-            store.to_str().unwrap(),
-            "--setenv",
-            shown,
-        ],
-        b"",
-    );
+    let out = doctor();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let am_reads = am_command(&f, &format!("cat '{shown}' >/dev/null"))
         .output()
@@ -393,11 +360,7 @@ fn a_profile_planted_in_a_world_writable_directory_is_not_filled() {
         &f,
         &["--env-file", &f.arg("shared/profile"), "--owner", AM_OWNER],
     );
-    let err = assert_error(&out, 2);
-    assert!(
-        err.contains("writable by group or others (mode 1777)"),
-        "{err}"
-    );
+    assert_error(&out, 2, &["writable by group or others (mode 1777)"]);
     assert_eq!(snapshot(&shared), before);
 }
 
@@ -411,20 +374,10 @@ fn a_non_utf8_path_is_written_reported_losslessly_and_never_panics() {
     set_mode(&raw, 0o700);
     let profile = f.path("prof");
     let pw = f.arg("pw");
-    let out = amhash()
-        .arg("--json")
-        .args([
-            "install",
-            "--password-file",
-            &pw,
-            "--salt-hex",
-            SALT,
-            "--dir",
-        ])
-        .arg(&raw)
-        .args(["--env-file", profile.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let install_raw_dir = || install_into(&raw, "--password-file", &pw).args(["--salt-hex", SALT]);
+    let out = install_raw_dir()
+        .args(["--env-file", profile.to_str().unwrap(), "--json"])
+        .output();
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     let j = json(&out);
     let dir_path = raw.join("password.amadmin");
@@ -438,24 +391,8 @@ fn a_non_utf8_path_is_written_reported_losslessly_and_never_panics() {
         "every target is written"
     );
     // Text mode shows the byte escaped.
-    let out = amhash()
-        .args([
-            "install",
-            "--password-file",
-            &pw,
-            "--salt-hex",
-            SALT,
-            "--dir",
-        ])
-        .arg(&raw)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
-    assert!(
-        stdout(&out).contains("st\\xff/password.amadmin"),
-        "{}",
-        describe(&out)
-    );
+    let out = install_raw_dir().output();
+    assert_reports(&out, 0, "st\\xff/password.amadmin");
 }
 
 // ---- 6. --value-file is installed in its one-line form --------------------------------------
@@ -466,27 +403,24 @@ fn value_file_whitespace_is_canonicalised_or_refused() {
     let store = f.dir("store", 0o700);
     let plain = f.generate("pw", SALT, &[]);
     let file = store.join("password.amadmin");
+    let install_value = |name: &str, content: &str| {
+        f.secret_file(name, content);
+        install_raw(&[
+            "--value-file",
+            &f.arg(name),
+            "--dir",
+            store.to_str().unwrap(),
+        ])
+    };
     // Blanks around and blank lines after: installed without them.
-    f.secret_file("v1", &format!("  {plain}\r\n\n\n"));
-    let out = install_raw(&[
-        "--value-file",
-        &f.arg("v1"),
-        "--dir",
-        store.to_str().unwrap(),
-    ]);
+    let out = install_value("v1", &format!("  {plain}\r\n\n\n"));
     assert_ok(&out);
     assert_eq!(read_str(&file), plain);
     // A line break inside a {SSHA-512} value: refused, nothing written.
     let (a, b) = plain.split_at(40);
-    f.secret_file("v2", &format!("{a}\r\n{b}"));
     let before = snapshot(&store);
-    let out = install_raw(&[
-        "--value-file",
-        &f.arg("v2"),
-        "--dir",
-        store.to_str().unwrap(),
-    ]);
-    assert_error(&out, 2);
+    let out = install_value("v2", &format!("{a}\r\n{b}"));
+    assert_error(&out, 2, &[]);
     assert_eq!(snapshot(&store), before);
     // Base64 ciphertext wrapped at 76 columns (as `base64` prints it): one line installed.
     let enc = f.generate_am("pw", SALT);
@@ -495,13 +429,7 @@ fn value_file_whitespace_is_canonicalised_or_refused() {
         .chunks(76)
         .map(|c| std::str::from_utf8(c).unwrap())
         .collect();
-    f.secret_file("v3", &format!("{}\n", wrapped.join("\r\n")));
-    let out = install_raw(&[
-        "--value-file",
-        &f.arg("v3"),
-        "--dir",
-        store.to_str().unwrap(),
-    ]);
+    let out = install_value("v3", &format!("{}\n", wrapped.join("\r\n")));
     assert_ok(&out);
     assert_eq!(read_str(&file), enc);
 }
@@ -518,12 +446,7 @@ fn doctor_reports_blanks_and_line_breaks_in_a_stored_value() {
     ] {
         f.secret_file("store/password.amadmin", &bad);
         let out = run(&["doctor", "--dir", store.to_str().unwrap()], b"");
-        assert_eq!(out.status.code(), Some(1), "{bad:?}: {}", describe(&out));
-        assert!(
-            stdout(&out).contains("holds blanks or line breaks"),
-            "{bad:?}: {}",
-            describe(&out)
-        );
+        assert_reports(&out, 1, "holds blanks or line breaks");
     }
 }
 
@@ -534,52 +457,28 @@ fn a_random_password_is_stored_only_after_every_target_was_checked() {
     let f = host();
     let out_file = f.path("new-password");
     let out_arg = format!("file:{}", out_file.display());
+    let random_into = |dir: &std::path::Path, extra: &[&str]| {
+        let args = [&["--random", "--password-out", &out_arg][..], extra].concat();
+        amhash(&["install", "--dir"]).arg(dir).args(args).output()
+    };
     // A dry run stores nothing.
     let store = f.dir("store", 0o700);
-    let out = install_raw(&[
-        "--dry-run",
-        "--random",
-        "--password-out",
-        &out_arg,
-        "--dir",
-        store.to_str().unwrap(),
-    ]);
+    let out = random_into(&store, &["--dry-run"]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert!(stdout(&out).contains("would store the new random password in"));
     assert!(!out_file.exists(), "a dry run stored the password");
     assert!(names(&store).is_empty());
     // A refused install stores nothing: the retry is not blocked by "already exists".
     let missing = f.path("missing");
-    let out = install_raw(&[
-        "--random",
-        "--password-out",
-        &out_arg,
-        "--dir",
-        missing.to_str().unwrap(),
-    ]);
-    assert_error(&out, 2);
+    let out = random_into(&missing, &[]);
+    assert_error(&out, 2, &[]);
     assert!(!out_file.exists(), "a refused install stored the password");
     std::fs::create_dir(&missing).unwrap();
-    let out = install_raw(&[
-        "--random",
-        "--password-out",
-        &out_arg,
-        "--dir",
-        missing.to_str().unwrap(),
-    ]);
+    let out = random_into(&missing, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
     assert_eq!(mode(&out_file), 0o600);
     // The stored password verifies against what was installed.
-    let out = run(
-        &[
-            "verify",
-            "--dir",
-            missing.to_str().unwrap(),
-            "--password-file",
-            out_file.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = verify_dir(&missing, &out_file);
     assert_eq!(out.status.code(), Some(0), "{}", describe(&out));
 }
 
@@ -726,7 +625,7 @@ fn policy_refusals_are_exit_2() {
     ];
     for (what, args, says) in cases {
         let out = install(&f, &args);
-        let err = assert_error(&out, 2);
+        let err = assert_error(&out, 2, &[]);
         assert!(err.contains(says), "{what}: {err}");
         assert!(names(&store).is_empty(), "{what}: wrote");
     }
@@ -748,11 +647,7 @@ fn password_out_and_key_files_behind_an_am_link_are_refused() {
         "--dir",
         store.to_str().unwrap(),
     ]);
-    let err = assert_error(&out, 2);
-    assert!(
-        err.contains("am/keys is a symbolic link owned by uid 65534"),
-        "{err}"
-    );
+    assert_error(&out, 2, &["am/keys is a symbolic link owned by uid 65534"]);
     assert!(
         names(&victim).is_empty(),
         "root created a file behind the link"
@@ -768,7 +663,7 @@ fn password_out_and_key_files_behind_an_am_link_are_refused() {
         ],
         b"",
     );
-    assert_error(&out, 2);
+    assert_error(&out, 2, &[]);
     assert!(names(&victim).is_empty());
     f.secret_file("victim/root-key", AM_KEY);
     let out = install(
@@ -782,8 +677,7 @@ fn password_out_and_key_files_behind_an_am_link_are_refused() {
             &format!("file:{}", f.arg("am/keys/root-key")),
         ],
     );
-    let err = assert_error(&out, 2);
-    assert!(err.contains("symbolic link owned by uid 65534"), "{err}");
+    assert_error(&out, 2, &["symbolic link owned by uid 65534"]);
 }
 
 #[test]
@@ -795,13 +689,11 @@ fn password_and_value_files_another_account_owns_or_a_fifo_are_refused() {
     let planted = f.secret_file("planted-pw", PW);
     chown(&planted, AM_UID, AM_GID);
     let out = install_raw(&["--password-file", planted.to_str().unwrap(), "--dir", s]);
-    let err = assert_error(&out, 2);
-    assert!(err.contains("is owned by uid 65534"), "{err}");
+    assert_error(&out, 2, &["is owned by uid 65534"]);
     let value = f.secret_file("planted-value", &f.generate("pw", SALT, &[]));
     chown(&value, AM_UID, AM_GID);
     let out = install_raw(&["--value-file", value.to_str().unwrap(), "--dir", s]);
-    let err = assert_error(&out, 2);
-    assert!(err.contains("is owned by uid 65534"), "{err}");
+    assert_error(&out, 2, &["is owned by uid 65534"]);
     assert!(names(&store).is_empty());
     // A FIFO in its place: refused at once (like a directory, it cannot be read as a file:
     // exit 3), not waited on.
@@ -810,8 +702,7 @@ fn password_and_value_files_another_account_owns_or_a_fifo_are_refused() {
     assert!(made.success());
     let started = Instant::now();
     let out = install_raw(&["--password-file", fifo.to_str().unwrap(), "--dir", s]);
-    let err = assert_error(&out, 3);
-    assert!(err.contains("it is a fifo, not a regular file"), "{err}");
+    assert_error(&out, 3, &["it is a fifo, not a regular file"]);
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
@@ -824,11 +715,7 @@ fn a_dot_dot_after_a_directory_the_am_account_owns_is_refused() {
     let target = format!("{}/a/b/../../../store", f.arg("am"));
     f.dir("store", 0o700);
     let out = install(&f, &["--dir", &target]);
-    let err = assert_error(&out, 2);
-    assert!(
-        err.contains("the '..' after") && err.contains("owned by uid 65534"),
-        "{err}"
-    );
+    assert_error(&out, 2, &["the '..' after", "owned by uid 65534"]);
     assert!(names(&f.path("store")).is_empty());
     // `..` through root's own directories is fine.
     f.dir("r/s", 0o755);
@@ -845,8 +732,7 @@ fn hard_links_never_lend_their_owner_to_a_secret_file() {
     std::fs::write(&profile, "PATH=/bin\n").unwrap();
     std::fs::hard_link(&profile, f.path("other-name")).unwrap();
     let out = install(&f, &["--env-file", profile.to_str().unwrap()]);
-    let err = assert_error(&out, 2);
-    assert!(err.contains("has 2 names (hard links)"), "{err}");
+    assert_error(&out, 2, &["has 2 names (hard links)"]);
     assert_eq!(read_str(&profile), "PATH=/bin\n");
     // password.amadmin linked to another user's file: the new file does not take its owner.
     let store = f.dir("store", 0o700);

@@ -2,49 +2,9 @@
 //! `--json` / `--quiet`, and colour only on a terminal without `NO_COLOR`.
 
 use std::collections::BTreeSet;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_amhash");
-
-/// Every subcommand path, as `amhash --help` and `amhash key --help` list them.
-const COMMANDS: &[&[&str]] = &[
-    &["generate"],
-    &["verify"],
-    &["install"],
-    &["doctor"],
-    &["encrypt"],
-    &["decrypt"],
-    &["key", "generate"],
-    &["key", "store"],
-    &["completions"],
-    &["man"],
-];
-
-fn run(args: &[&str], stdin: &[u8]) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_remove("NO_COLOR")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // amhash may exit (a usage error) before reading stdin: a closed pipe is not a failure.
-    match child.stdin.take().unwrap().write_all(stdin) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => panic!("writing stdin: {e}"),
-        _ => {}
-    }
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8(out.stderr.clone()).unwrap()
-}
+use crate::support::*;
 
 /// The long flags a subcommand's `--help` lists.
 fn long_flags(command: &[&str]) -> BTreeSet<String> {
@@ -82,7 +42,7 @@ fn completions_for_every_shell_name_every_subcommand() {
         let out = run(&["completions", shell], b"");
         assert!(out.status.success(), "{shell}: {}", stderr(&out));
         let script = stdout(&out);
-        for command in COMMANDS {
+        for command in SUBCOMMANDS {
             let last = command.last().unwrap();
             assert!(script.contains(last), "{shell} completion lacks {last}");
         }
@@ -97,8 +57,8 @@ fn completions_for_every_shell_name_every_subcommand() {
 #[test]
 fn bash_completion_loads() {
     let out = run(&["completions", "bash"], b"");
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("amhash.bash");
+    let dir = Fixture::empty();
+    let path = dir.root().join("amhash.bash");
     std::fs::write(&path, &out.stdout).unwrap();
     let check = Command::new("bash")
         .arg("-c")
@@ -119,7 +79,7 @@ fn man_page_documents_every_subcommand_and_flag() {
         "roff page"
     );
     assert!(page.contains(".TH amhash"));
-    for command in COMMANDS {
+    for command in SUBCOMMANDS {
         if command.len() == 1 {
             assert!(
                 page.contains(&format!("AMHASH {}", command[0].to_uppercase())),
@@ -146,7 +106,7 @@ fn man_page_documents_every_subcommand_and_flag() {
 fn readme_documents_every_flag_and_subcommand() {
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for command in COMMANDS {
+    for command in SUBCOMMANDS {
         let heading = format!("`amhash {}", command.join(" "));
         assert!(
             readme.contains(&heading),
@@ -250,7 +210,7 @@ fn colour_only_on_a_terminal_without_no_color() {
         let mut cmd = Command::new("sh");
         cmd.arg("-c")
             .arg(r#"printf 'pw\n' | "$0" verify --hash x"#)
-            .arg(BIN);
+            .arg(AMHASH);
         if no_color {
             cmd.env("NO_COLOR", "1");
         } else {
@@ -269,7 +229,7 @@ fn colour_only_on_a_terminal_without_no_color() {
 /// No subcommand has a flag that takes a password or key value itself.
 #[test]
 fn no_flag_takes_a_secret_value() {
-    for command in COMMANDS {
+    for command in SUBCOMMANDS {
         for flag in long_flags(command) {
             for forbidden in ["--password", "--secret", "--key-value", "--pass"] {
                 assert_ne!(flag, forbidden, "{command:?} has {flag}");
