@@ -979,17 +979,29 @@ fn env_apply_refuses_symlink_and_missing_dir() {
     assert_eq!(snapshot(td.path()), before);
 }
 
-#[test]
-fn env_concurrent_editors_keep_every_line() {
+/// Sixteen threads each put their own user's entry into one file at once: every entry must
+/// end up there exactly once, with its value. `start`: the file's content before (`None`:
+/// no file). Returns the file's content after.
+fn concurrent_editors(
+    name: &str,
+    start: Option<&str>,
+    edit: fn(&Path, &SecretId, &str),
+    once_with: fn(&[u8], &SecretId, &Path, &str) -> bool,
+) -> Vec<u8> {
     let td = Arc::new(secret_dir());
-    let f = td.path().join("bash.profile");
-    std::fs::write(&f, "# start\n").unwrap();
+    let f = td.path().join(name);
+    if let Some(start) = start {
+        std::fs::write(&f, start).unwrap();
+    }
     let handles: Vec<_> = (0..16)
         .map(|i| {
             let f = f.clone();
             std::thread::spawn(move || {
-                let id = SecretId::new(&format!("user{i}")).unwrap();
-                env_file::apply(&f, &id, &format!("value-{i}"), &EditOptions::default()).unwrap();
+                edit(
+                    &f,
+                    &SecretId::new(&format!("user{i}")).unwrap(),
+                    &format!("value-{i}"),
+                );
             })
         })
         .collect();
@@ -997,15 +1009,30 @@ fn env_concurrent_editors_keep_every_line() {
         h.join().unwrap();
     }
     let content = std::fs::read(&f).unwrap();
-    assert!(content.starts_with(b"# start\n"));
     for i in 0..16 {
         let id = SecretId::new(&format!("user{i}")).unwrap();
-        let v = env_file::read(&content, &id, &f).unwrap().unwrap();
         assert!(
-            v.value.matches(&format!("value-{i}")) && v.assignments == 1,
+            once_with(&content, &id, &f, &format!("value-{i}")),
             "user{i}"
         );
     }
+    content
+}
+
+#[test]
+fn env_concurrent_editors_keep_every_line() {
+    let content = concurrent_editors(
+        "bash.profile",
+        Some("# start\n"),
+        |f, id, value| {
+            env_file::apply(f, id, value, &EditOptions::default()).unwrap();
+        },
+        |content, id, f, value| {
+            let v = env_file::read(content, id, f).unwrap().unwrap();
+            v.value.matches(value) && v.assignments == 1
+        },
+    );
+    assert!(content.starts_with(b"# start\n"));
     assert_eq!(content.iter().filter(|&&b| b == b'\n').count(), 17);
 }
 
@@ -1276,36 +1303,24 @@ fn setenv_apply_modes_and_symlink() {
 
 #[test]
 fn setenv_concurrent_editors_keep_every_block() {
-    let td = Arc::new(secret_dir());
-    let f = td.path().join("setenv.sh");
-    let handles: Vec<_> = (0..16)
-        .map(|i| {
-            let f = f.clone();
-            std::thread::spawn(move || {
-                let id = SecretId::new(&format!("user{i}")).unwrap();
-                setenv::apply(
-                    &f,
-                    &id,
-                    &format!("value-{i}"),
-                    Format::EncryptedPlain,
-                    &EditOptions::default(),
-                )
-                .unwrap();
-            })
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let content = std::fs::read(&f).unwrap();
-    for i in 0..16 {
-        let id = SecretId::new(&format!("user{i}")).unwrap();
-        let v = setenv::read(&content, &id, &f).unwrap().unwrap();
-        assert!(
-            v.value.matches(&format!("value-{i}")) && v.blocks == 1,
-            "user{i}"
-        );
-    }
+    let content = concurrent_editors(
+        "setenv.sh",
+        None,
+        |f, id, value| {
+            setenv::apply(
+                f,
+                id,
+                value,
+                Format::EncryptedPlain,
+                &EditOptions::default(),
+            )
+            .unwrap();
+        },
+        |content, id, f, value| {
+            let v = setenv::read(content, id, f).unwrap().unwrap();
+            v.value.matches(value) && v.blocks == 1
+        },
+    );
     assert_eq!(content.iter().filter(|&&b| b == b'\n').count(), 64);
 }
 
