@@ -204,6 +204,20 @@ mod tests {
         assert_eq!(new.as_slice(), b"PASSWORD_AMADMIN=v\n");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_carried_value_round_trips(value in "[^\\p{Cc}\\s\"'][^\\p{Cc}]{0,40}[^\\p{Cc}\\s]", old in "[ -~\n]{0,120}") {
+            let (new, _) = edit(old.as_bytes(), &id(), &value).unwrap();
+            proptest::prop_assert_eq!(read(&new, &id()).map(|v| v.to_vec()), Some(value.into_bytes()));
+        }
+
+        #[test]
+        fn any_input_reads_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = read(&bytes, &id());
+            let _ = edit(&bytes, &id(), "v");
+        }
+    }
+
     #[test]
     fn read_follows_docker_rules() {
         assert_eq!(

@@ -260,6 +260,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_input_parses_without_panic(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = parse(&bytes);
+        }
+
+        #[test]
+        fn any_carried_value_parses_back(value in "[^'\\p{Cc}]{1,60}", before in "[ -~\n]{0,80}") {
+            let l = line("PASSWORD_AMADMIN", &value).unwrap();
+            // Whatever precedes it on earlier lines (ended by a line break, not a quote or
+            // backslash left open).
+            let mut file: Vec<u8> = before.replace(['\'', '"', '\\'], "").into_bytes();
+            file.push(b'\n');
+            file.extend_from_slice(l.as_bytes());
+            proptest::prop_assert_eq!(
+                read(&file, "PASSWORD_AMADMIN").map(|v| v.to_vec()),
+                Some(value.into_bytes())
+            );
+        }
+    }
+
     #[test]
     fn values_the_line_cannot_carry_are_refused() {
         for value in ["", "a'b", "a\nb", "a\rb", "a\tb", "a\0b"] {
