@@ -262,6 +262,24 @@ fn the_credential_decrypts_to_the_exact_value_and_verify_and_doctor_agree() {
     ] {
         assert!(report.contains(want), "{want}\n{report}");
     }
+    // --json names the store directory AM must be told about.
+    let json = ok(&amhash(
+        &[
+            "--json",
+            "install",
+            "--systemd",
+            "tomcat9",
+            "--root",
+            s(&t.root),
+            "--value-file",
+            s(&vf),
+        ],
+        b"",
+    ));
+    assert!(
+        json.contains(r#""org.forgerock.openam.secrets.special.user.passwords.dir":"/run/credentials/tomcat9.service""#),
+        "{json}"
+    );
     // Idempotent: the same value again writes nothing.
     let again = ok(&install_systemd(&t, &vf, "auto"));
     assert!(again.contains("unchanged"), "{again}");

@@ -125,7 +125,7 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         restart.push(format!("{} (recreate the container)", id.env_var()));
     }
     let cached = targets.dir.is_some() || targets.k8s_secret.is_some();
-    let settings = am_settings(
+    let mut settings = am_settings(
         format,
         kms_key.as_deref(),
         targets.dir.as_deref(),
@@ -133,6 +133,15 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         cached,
     );
     report.lines.extend(settings.lines);
+    // The store directory AM must be told about, in --json too.
+    let store_dir = match &written.systemd {
+        Some((unit, Mode::Credential)) => Some(unit.credentials_dir()),
+        _ if args.targets.compose_snippet => Some(store::compose::RUN_SECRETS.to_owned()),
+        _ => None,
+    };
+    if let (Some(dir), Value::Object(map)) = (store_dir, &mut settings.properties) {
+        map.insert(PROP_PASSWORDS_DIR.into(), dir.into());
+    }
     if let Some((unit, mode)) = &written.systemd {
         let name = escape::text(unit.name());
         if *mode == Mode::Credential {
