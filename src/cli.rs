@@ -58,10 +58,11 @@ pub enum Command {
     #[command(after_help = EXIT_CODES)]
     Verify(VerifyArgs),
     /// Hash (and optionally encrypt) a new password, or take an existing value, and write it
-    /// to the special secret store directory, a shell profile, Tomcat's setenv.sh or a
-    /// Kubernetes Secret, atomically; then print the AM settings that go with it.
+    /// to the special secret store directory, a shell profile, Tomcat's setenv.sh, a
+    /// Kubernetes Secret, a systemd service (encrypted credential) or a Docker env-file,
+    /// atomically; then print the AM settings that go with it.
     #[command(after_help = EXIT_CODES)]
-    Install(InstallArgs),
+    Install(Box<InstallArgs>),
     /// Inspect an installation: permissions, owner, the value's format, the configured
     /// format, decryption and (with --check-password) the password. Exit 1 on a problem.
     #[command(after_help = DOCTOR_EXIT_CODES)]
@@ -143,6 +144,15 @@ pub struct ValueArgs {
     #[arg(long, value_name = "FILE", group = "value")]
     pub setenv: Option<PathBuf>,
 
+    /// Read the value amhash installed for a systemd service (its drop-in, then the
+    /// credential, decrypted with systemd-creds, or the EnvironmentFile).
+    #[arg(long, value_name = "UNIT", group = "value")]
+    pub systemd: Option<String>,
+
+    /// Read the stored value from the `PASSWORD_<USER>=` line of a Docker env-file.
+    #[arg(long, value_name = "FILE", group = "value")]
+    pub docker_env_file: Option<PathBuf>,
+
     /// The {SSHA-512} value to check. Prefer --hash-file: a command line is visible to other
     /// local users, and a fast salted hash can be brute-forced.
     #[arg(long, value_name = "VALUE", group = "value")]
@@ -161,6 +171,10 @@ pub struct VerifyArgs {
     /// The special user whose value to read with --dir, --env-file or --setenv.
     #[arg(long, value_name = "NAME", default_value = "amadmin")]
     pub user: String,
+
+    /// With --systemd: the root of the file system systemd reads (default /).
+    #[arg(long, value_name = "DIR", requires = "systemd")]
+    pub root: Option<PathBuf>,
 
     #[command(flatten)]
     pub password: PasswordArgs,
@@ -201,6 +215,45 @@ pub struct TargetArgs {
     /// Write the Kubernetes Secret manifest to FILE (mode 0600, atomically) instead of stdout.
     #[arg(long, value_name = "FILE", requires = "k8s_secret")]
     pub out: Option<PathBuf>,
+
+    /// Give a systemd service the value (e.g. tomcat9.service; `.service` is added): an
+    /// encrypted credential in /etc/credstore.encrypted (systemd-creds, TPM2 and host key
+    /// where there is a TPM2, else the host key) and a drop-in UNIT.d/amhash-<user>.conf with
+    /// LoadCredentialEncrypted=, so AM reads /run/credentials/UNIT; where systemd-creds is
+    /// missing or older than 250, an EnvironmentFile= (0600 root) with PASSWORD_<USER>.
+    #[arg(long, value_name = "UNIT", group = "target")]
+    pub systemd: Option<String>,
+
+    /// With --systemd: auto (a credential where systemd-creds works, else the environment
+    /// file), credential (or fail), env-file.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = SystemdMode::Auto, requires = "systemd")]
+    pub systemd_mode: SystemdMode,
+
+    /// With --systemd: write under DIR instead of / (an image being built, tests). Every
+    /// directory from DIR down must be root's and not writable by group or others.
+    #[arg(long, value_name = "DIR", requires = "systemd")]
+    pub root: Option<PathBuf>,
+
+    /// Keep one `PASSWORD_<USER>=VALUE` line in a Docker / Podman env-file (no quotes, no
+    /// export; a new file is 0600). A value that syntax cannot carry is refused.
+    #[arg(long, value_name = "FILE", group = "target")]
+    pub docker_env_file: Option<PathBuf>,
+
+    /// With --dir: also print the docker compose `secrets:` snippet for the file written
+    /// and the AM setting for /run/secrets, where Compose and Swarm mount it.
+    #[arg(long, requires = "dir")]
+    pub compose_snippet: bool,
+}
+
+/// How `install --systemd` hands the value to the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SystemdMode {
+    /// An encrypted credential where systemd-creds (250+) works, else an EnvironmentFile.
+    Auto,
+    /// An encrypted credential (LoadCredentialEncrypted=), or fail.
+    Credential,
+    /// An EnvironmentFile= readable by root only.
+    EnvFile,
 }
 
 #[derive(Debug, Args)]
@@ -261,8 +314,22 @@ pub struct InstallArgs {
 #[derive(Debug, Args)]
 pub struct DoctorArgs {
     /// The special secret store directory to inspect.
-    #[arg(long, value_name = "DIR")]
-    pub dir: PathBuf,
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "systemd",
+        conflicts_with = "systemd"
+    )]
+    pub dir: Option<PathBuf>,
+
+    /// Inspect what install --systemd wrote for this unit: the drop-in, the credential (or
+    /// EnvironmentFile) with its owner and mode, the unit's file, and the value.
+    #[arg(long, value_name = "UNIT")]
+    pub systemd: Option<String>,
+
+    /// With --systemd: the root of the file system systemd reads (default /).
+    #[arg(long, value_name = "DIR", requires = "systemd")]
+    pub root: Option<PathBuf>,
 
     /// The special user to inspect.
     #[arg(long, value_name = "NAME", default_value = "amadmin")]

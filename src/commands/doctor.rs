@@ -1,6 +1,8 @@
 //! `amhash doctor`: inspect an installation and report each finding as ok, warning or
 //! problem. Exit 0 with no problem, 1 with at least one.
 
+use std::path::Path;
+
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -54,7 +56,53 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
     // Flags that cannot work are usage errors before anything is inspected.
     let keys = options::keys(&args.keys)?;
     let mut findings = Findings::default();
-    let facts = match store::dir::inspect_dir(&args.dir, &id) {
+    let value_text = match (&args.dir, &args.systemd) {
+        (_, Some(unit)) => inspect_systemd(unit, args.root.as_deref(), &id, &mut findings)?,
+        (Some(dir), None) => inspect_dir(dir, &id, &mut findings)?,
+        (None, None) => return Err(Failure::input("give --dir DIR or --systemd UNIT")),
+    };
+    if let Some(text) = &value_text {
+        check_value(text, &args, &keys, &id, &mut findings)?;
+    }
+
+    let problems = findings
+        .0
+        .iter()
+        .filter(|(l, _, _)| *l == Level::Problem)
+        .count();
+    let mut report = Report::new(if problems == 0 {
+        Outcome::Success
+    } else {
+        Outcome::Negative
+    });
+    report.lines = findings
+        .0
+        .iter()
+        .map(|(level, check, message)| format!("{:<8} {check}: {message}", level.name()))
+        .collect();
+    report.lines.push(if problems == 0 {
+        "no problem found".into()
+    } else {
+        format!("{problems} problem(s) found")
+    });
+    let list: Vec<Value> = findings
+        .0
+        .iter()
+        .map(|(level, check, message)| json!({"level": level.name(), "check": check, "message": message}))
+        .collect();
+    report.fields.insert("findings".into(), Value::Array(list));
+    report.fields.insert("problems".into(), problems.into());
+    Ok(report)
+}
+
+/// The store directory and `password.<user>` in it; the value when it can be read.
+fn inspect_dir(
+    dir: &Path,
+    id: &SecretId,
+    findings: &mut Findings,
+) -> Result<Option<String>, Failure> {
+    let id = id.clone();
+    let facts = match store::dir::inspect_dir(dir, &id) {
         Ok(facts) => facts,
         // A link another account could have placed: the finding, not a failure of doctor.
         Err(e @ store::StoreError::UntrustedSymlink { .. }) => {
@@ -63,7 +111,8 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
         }
         Err(e) => return Err(e.into()),
     };
-    let dir = amhash::escape::path(&args.dir);
+    let dir_path = dir;
+    let dir = amhash::escape::path(dir_path);
 
     match &facts.dir {
         None => findings.problem("directory", format!("{dir} does not exist")),
@@ -97,7 +146,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
         }
     }
 
-    let file_path = args.dir.join(id.file_name());
+    let file_path = dir_path.join(id.file_name());
     let shown = amhash::escape::path(&file_path);
     let mut value_text = None;
     match &facts.file {
@@ -128,7 +177,7 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
                 ),
                 _ => findings.ok("owner", format!("{shown}: uid {} gid {}", f.uid, f.gid)),
             }
-            match store::dir::read_dir_value(&args.dir, &id) {
+            match store::dir::read_dir_value(dir_path, &id) {
                 Ok(Some(found)) => {
                     let text = found.value().value().expose_secret();
                     if found.trailing_newline() {
@@ -169,38 +218,128 @@ pub fn run(args: DoctorArgs) -> Result<Report, Failure> {
         );
     }
 
-    if let Some(text) = &value_text {
-        check_value(text, &args, &keys, &id, &mut findings)?;
-    }
+    Ok(value_text)
+}
 
-    let problems = findings
-        .0
-        .iter()
-        .filter(|(l, _, _)| *l == Level::Problem)
-        .count();
-    let mut report = Report::new(if problems == 0 {
-        Outcome::Success
+/// `--systemd UNIT`: the unit, the drop-in, the secret file's owner and mode, leftovers, and
+/// the value (decrypted through systemd-creds for a credential).
+fn inspect_systemd(
+    name: &str,
+    root: Option<&Path>,
+    id: &SecretId,
+    findings: &mut Findings,
+) -> Result<Option<String>, Failure> {
+    use amhash::store::systemd::{self, Mode, Reference, Unit};
+    let unit = Unit::new(name)?;
+    let root = root.unwrap_or(Path::new("/"));
+    let shown = amhash::escape::text(unit.name());
+    let facts = match systemd::inspect(root, &unit, id) {
+        Ok(facts) => facts,
+        Err(e) if e.is_refusal() => {
+            findings.problem("systemd", e.to_string());
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match &facts.unit_file {
+        Some(path) => findings.ok("unit", format!("{shown}: {}", amhash::escape::path(path))),
+        None => findings.problem(
+            "unit",
+            format!(
+                "no unit file for {shown} under {}",
+                amhash::escape::path(root)
+            ),
+        ),
+    }
+    let drop_in = amhash::escape::path(&facts.drop_in_path);
+    let Some(info) = facts.drop_in else {
+        findings.problem(
+            "drop-in",
+            format!("{drop_in} does not exist: run amhash install --systemd {shown}"),
+        );
+        return Ok(None);
+    };
+    if info.uid != 0 || info.mode & 0o022 != 0 {
+        findings.problem(
+            "drop-in",
+            format!(
+                "{drop_in}: mode {:04o} owner uid {}: it must be root's and writable by root only",
+                info.mode, info.uid
+            ),
+        );
     } else {
-        Outcome::Negative
-    });
-    report.lines = findings
-        .0
-        .iter()
-        .map(|(level, check, message)| format!("{:<8} {check}: {message}", level.name()))
-        .collect();
-    report.lines.push(if problems == 0 {
-        "no problem found".into()
-    } else {
-        format!("{problems} problem(s) found")
-    });
-    let list: Vec<Value> = findings
-        .0
-        .iter()
-        .map(|(level, check, message)| json!({"level": level.name(), "check": check, "message": message}))
-        .collect();
-    report.fields.insert("findings".into(), Value::Array(list));
-    report.fields.insert("problems".into(), problems.into());
-    Ok(report)
+        findings.ok(
+            "drop-in",
+            format!("{drop_in}: mode {:04o}, owner uid 0", info.mode),
+        );
+    }
+    let Some(reference) = &facts.reference else {
+        findings.problem(
+            "drop-in",
+            format!("{drop_in} does not name a file amhash wrote: run amhash install --systemd {shown} again"),
+        );
+        return Ok(None);
+    };
+    let kind = match reference {
+        Reference::Credential(_) => "credential",
+        Reference::EnvFile(_) => "EnvironmentFile",
+    };
+    match &facts.secret {
+        None => {
+            findings.problem(
+                "secret",
+                format!(
+                    "{} (the {kind} the drop-in names) does not exist: run amhash install --systemd {shown} again",
+                    amhash::escape::path(&root.join(reference.dir()).join(reference.name()))
+                ),
+            );
+            return Ok(None);
+        }
+        Some((path, f)) => {
+            let p = amhash::escape::path(path);
+            if f.mode != 0o600 || f.uid != 0 || f.gid != 0 {
+                findings.problem(
+                    "secret",
+                    format!(
+                        "{p}: mode {:04o} owner uid {} gid {}: the {kind} must be 0600 root:root",
+                        f.mode, f.uid, f.gid
+                    ),
+                );
+            } else {
+                findings.ok("secret", format!("{p}: {kind}, mode 0600, owner root:root"));
+            }
+        }
+    }
+    for left in &facts.leftovers {
+        findings.warn(
+            "leftover",
+            format!(
+                "{} is left by an interrupted install: the next install removes it",
+                amhash::escape::path(left)
+            ),
+        );
+    }
+    match systemd::read_value(root, &unit, id) {
+        Ok(Some(found)) => {
+            findings.ok(
+                "value",
+                match found.mode {
+                    Mode::Credential => "the credential decrypts with systemd-creds",
+                    Mode::EnvFile => "the EnvironmentFile assigns the variable",
+                },
+            );
+            Ok(Some(found.value.value().expose_secret().to_string()))
+        }
+        Ok(None) => {
+            findings.problem("value", "the value could not be found");
+            Ok(None)
+        }
+        Err(e) if e.is_refusal() || e.fault() == Fault::Operational => {
+            findings.problem("value", e.to_string());
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Blanks or line breaks in what would otherwise be a value (a text that is garbage anyway

@@ -12,7 +12,7 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
-use crate::cli::InstallArgs;
+use crate::cli::{InstallArgs, SystemdMode};
 use crate::failure::{Failure, Outcome};
 use crate::options::{self, WeakPolicy};
 use crate::output::{Report, path_value, properties_json};
@@ -23,6 +23,7 @@ use amhash::am::{
 use amhash::cipher::Scheme;
 use amhash::escape;
 use amhash::ssha::SshaHash;
+use amhash::store::systemd::{self, Mode, ModeChoice, SystemdOptions, Unit};
 use amhash::store::{
     self, Action, DirOptions, EditChange, EditOptions, LockWait, Owner, SecretId, Writer, atomic,
 };
@@ -46,6 +47,8 @@ struct Written {
     json: Vec<Value>,
     /// The Kubernetes manifest, when it is the command's output (no --out).
     manifest: Option<String>,
+    /// The systemd unit and the mode it got.
+    systemd: Option<(Unit, Mode)>,
 }
 
 pub fn run(args: InstallArgs) -> Result<Report, Failure> {
@@ -57,6 +60,9 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     if let Some(name) = &args.targets.k8s_secret {
         // Validate the manifest's names now, not after the other targets were written.
         store::k8s::manifest(name, args.targets.namespace.as_deref(), &id, "x")?;
+    }
+    if let Some(unit) = &args.targets.systemd {
+        Unit::new(unit)?;
     }
     let mut report = Report::new(Outcome::Success);
     let (value, format, kms_key, random) = match &args.value_file {
@@ -115,8 +121,11 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     if targets.setenv.is_some() {
         restart.push(format!("-D{}", id.java_property()));
     }
+    if targets.docker_env_file.is_some() {
+        restart.push(format!("{} (recreate the container)", id.env_var()));
+    }
     let cached = targets.dir.is_some() || targets.k8s_secret.is_some();
-    let settings = am_settings(
+    let mut settings = am_settings(
         format,
         kms_key.as_deref(),
         targets.dir.as_deref(),
@@ -124,6 +133,40 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         cached,
     );
     report.lines.extend(settings.lines);
+    // The store directory AM must be told about, in --json too.
+    let store_dir = match &written.systemd {
+        Some((unit, Mode::Credential)) => Some(unit.credentials_dir()),
+        _ if args.targets.compose_snippet => Some(store::compose::RUN_SECRETS.to_owned()),
+        _ => None,
+    };
+    if let (Some(dir), Value::Object(map)) = (store_dir, &mut settings.properties) {
+        map.insert(PROP_PASSWORDS_DIR.into(), dir.into());
+    }
+    if let Some((unit, mode)) = &written.systemd {
+        let name = escape::text(unit.name());
+        if *mode == Mode::Credential {
+            report.lines.push(format!(
+                "AM setting for {name}: {PROP_PASSWORDS_DIR}={} (systemd decrypts {} there at service start)",
+                escape::text(&unit.credentials_dir()),
+                id.secret_id()
+            ));
+        } else {
+            report.lines.push(format!(
+                "{name} gets {} from its EnvironmentFile= at start",
+                id.env_var()
+            ));
+        }
+        report.lines.push(format!(
+            "systemd reads the drop-in and the value when the service starts: run systemctl daemon-reload && systemctl restart {}",
+            escape::shell_word(unit.name())
+        ));
+    }
+    if args.targets.compose_snippet {
+        report.lines.push(format!(
+            "AM setting in the container: {PROP_PASSWORDS_DIR}={}",
+            store::compose::RUN_SECRETS
+        ));
+    }
     if report.value.is_some() {
         report.notes.append(&mut report.lines);
     }
@@ -136,9 +179,10 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     }
     report.fields.insert("user".into(), id.user().into());
     report.fields.insert("dry_run".into(), args.dry_run.into());
-    report
-        .fields
-        .insert("restart_required".into(), (!restart.is_empty()).into());
+    report.fields.insert(
+        "restart_required".into(),
+        (!restart.is_empty() || written.systemd.is_some()).into(),
+    );
     report
         .fields
         .insert("written".into(), Value::Array(written.json));
@@ -192,6 +236,14 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
             line.push_str(&format!(" (mode {before:04o} -> {:04o})", change.mode));
         }
         out.lines.push(line);
+        if targets.compose_snippet {
+            let absolute =
+                std::path::absolute(&change.path).unwrap_or_else(|_| change.path.clone());
+            let snippet = store::compose::snippet(id, &absolute)?;
+            out.lines
+                .push("docker compose (the file as a secret at /run/secrets):".into());
+            out.lines.extend(snippet.lines().map(str::to_owned));
+        }
         out.json.push(json!({"target": "dir", "path": path_value(&change.path),
             "action": action_name(change.action), "backup": change.backup.as_deref().map(path_value),
             "mode": format!("{:04o}", change.mode),
@@ -249,6 +301,20 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
             &id.java_property(),
         ));
     }
+    if let Some(path) = &targets.docker_env_file {
+        let change = store::docker_env::apply(path, id, value, &edit)?;
+        let var = id.env_var();
+        out.lines.push(format!(
+            "{} ({var}=..., Docker env-file syntax)",
+            describe(&change.path, change.action, dry_run)
+        ));
+        edited(&change, owner, &mut out);
+        out.json
+            .push(edit_json("docker-env-file", &change, "variable", &var));
+    }
+    if let Some(name) = &targets.systemd {
+        systemd_target(name, install, dry_run, &mut out)?;
+    }
     if let Some(name) = &targets.k8s_secret {
         let manifest = store::k8s::manifest(name, targets.namespace.as_deref(), id, value)?;
         match &targets.out {
@@ -279,6 +345,91 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
         }
     }
     Ok(out)
+}
+
+/// `--systemd UNIT`: the credential (or EnvironmentFile) and the drop-in.
+fn systemd_target(
+    name: &str,
+    install: &Install<'_>,
+    dry_run: bool,
+    out: &mut Written,
+) -> Result<(), Failure> {
+    let targets = &install.args.targets;
+    let unit = Unit::new(name)?;
+    let opts = SystemdOptions {
+        root: targets.root.clone().unwrap_or_else(|| "/".into()),
+        choice: match targets.systemd_mode {
+            SystemdMode::Auto => ModeChoice::Auto,
+            SystemdMode::Credential => ModeChoice::Credential,
+            SystemdMode::EnvFile => ModeChoice::EnvFile,
+        },
+        dry_run,
+        writer: install.writer.clone(),
+    };
+    let change = systemd::install(&unit, &install.id, install.value, &opts)?;
+    let shown = escape::text(unit.name());
+    let what = match (change.mode, change.key) {
+        (Mode::Credential, Some(key)) => format!(
+            "encrypted credential {} ({} key)",
+            install.id.secret_id(),
+            key.name()
+        ),
+        _ => format!("EnvironmentFile with {}", install.id.env_var()),
+    };
+    if let Some(why) = &change.fallback {
+        out.warnings.push(format!(
+            "{shown}: fell back to an EnvironmentFile= (root-only file; the value is in the service's environment): {why}"
+        ));
+    }
+    for dir in &change.created_dirs {
+        out.lines.push(format!(
+            "{} directory {}",
+            if dry_run { "would create" } else { "created" },
+            escape::path(dir)
+        ));
+    }
+    out.lines.push(format!(
+        "{} ({what} for {shown}, mode {})",
+        describe(&change.secret_path, change.action, dry_run),
+        change.mode.name()
+    ));
+    out.lines.push(format!(
+        "{} (drop-in: {} {})",
+        describe(&change.drop_in_path, change.action, dry_run),
+        match change.mode {
+            Mode::Credential => "LoadCredentialEncrypted=",
+            Mode::EnvFile => "EnvironmentFile=",
+        },
+        escape::path(&change.host_secret_path)
+    ));
+    for removed in &change.removed {
+        out.lines
+            .push(format!("removed the old {}", escape::path(removed)));
+    }
+    for (path, why) in &change.leftover {
+        out.warnings.push(format!(
+            "could not remove the old {}: {}; the next install tries again",
+            escape::path(path),
+            escape::text(why)
+        ));
+    }
+    if change.unit_file.is_none() {
+        out.warnings.push(format!(
+            "no unit file for {shown} was found under {}: check the name (systemctl cat {})",
+            escape::path(&opts.root),
+            escape::shell_word(unit.name())
+        ));
+    }
+    out.json
+        .push(json!({"target": "systemd", "unit": unit.name(),
+        "mode": change.mode.name(), "key": change.key.map(|k| k.name()),
+        "fallback": change.fallback, "action": action_name(change.action),
+        "path": path_value(&change.secret_path), "drop_in": path_value(&change.drop_in_path),
+        "systemd_path": path_value(&change.host_secret_path),
+        "removed": change.removed.iter().map(|p| path_value(p)).collect::<Vec<_>>(),
+        "credentials_dir": (change.mode == Mode::Credential).then(|| unit.credentials_dir())}));
+    out.systemd = Some((unit, change.mode));
+    Ok(())
 }
 
 /// What an edited file's owner and mode call for: a note when the mode was narrowed, a

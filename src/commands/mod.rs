@@ -18,7 +18,7 @@ pub fn run(command: Command) -> Result<Report, Failure> {
     match command {
         Command::Generate(args) => generate::run(args),
         Command::Verify(args) => verify::run(args),
-        Command::Install(args) => install::run(args),
+        Command::Install(args) => install::run(*args),
         Command::Doctor(args) => doctor::run(args),
         Command::Encrypt(args) => crypt_cmds::encrypt(args),
         Command::Decrypt(args) => crypt_cmds::decrypt(args),

@@ -17,7 +17,7 @@ pub fn run(args: VerifyArgs) -> Result<Report, Failure> {
     // Open the value before asking for the password: a malformed value or a wrong key is
     // reported without a prompt.
     let mut warnings = Vec::new();
-    let text = read_value(&args.value, &args.user, &mut warnings)?;
+    let text = read_value(&args.value, &args.user, args.root.as_deref(), &mut warnings)?;
     let (hash, form) = value::open(&text, &options::keys(&args.keys)?)?;
     drop(text);
     let password = options::read_password(&args.password, false)?;
@@ -39,6 +39,7 @@ pub fn run(args: VerifyArgs) -> Result<Report, Failure> {
 fn read_value(
     value: &ValueArgs,
     user: &str,
+    root: Option<&Path>,
     warnings: &mut Vec<String>,
 ) -> Result<Zeroizing<String>, Failure> {
     if let Some(text) = &value.hash {
@@ -83,7 +84,30 @@ fn read_value(
             found.value.value().expose_secret().to_string(),
         ));
     }
+    if let Some(path) = &value.docker_env_file {
+        let found = store::docker_env::read_path(path, &id)?;
+        let found = found.ok_or_else(|| missing(path, format!("{}= line", id.env_var())))?;
+        return Ok(Zeroizing::new(found.value().expose_secret().to_string()));
+    }
+    if let Some(unit) = &value.systemd {
+        let unit = store::systemd::Unit::new(unit)?;
+        let root = root.unwrap_or(Path::new("/"));
+        let found = store::systemd::read_value(root, &unit, &id)?;
+        let drop_in = root
+            .join(store::systemd::drop_in_dir(&unit))
+            .join(store::systemd::drop_in_name(&id));
+        let found = found.ok_or_else(|| {
+            Failure::operational(format!(
+                "{}: no value amhash installed for {} (no amhash drop-in, or the file it names is missing): nothing to verify",
+                amhash::escape::path(&drop_in),
+                amhash::escape::text(unit.name())
+            ))
+        })?;
+        return Ok(Zeroizing::new(
+            found.value.value().expose_secret().to_string(),
+        ));
+    }
     Err(Failure::input(
-        "give --hash-file, --hash, --dir, --env-file or --setenv",
+        "give --hash-file, --hash, --dir, --env-file, --setenv, --docker-env-file or --systemd",
     ))
 }

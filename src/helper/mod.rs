@@ -171,17 +171,41 @@ where
         command.env_clear();
     }
     command.arg(HANDSHAKE_FLAG).args(args);
-    exchange_within(command, name, input, max_output, READY_TIMEOUT)
+    exchange_within(command, name, input, max_output, Some(READY_TIMEOUT))
+}
+
+/// Runs a system tool that knows no handshake (`systemd-creds`) the same way: `path` must be
+/// an absolute path the caller chose (never a `$PATH` search), with an empty environment and
+/// `/` as its working directory; `input` goes to it on the socket (its stdin), its answer
+/// comes back on the same socket (its stdout), at most `max_output + 1` bytes. Only for
+/// tools root installed: nothing waits for them to protect themselves.
+///
+/// # Errors
+/// [`ExchangeError`], as [`exchange`].
+pub fn run_tool<I, S>(
+    path: &Path,
+    name: &str,
+    args: I,
+    input: &[u8],
+    max_output: usize,
+) -> Result<Reply, ExchangeError>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let mut command = Command::new(path);
+    command.env_clear().current_dir("/").args(args);
+    exchange_within(command, name, input, max_output, None)
 }
 
 /// [`exchange`] of a command already given its arguments, with a time limit for [`READY`]
-/// (which tests shorten).
+/// (which tests shorten); `None`: no handshake at all ([`run_tool`]).
 fn exchange_within(
     mut command: Command,
     name: &str,
     input: &[u8],
     max_output: usize,
-    ready_timeout: Duration,
+    ready_timeout: Option<Duration>,
 ) -> Result<Reply, ExchangeError> {
     // One socket as the helper's stdin and stdout: unlike a pipe, it cannot be opened again
     // through /proc/PID/fd by another process. Both ends are close-on-exec; the child's
@@ -197,7 +221,7 @@ fn exchange_within(
     // the helper holds that end and its exit is an end of file here.
     drop(command);
     let mut child = spawned.map_err(ExchangeError::Spawn)?;
-    let deadline = Instant::now() + ready_timeout;
+    let handshake = ready_timeout.map(|t| (t, Instant::now() + t));
 
     // Drain stderr on its own thread so a chatty child can never block on a full pipe while
     // we wait on stdout.
@@ -214,6 +238,9 @@ fn exchange_within(
         one_line(&err_reader.join().unwrap_or_default(), name)
     };
 
+    let Some((ready_timeout, deadline)) = handshake else {
+        return finish(ours, child, input, max_output, err_reader, name);
+    };
     match await_ready(&mut ours, deadline) {
         Ok(Handshake::Ready) => {}
         Ok(not_ready) => {
@@ -257,6 +284,21 @@ fn exchange_within(
         }
     }
 
+    finish(ours, child, input, max_output, err_reader, name)
+}
+
+/// Writes the input, shuts down the writing side, reads the answer until end of file.
+fn finish(
+    mut ours: UnixStream,
+    mut child: Child,
+    input: &[u8],
+    max_output: usize,
+    err_reader: std::thread::JoinHandle<Vec<u8>>,
+    name: &str,
+) -> Result<Reply, ExchangeError> {
+    let message = |err_reader: std::thread::JoinHandle<Vec<u8>>| {
+        one_line(&err_reader.join().unwrap_or_default(), name)
+    };
     let write_result = ours
         .set_read_timeout(None)
         .and_then(|()| ours.write_all(input))

@@ -78,7 +78,7 @@ impl Script {
         loop {
             let mut command = Command::new(self.path());
             command.arg(HANDSHAKE_FLAG);
-            match exchange_within(command, "sh", input, max, timeout) {
+            match exchange_within(command, "sh", input, max, Some(timeout)) {
                 // A test thread that forked while another wrote its script holds it open
                 // for writing until it execs: "text file busy". Try again.
                 Err(ExchangeError::Spawn(e)) if e.raw_os_error() == Some(26) => {
@@ -228,4 +228,29 @@ fn env_is_inherited_or_cleared() {
         assert!(reply.status.success(), "{mode:?}");
         assert!(expected(&vars(&reply)), "{mode:?}: {:?}", vars(&reply));
     }
+}
+
+#[test]
+fn run_tool_gives_a_socket_and_an_empty_environment() {
+    // /usr/bin/env with no arguments prints its environment: nothing. Then a shell shows what
+    // its stdin and stdout are, and echoes the input back.
+    let reply = run_tool(Path::new("/usr/bin/env"), "env", ["-0"], b"", 4096).unwrap();
+    assert!(reply.status.success());
+    assert_eq!(
+        reply.stdout.as_slice(),
+        b"",
+        "the tool inherited an environment"
+    );
+    let script = "readlink /proc/self/fd/0 /proc/self/fd/1; pwd; cat";
+    let reply = run_tool(Path::new("/bin/sh"), "sh", ["-c", script], b"secret", 4096).unwrap();
+    assert!(reply.status.success(), "{}", reply.message);
+    let out = String::from_utf8(reply.stdout.to_vec()).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("socket:["), "{out}");
+    assert_eq!(lines[0], lines[1], "stdin and stdout are one socket: {out}");
+    assert_eq!(lines[2], "/");
+    assert_eq!(lines[3], "secret");
+    // Bounded: one byte past the limit comes back, no more.
+    let reply = run_tool(Path::new("/bin/sh"), "sh", ["-c", "cat"], &[b'x'; 100], 10).unwrap();
+    assert_eq!(reply.stdout.len(), 11);
 }

@@ -212,6 +212,41 @@ pub enum StoreError {
         /// How long amhash waited, in whole seconds.
         waited_secs: u64,
     },
+    /// A systemd unit name amhash does not accept.
+    #[error("invalid systemd unit {name:?}: {reason}; give a service unit such as tomcat9.service")]
+    InvalidUnitName {
+        /// The name as given (escaped when shown by the binary).
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A directory amhash would write a systemd file in, or create one in, belongs to an
+    /// account other than root (or the user amhash runs as).
+    #[error(
+        "{}: directory is owned by {owner}, not root: systemd's configuration and credentials must be a root-owned tree; fix its owner (chown root:root) first", crate::escape::path(.path)
+    )]
+    NotRootOwned {
+        /// The directory.
+        path: PathBuf,
+        /// `uid N (name)`.
+        owner: String,
+    },
+    /// `systemd-creds` cannot be used (missing, too old, or failing to report its version).
+    #[error(
+        "systemd-creds cannot be used: {reason}; use --systemd-mode env-file (an EnvironmentFile= readable by root only)"
+    )]
+    CredsUnavailable {
+        /// Why.
+        reason: String,
+    },
+    /// `systemd-creds` failed.
+    #[error("systemd-creds {op} failed: {message}")]
+    CredsFailed {
+        /// encrypt, decrypt.
+        op: &'static str,
+        /// Its one-line message (never a secret: the secret only went to its stdin).
+        message: String,
+    },
     /// A file is larger than [`MAX_FILE_LEN`].
     #[error("{}: file is larger than {MAX_FILE_LEN} bytes, which is not a file amhash manages; check the path", crate::escape::path(.path))]
     TooLarge {
@@ -238,7 +273,9 @@ impl crate::error::Error for StoreError {
         match self {
             StoreError::Io { .. }
             | StoreError::TooLarge { .. }
-            | StoreError::LockTimeout { .. } => Fault::Operational,
+            | StoreError::LockTimeout { .. }
+            | StoreError::CredsUnavailable { .. }
+            | StoreError::CredsFailed { .. } => Fault::Operational,
             _ => Fault::Input,
         }
     }
@@ -258,6 +295,7 @@ impl StoreError {
                 | StoreError::NotYours { .. }
                 | StoreError::DirWritable { .. }
                 | StoreError::HardLinked { .. }
+                | StoreError::NotRootOwned { .. }
         )
     }
 

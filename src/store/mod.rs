@@ -9,6 +9,9 @@
 //! | environment of the AM process  | [`env_file`] | `PASSWORD_<USER>` (a line in the user's profile)     |
 //! | Java system property           | [`setenv`]   | `-Dpassword.<user>=…` in Tomcat's `CATALINA_OPTS`    |
 //! | Kubernetes (mounted as a dir)  | [`k8s`]      | a `Secret` whose key `password.<user>` is the file   |
+//! | systemd service                | [`systemd`]  | `/run/credentials/UNIT/password.<user>` (an encrypted credential) or `PASSWORD_<USER>` (`EnvironmentFile=`) |
+//! | Docker / Podman `--env-file`   | [`docker_env`] | `PASSWORD_<USER>` (a `VAR=VALUE` line)             |
+//! | Compose / Swarm file secret    | [`compose`]  | `/run/secrets/password.<user>` (the file `dir` wrote) |
 //!
 //! [`Format`] names the AM property that says how the value is encoded; AM has ONE format for all
 //! special users.
@@ -33,11 +36,14 @@
 //! impossible) and a new file belongs to the caller.
 
 pub mod atomic;
+pub mod compose;
 pub mod dir;
+pub mod docker_env;
 pub mod env_file;
 pub mod k8s;
 pub mod setenv;
 mod shell;
+pub mod systemd;
 mod walk;
 
 mod edit;

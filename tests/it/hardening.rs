@@ -1073,6 +1073,8 @@ fn no_flag_of_any_subcommand_takes_a_password_or_key() {
         "FORMAT",
         "VALUE",
         "SHELL",
+        "UNIT",
+        "MODE",
     ];
     let secretish = [
         "password", "passwd", "pass", "secret", "key-hex", "pin", "token",

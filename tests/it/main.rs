@@ -41,6 +41,7 @@ mod pty;
 mod random;
 mod reference;
 mod root_safety;
+mod services;
 #[cfg(feature = "strength")]
 mod strength_helper;
 mod vectors;

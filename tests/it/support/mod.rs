@@ -354,6 +354,13 @@ pub fn assert_reports(out: &Output, code: i32, needle: &str) {
     );
 }
 
+/// Exit 0, no secret printed: stdout.
+#[track_caller]
+pub fn ok_stdout(out: &Output) -> String {
+    assert_ok(out);
+    stdout(out)
+}
+
 /// Exit 0 and exactly one line on stdout: that line.
 #[track_caller]
 pub fn line(out: &Output) -> String {

@@ -1,0 +1,321 @@
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use super::*;
+use crate::store::{Action, Fault, Writer, running_as_root};
+use secrecy::ExposeSecret;
+
+fn id() -> SecretId {
+    SecretId::amadmin()
+}
+
+#[test]
+fn unit_names_table() {
+    for (given, want) in [
+        ("tomcat9", "tomcat9.service"),
+        ("tomcat9.service", "tomcat9.service"),
+        ("am@blue.service", "am@blue.service"),
+        ("am@blue", "am@blue.service"),
+        ("a:b_c-d.e", "a:b_c-d.e.service"),
+    ] {
+        assert_eq!(Unit::new(given).unwrap().name(), want, "{given}");
+    }
+    for bad in [
+        "",
+        "-x",
+        ".x",
+        "a b",
+        "a/b",
+        "a\\x2db",
+        "a%i",
+        "x.socket",
+        "x.timer",
+        ".service",
+        "@x.service",
+        "x@.service",
+        "a@b@c.service",
+        &"a".repeat(101),
+    ] {
+        let e = Unit::new(bad).unwrap_err();
+        assert!(matches!(e, StoreError::InvalidUnitName { .. }), "{bad}");
+        assert_eq!(crate::error::Error::fault(&e), crate::error::Fault::Input);
+    }
+    assert_eq!(
+        Unit::new("am@blue").unwrap().template().as_deref(),
+        Some("am@.service")
+    );
+    assert_eq!(
+        Unit::new("tomcat9").unwrap().credentials_dir(),
+        "/run/credentials/tomcat9.service"
+    );
+}
+
+#[test]
+fn drop_in_renders_and_parses_back() {
+    let unit = Unit::new("tomcat9").unwrap();
+    for credential in [true, false] {
+        let r = new_reference(&unit, &id(), credential).unwrap();
+        assert!(is_ours(r.name(), &unit, &id()));
+        let text = render_drop_in(&unit, &id(), &r);
+        assert!(text.starts_with("# Written by amhash"));
+        assert!(text.contains("\n[Service]\n"));
+        assert_eq!(
+            parse_drop_in(text.as_bytes(), &unit, &id()),
+            Some(r.clone())
+        );
+        // Another unit's or user's file is not ours.
+        let other = Unit::new("other").unwrap();
+        assert_eq!(parse_drop_in(text.as_bytes(), &other, &id()), None);
+        let user = SecretId::new("amadmin.x").unwrap();
+        assert_eq!(parse_drop_in(text.as_bytes(), &unit, &user), None);
+    }
+    let r = Reference::Credential("tomcat9.service+password.amadmin+0123456789abcdef".into());
+    assert_eq!(
+        render_drop_in(&unit, &id(), &r),
+        "# Written by amhash: AM's special secret password.amadmin for tomcat9.service. Run amhash install --systemd tomcat9.service again to change it.\n\
+         [Service]\n\
+         LoadCredentialEncrypted=password.amadmin:/etc/credstore.encrypted/tomcat9.service+password.amadmin+0123456789abcdef\n"
+    );
+    for name in [
+        "tomcat9.service+password.amadmin+0123456789abcde",
+        "tomcat9.service+password.amadmin+0123456789abcdeF",
+        "tomcat9.service+password.amadmin.x+0123456789abcdef",
+        "tomcat9.service+password.amadmin+0123456789abcdef.cred",
+    ] {
+        assert!(!is_ours(name, &unit, &id()), "{name}");
+    }
+}
+
+/// A root tree with `etc/` (root-owned, 0755) in a fresh temp dir.
+fn tree() -> tempfile::TempDir {
+    let td = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(td.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir(td.path().join("etc")).unwrap();
+    std::fs::set_permissions(
+        td.path().join("etc"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    td
+}
+
+fn opts(root: &Path, choice: ModeChoice) -> SystemdOptions {
+    SystemdOptions {
+        root: root.to_path_buf(),
+        choice,
+        dry_run: false,
+        writer: Writer::default(),
+    }
+}
+
+fn listing(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn creds_usable() -> bool {
+    running_as_root() && creds::Tool::find().is_ok()
+}
+
+#[test]
+fn env_file_mode_installs_reads_back_and_replaces_atomically() {
+    let td = tree();
+    let root = td.path();
+    let unit = Unit::new("tomcat9").unwrap();
+    let o = opts(root, ModeChoice::EnvFile);
+    let first = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
+    assert_eq!(first.action, Action::Created);
+    assert_eq!(first.mode, Mode::EnvFile);
+    let meta = std::fs::metadata(&first.secret_path).unwrap();
+    assert_eq!(meta.mode() & 0o7777, 0o600);
+    assert_eq!(
+        std::fs::metadata(root.join("etc/credstore"))
+            .unwrap()
+            .mode()
+            & 0o7777,
+        0o700
+    );
+    let drop_in = std::fs::metadata(&first.drop_in_path).unwrap();
+    assert_eq!(drop_in.mode() & 0o7777, 0o644);
+    assert_eq!(
+        std::fs::metadata(root.join("etc/systemd/system/tomcat9.service.d"))
+            .unwrap()
+            .mode()
+            & 0o7777,
+        0o755
+    );
+    let got = read_value(root, &unit, &id()).unwrap().unwrap();
+    assert!(got.value.matches("{SSHA-512}one"));
+    // Same value: nothing written.
+    let again = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
+    assert_eq!(again.action, Action::Unchanged);
+    assert_eq!(again.secret_path, first.secret_path);
+    // A failing drop-in write leaves the old pair, and no new file.
+    let before = listing(&root.join("etc/credstore"));
+    let failing = SystemdOptions {
+        writer: Writer::failing_for_tests(Fault::BeforeRename, Some("amhash-amadmin.conf")),
+        ..opts(root, ModeChoice::EnvFile)
+    };
+    install(&unit, &id(), "{SSHA-512}two", &failing).unwrap_err();
+    assert_eq!(listing(&root.join("etc/credstore")), before);
+    let got = read_value(root, &unit, &id()).unwrap().unwrap();
+    assert!(got.value.matches("{SSHA-512}one"));
+    // A failing secret write leaves the old pair too.
+    let failing = SystemdOptions {
+        writer: Writer::failing_for_tests(Fault::AfterBytes(3), None),
+        ..opts(root, ModeChoice::EnvFile)
+    };
+    install(&unit, &id(), "{SSHA-512}two", &failing).unwrap_err();
+    assert_eq!(listing(&root.join("etc/credstore")), before);
+    // A new value: a new file, the drop-in names it, the old one is gone.
+    let second = install(&unit, &id(), "{SSHA-512}two", &o).unwrap();
+    assert_eq!(second.action, Action::Replaced);
+    assert_ne!(second.secret_path, first.secret_path);
+    assert_eq!(second.removed, vec![first.secret_path.clone()]);
+    assert!(!first.secret_path.exists());
+    let got = read_value(root, &unit, &id()).unwrap().unwrap();
+    assert!(got.value.matches("{SSHA-512}two"));
+    assert_eq!(got.value.value().expose_secret(), "{SSHA-512}two");
+}
+
+#[test]
+fn dry_run_creates_nothing() {
+    let td = tree();
+    let root = td.path();
+    let unit = Unit::new("tomcat9").unwrap();
+    let o = SystemdOptions {
+        dry_run: true,
+        ..opts(root, ModeChoice::EnvFile)
+    };
+    let change = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
+    assert_eq!(change.action, Action::Created);
+    assert!(!change.created_dirs.is_empty());
+    assert!(listing(&root.join("etc")).is_empty());
+}
+
+#[test]
+fn credential_mode_decrypts_to_the_value_and_switching_modes_cleans_up() {
+    if !creds_usable() {
+        eprintln!("skipped: needs root and systemd-creds");
+        return;
+    }
+    let td = tree();
+    let root = td.path();
+    let unit = Unit::new("am@blue").unwrap();
+    let o = opts(root, ModeChoice::Credential);
+    let first = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
+    assert_eq!(first.mode, Mode::Credential);
+    assert!(first.key.is_some());
+    let meta = std::fs::metadata(&first.secret_path).unwrap();
+    assert_eq!(
+        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
+        (0o600, 0, 0)
+    );
+    assert_eq!(
+        std::fs::metadata(root.join("etc/credstore.encrypted"))
+            .unwrap()
+            .mode()
+            & 0o7777,
+        0o700
+    );
+    let got = read_value(root, &unit, &id()).unwrap().unwrap();
+    assert!(got.value.matches("{SSHA-512}one"));
+    assert_eq!(
+        install(&unit, &id(), "{SSHA-512}one", &o).unwrap().action,
+        Action::Unchanged
+    );
+    // Failure between the credential and the drop-in: the old pair, no new credential.
+    let before = listing(&root.join("etc/credstore.encrypted"));
+    let failing = SystemdOptions {
+        writer: Writer::failing_for_tests(Fault::BeforeRename, Some("amhash-amadmin.conf")),
+        ..opts(root, ModeChoice::Credential)
+    };
+    install(&unit, &id(), "{SSHA-512}two", &failing).unwrap_err();
+    assert_eq!(listing(&root.join("etc/credstore.encrypted")), before);
+    assert!(
+        read_value(root, &unit, &id())
+            .unwrap()
+            .unwrap()
+            .value
+            .matches("{SSHA-512}one")
+    );
+    // Switch to the fallback and back: the other kind is removed each time.
+    let env = install(
+        &unit,
+        &id(),
+        "{SSHA-512}two",
+        &opts(root, ModeChoice::EnvFile),
+    )
+    .unwrap();
+    assert!(listing(&root.join("etc/credstore.encrypted")).is_empty());
+    let back = install(&unit, &id(), "{SSHA-512}three", &o).unwrap();
+    assert_eq!(back.removed, vec![env.secret_path]);
+    assert!(listing(&root.join("etc/credstore")).is_empty());
+    let facts = inspect(root, &unit, &id()).unwrap();
+    assert_eq!(facts.secret.unwrap().0, back.secret_path);
+    assert!(facts.leftovers.is_empty());
+}
+
+#[test]
+fn a_tree_another_account_owns_or_links_is_refused() {
+    if !running_as_root() {
+        eprintln!("skipped: needs root");
+        return;
+    }
+    let unit = Unit::new("tomcat9").unwrap();
+    // systemd/system owned by 65534.
+    let td = tree();
+    let root = td.path();
+    std::fs::create_dir_all(root.join("etc/systemd/system")).unwrap();
+    std::os::unix::fs::chown(root.join("etc/systemd/system"), Some(65534), Some(65534)).unwrap();
+    let e = install(&unit, &id(), "v", &opts(root, ModeChoice::EnvFile)).unwrap_err();
+    assert!(matches!(e, StoreError::NotRootOwned { .. }), "{e}");
+    assert!(e.is_refusal());
+    assert!(!root.join("etc/systemd/system/tomcat9.service.d").exists());
+    // etc/credstore is a link (to a directory elsewhere).
+    let td = tree();
+    let root = td.path();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), root.join("etc/credstore")).unwrap();
+    let e = install(&unit, &id(), "v", &opts(root, ModeChoice::EnvFile)).unwrap_err();
+    assert!(matches!(e, StoreError::Symlink { .. }), "{e}");
+    assert!(listing(elsewhere.path()).is_empty());
+    // A group-writable etc.
+    let td = tree();
+    std::fs::set_permissions(
+        td.path().join("etc"),
+        std::fs::Permissions::from_mode(0o775),
+    )
+    .unwrap();
+    let e = install(&unit, &id(), "v", &opts(td.path(), ModeChoice::EnvFile)).unwrap_err();
+    assert!(matches!(e, StoreError::DirWritable { .. }), "{e}");
+    // No etc at all: not created.
+    let td = tempfile::tempdir().unwrap();
+    let e = install(&unit, &id(), "v", &opts(td.path(), ModeChoice::EnvFile)).unwrap_err();
+    assert!(matches!(e, StoreError::DirMissing { .. }), "{e}");
+}
+
+#[test]
+fn fallback_refuses_what_an_environment_file_cannot_carry() {
+    let td = tree();
+    let unit = Unit::new("tomcat9").unwrap();
+    let o = opts(td.path(), ModeChoice::EnvFile);
+    for v in ["a'b", "a\nb"] {
+        assert!(matches!(
+            install(&unit, &id(), v, &o).unwrap_err(),
+            StoreError::InvalidValue { .. }
+        ));
+    }
+    let dashed = SecretId::new("am-admin").unwrap();
+    assert!(matches!(
+        install(&unit, &dashed, "v", &o).unwrap_err(),
+        StoreError::EnvVarNotExportable { .. }
+    ));
+    assert!(listing(&td.path().join("etc")).is_empty());
+}
