@@ -60,6 +60,9 @@ pub enum Fault {
     AfterBytes(usize),
     /// Everything succeeds (content written and synced) but the rename.
     BeforeRename,
+    /// The rename succeeds, then the directory fsync fails: the new content is in place
+    /// and the write still reports an error.
+    AfterRename,
 }
 
 /// The atomic writer. [`Writer::default`] is the real thing; tests inject failures with
@@ -175,6 +178,13 @@ impl Writer {
             .map_err(|e| StoreError::io("rename temp file over", &target, e))?;
         let mut guard = guard;
         guard.armed = false;
+        if fault == Some(&Fault::AfterRename) {
+            return Err(StoreError::io(
+                "sync directory",
+                &dir.path,
+                io::Error::other("injected fault (test)"),
+            ));
+        }
         rustix::fs::fsync(&dir.file).map_err(|e| StoreError::io("sync directory", &dir.path, e))?;
         Ok(())
     }

@@ -15,8 +15,9 @@
 //! So amhash writes `VAR=VALUE\n` with no quotes and no `export`, and refuses a value that
 //! cannot come back exactly: empty, a control character (a line break, `\r`, NUL, a tab),
 //! and, because Podman and `docker compose`'s `env_file:` trim blanks and strip quotes
-//! where Docker does not, a value with a blank at either end or a quote at its start. No AM
-//! value has any of those.
+//! where Docker does not, a value with a blank at either end or a quote at its start, and
+//! (compose expands `$VAR` and cuts ` #` comments in an unquoted value) a `$` or `#`
+//! anywhere. No AM value has any of those.
 //!
 //! Editing ([`edit`]) is the profile target's: the first line for the variable (`VAR=...` or
 //! a bare `VAR`) is replaced in place, later ones are removed, otherwise the line is appended;
@@ -54,6 +55,11 @@ pub fn check_value(value: &str) -> Result<()> {
     if value.starts_with(['"', '\'']) {
         return bad(
             "starts with a quote, which Podman and compose's env_file would strip from a Docker env-file line",
+        );
+    }
+    if value.contains(['$', '#']) {
+        return bad(
+            "contains '$' or '#', which compose's env_file expands or cuts as a comment where Docker does not",
         );
     }
     Ok(())
@@ -180,11 +186,12 @@ mod tests {
     #[test]
     fn values_docker_cannot_carry_are_refused() {
         for v in [
-            "", "a\nb", "a\rb", "a\0b", "a\tb", " a", "a ", "\"a\"", "'a'",
+            "", "a\nb", "a\rb", "a\0b", "a\tb", " a", "a ", "\"a\"", "'a'", "a#b", "#a", "a #b",
+            "$HOME", "a$b",
         ] {
             assert!(line(&id(), v).is_err(), "{v:?}");
         }
-        for v in ["a b", "a#b", "#a", "a\"", "$HOME", "ü"] {
+        for v in ["a b", "a\"", "ü", "{SSHA-512}ab+/=", "AhAA1DuQ+/=="] {
             assert!(line(&id(), v).is_ok(), "{v:?}");
         }
     }
@@ -206,7 +213,7 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn any_carried_value_round_trips(value in "[^\\p{Cc}\\s\"'][^\\p{Cc}]{0,40}[^\\p{Cc}\\s]", old in "[ -~\n]{0,120}") {
+        fn any_carried_value_round_trips(value in "[^\\p{Cc}\\s\"'$#][^\\p{Cc}$#]{0,40}[^\\p{Cc}\\s$#]", old in "[ -~\n]{0,120}") {
             let (new, _) = edit(old.as_bytes(), &id(), &value).unwrap();
             proptest::prop_assert_eq!(read(&new, &id()).map(|v| v.to_vec()), Some(value.into_bytes()));
         }

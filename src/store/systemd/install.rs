@@ -181,12 +181,13 @@ pub fn install(
 
     let drop_name = OsString::from(drop_in_name(id));
     let mut old_drop_in = None;
-    if let TreeDir::Open(dir) = &drop_dir {
-        opts.writer.lock(dir, dry_run)?;
-        old_drop_in = dir.read_regular(&drop_name)?;
-    }
+    // The lock is taken on the secret's directory only (0700 root): `UNIT.d` is 0755, so
+    // any account could hold a lock there and stall every install.
     if let TreeDir::Open(dir) = &secret_dir {
         opts.writer.lock(dir, dry_run)?;
+    }
+    if let TreeDir::Open(dir) = &drop_dir {
+        old_drop_in = dir.read_regular(&drop_name)?;
     }
     let old_ref = old_drop_in
         .as_ref()
@@ -246,8 +247,18 @@ pub fn install(
             &WriteOptions { mode: 0o644, owner },
         );
         if let Err(e) = dropped {
-            // The old drop-in still names the old file: take the new one away again.
-            let _ = rustix::fs::unlinkat(&sdir.file, new_name, AtFlags::empty());
+            // Unless the drop-in on disk names the new file already (the rename happened and
+            // only the directory fsync failed), it still names the old one: take the new
+            // file away again. Never leave the drop-in naming a missing file.
+            let names_new = ddir
+                .read_regular(&drop_name)
+                .ok()
+                .flatten()
+                .and_then(|(content, _)| parse_drop_in(&content, unit, id))
+                .is_some_and(|r| r.name() == reference.name());
+            if !names_new {
+                let _ = rustix::fs::unlinkat(&sdir.file, new_name, AtFlags::empty());
+            }
             return Err(e);
         }
     }

@@ -173,7 +173,21 @@ fn env_file_mode_installs_reads_back_and_replaces_atomically() {
     };
     install(&unit, &id(), "{SSHA-512}two", &failing).unwrap_err();
     assert_eq!(listing(&root.join("etc/credstore")), before);
+    // The drop-in renamed into place but its directory fsync failing: the error is reported
+    // and the new file stays, because the drop-in on disk names it (never a drop-in naming
+    // a missing file). The next install is then unchanged and tidies the old file away.
+    let failing = SystemdOptions {
+        writer: Writer::failing_for_tests(Fault::AfterRename, Some("amhash-amadmin.conf")),
+        ..opts(root, ModeChoice::EnvFile)
+    };
+    install(&unit, &id(), "{SSHA-512}three", &failing).unwrap_err();
+    let got = read_value(root, &unit, &id()).unwrap().unwrap();
+    assert!(got.value.matches("{SSHA-512}three"));
+    let back = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
+    assert_eq!(back.action, Action::Replaced);
+    assert_eq!(listing(&root.join("etc/credstore")).len(), before.len());
     // A new value: a new file, the drop-in names it, the old one is gone.
+    let first = back;
     let second = install(&unit, &id(), "{SSHA-512}two", &o).unwrap();
     assert_eq!(second.action, Action::Replaced);
     assert_ne!(second.secret_path, first.secret_path);
