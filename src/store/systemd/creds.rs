@@ -79,11 +79,16 @@ impl Tool {
     /// # Errors
     /// [`StoreError::CredsUnavailable`]: missing, not root's, or older than [`MIN_VERSION`].
     pub fn find() -> Result<Tool> {
-        let path = CANDIDATES
+        Self::find_in(CANDIDATES)
+    }
+
+    /// [`Tool::find`] among `candidates` (tests give their own).
+    pub(super) fn find_in(candidates: &[&str]) -> Result<Tool> {
+        let path = candidates
             .iter()
             .map(Path::new)
             .find(|p| p.is_file())
-            .ok_or_else(|| unavailable(format!("not installed ({})", CANDIDATES.join(", "))))?;
+            .ok_or_else(|| unavailable(format!("not installed ({})", candidates.join(", "))))?;
         let st =
             rustix::fs::stat(path).map_err(|e| unavailable(format!("{}: {e}", path.display())))?;
         if st.st_uid != 0 || st.st_mode & 0o022 != 0 {

@@ -121,14 +121,7 @@ pub fn install(
     opts: &SystemdOptions,
 ) -> Result<SystemdChange> {
     check_shell_value(value)?;
-    let (mode, tool, fallback) = match opts.choice {
-        ModeChoice::Credential => (Mode::Credential, Some(Tool::find()?), None),
-        ModeChoice::EnvFile => (Mode::EnvFile, None, None),
-        ModeChoice::Auto => match Tool::find() {
-            Ok(tool) => (Mode::Credential, Some(tool), None),
-            Err(e) => (Mode::EnvFile, None, Some(e.to_string())),
-        },
-    };
+    let (mode, tool, fallback) = choose_mode(opts.choice, Tool::find)?;
     let var = match mode {
         Mode::EnvFile => {
             env::check_value(value)?;
@@ -479,4 +472,20 @@ pub fn read_value(root: &Path, unit: &Unit, id: &SecretId) -> Result<Option<Syst
     };
     let value = ReadValue::new(bytes.to_vec(), &path, 1, &id.secret_id())?;
     Ok(Some(SystemdValue { value, mode, path }))
+}
+
+/// The mode to write in, the tool for a credential, and why `auto` fell back (`find` looks
+/// for a usable `systemd-creds`).
+pub(super) fn choose_mode(
+    choice: ModeChoice,
+    find: impl FnOnce() -> Result<Tool>,
+) -> Result<(Mode, Option<Tool>, Option<String>)> {
+    Ok(match choice {
+        ModeChoice::Credential => (Mode::Credential, Some(find()?), None),
+        ModeChoice::EnvFile => (Mode::EnvFile, None, None),
+        ModeChoice::Auto => match find() {
+            Ok(tool) => (Mode::Credential, Some(tool), None),
+            Err(e) => (Mode::EnvFile, None, Some(e.to_string())),
+        },
+    })
 }

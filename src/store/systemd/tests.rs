@@ -1,6 +1,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 
+use super::install::choose_mode;
 use super::*;
 use crate::store::{Action, Fault, Writer, running_as_root};
 use secrecy::ExposeSecret;
@@ -119,8 +120,71 @@ fn listing(dir: &Path) -> Vec<String> {
     v
 }
 
-fn creds_usable() -> bool {
-    running_as_root() && creds::Tool::find().is_ok()
+/// Root and a usable `systemd-creds` (CI has both): a test that needs them fails without.
+fn require_creds() {
+    assert!(
+        running_as_root() && creds::Tool::find().is_ok(),
+        "needs root and systemd-creds 250 or later (apt-get install systemd)"
+    );
+}
+
+/// A stand-in `systemd-creds` that reports `version` (root's, in a root-owned directory).
+fn fake_creds(dir: &Path, version: &str) -> String {
+    let path = dir.join("systemd-creds");
+    std::fs::write(&path, format!("#!/bin/sh\necho '{version}'\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn auto_falls_back_where_systemd_creds_is_missing_or_too_old() {
+    let td = tempfile::tempdir().unwrap();
+    let missing = td.path().join("none").to_str().unwrap().to_owned();
+    let old = fake_creds(&td.path().join(""), "systemd 249 (249.11-0ubuntu3)");
+    let new_dir = td.path().join("new");
+    std::fs::create_dir(&new_dir).unwrap();
+    let new = fake_creds(&new_dir, "systemd 252 (252.38-1~deb12u1)");
+    for (case, candidate, want_mode, want_reason) in [
+        (
+            "missing",
+            missing.as_str(),
+            Mode::EnvFile,
+            Some("not installed"),
+        ),
+        (
+            "too old",
+            old.as_str(),
+            Mode::EnvFile,
+            Some("249 is older than 250"),
+        ),
+        ("usable", new.as_str(), Mode::Credential, None),
+    ] {
+        let (mode, tool, reason) =
+            choose_mode(ModeChoice::Auto, || creds::Tool::find_in(&[candidate])).unwrap();
+        assert_eq!(mode, want_mode, "{case}");
+        assert_eq!(
+            tool.map(|t| t.version()),
+            (mode == Mode::Credential).then_some(252),
+            "{case}"
+        );
+        match want_reason {
+            Some(want) => assert!(
+                reason.as_deref().unwrap_or("").contains(want),
+                "{case}: {reason:?}"
+            ),
+            None => assert_eq!(reason, None, "{case}"),
+        }
+    }
+    // Asked for a credential, a missing or old tool is an error, not a fallback.
+    let e = choose_mode(ModeChoice::Credential, || {
+        creds::Tool::find_in(&[old.as_str()])
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("older than 250"), "{e}");
+    assert!(matches!(
+        choose_mode(ModeChoice::EnvFile, || panic!("env-file needs no tool")).unwrap(),
+        (Mode::EnvFile, None, None)
+    ));
 }
 
 #[test]
@@ -215,10 +279,7 @@ fn dry_run_creates_nothing() {
 
 #[test]
 fn credential_mode_decrypts_to_the_value_and_switching_modes_cleans_up() {
-    if !creds_usable() {
-        eprintln!("skipped: needs root and systemd-creds");
-        return;
-    }
+    require_creds();
     let td = tree();
     let root = td.path();
     let unit = Unit::new("am@blue").unwrap();
