@@ -86,7 +86,8 @@ target_dir=${CARGO_TARGET_DIR:-$root/target}
 case "$target_dir" in /*) ;; *) target_dir=$root/$target_dir ;; esac
 bin_dir=$target_dir/$RUST_TARGET/release
 dist=$target_dir/dist
-work=$target_dir/dist-work
+# Where Cargo.toml's package file lists point, whatever CARGO_TARGET_DIR is.
+work=$root/target/dist-work
 name=amhash-$version-x86_64-linux
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 
@@ -139,14 +140,26 @@ tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owne
   --format=gnu -C "$work" -cf - "$name" | gzip -9 -n >"$dist/$name.tar.gz"
 
 # --- packages ------------------------------------------------------------------------
+# Cargo.toml's file lists take everything from target/dist-work/pkg/, each file with the
+# commit time as mtime: cargo-generate-rpm only clamps newer mtimes to SOURCE_DATE_EPOCH,
+# so an older checkout or an unchanged binary would otherwise change the .rpm.
+pkg=$work/pkg
+mkdir -p "$pkg"
+for b in "${bins[@]}"; do
+  install -m 0755 "$bin_dir/$b" "$pkg/$b"
+done
+install -m 0644 "$work/completions/amhash" "$pkg/amhash.bash"
+install -m 0644 "$work/amhash.1.gz" "$work/completions/_amhash" "$work/completions/amhash.fish" \
+  README.md SECURITY.md LICENSE "$pkg/"
+touch -d "@$SOURCE_DATE_EPOCH" "$pkg"/*
+
 # --no-build: package exactly the binaries above; --no-strip: already stripped by the
 # release profile, so the .deb, the .rpm and the tarball carry the same bytes.
 log "amhash_${version}_amd64.deb (cargo deb)"
-cargo deb --no-build --no-strip --locked --target "$RUST_TARGET" \
-  --output "$dist/amhash_${version}_amd64.deb"
+cargo deb --no-build --no-strip --locked --output "$dist/amhash_${version}_amd64.deb"
 
 log "amhash-$version-1.x86_64.rpm (cargo generate-rpm)"
-cargo generate-rpm --target "$RUST_TARGET" --payload-compress gzip \
+cargo generate-rpm --arch x86_64 --payload-compress gzip \
   --output "$dist/amhash-$version-1.x86_64.rpm"
 
 # --- checksums -----------------------------------------------------------------------
