@@ -263,10 +263,8 @@ bad=$(rpm -qp --qf '[%{FILEMODES:perms} %{FILEUSERNAME}:%{FILEGROUPNAME} %{FILEN
 ok ".rpm: everything root:root, binaries 0755, the rest 0644"
 rpm -qp --qf '%{NAME} %{VERSION}-%{RELEASE} %{ARCH} license=%{LICENSE} url=%{URL}\n' "$rpm" 2>/dev/null
 mkdir "$tmp/rpm"
-# rpm2cpio (rpm 4.18) exits 1 for cargo-generate-rpm's packages although it writes the whole
-# archive: they carry no ARCHIVESIZE tag to compare with. cpio's own status and the files
-# decide here; rpm -i below is the real test of the payload.
-rpm2cpio "$dist/$rpm" >"$tmp/payload.cpio" || true
+# rpmbuild's packages carry the payload size, so rpm2cpio's exit status is meaningful.
+rpm2cpio "$dist/$rpm" >"$tmp/payload.cpio" || fail "rpm2cpio $rpm exits non-zero"
 (cd "$tmp/rpm" && cpio -idm --quiet <"$tmp/payload.cpio") || fail "rpm2cpio $rpm | cpio -idm"
 for f in $rpm_files; do
   [ -f "$tmp/rpm$f" ] || fail "$f is not in the cpio archive of the .rpm"

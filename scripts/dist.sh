@@ -3,8 +3,8 @@
 #
 #   amhash-VERSION-x86_64-linux.tar.gz   the three binaries, the man page, bash/zsh/fish
 #                                        completions, README.md, SECURITY.md, LICENSE
-#   amhash_VERSION_amd64.deb             cargo-deb       (files as listed in Cargo.toml)
-#   amhash-VERSION-1.x86_64.rpm          cargo-generate-rpm (the same files)
+#   amhash_VERSION_amd64.deb             dpkg-deb, from a staged tree and a generated control
+#   amhash-VERSION-1.x86_64.rpm          rpmbuild, from the same tree and a generated spec
 #   SHA256SUMS                           over the three
 #
 # The binaries are built by `cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.17`:
@@ -21,16 +21,14 @@
 # build itself is incremental (target/x86_64-unknown-linux-gnu/release, apart from the
 # host's target/release and target/debug).
 #
-# Needs cargo and python3. Installs what is missing of: the ziglang Python package (zig),
-# cargo-zigbuild, cargo-deb, cargo-generate-rpm (pinned versions below). Environment:
+# Needs cargo, python3 (with pip), dpkg-deb and rpmbuild. Installs from PyPI what is missing
+# of: ziglang (zig) and cargo-zigbuild (pinned versions below). Environment:
 #   CARGO_TARGET_DIR   honoured (the default is ./target)
 #   DIST_JOBS          passed to cargo as --jobs (default: cargo's own)
 set -euo pipefail
 
 ZIGLANG_VERSION=0.17.1
 CARGO_ZIGBUILD_VERSION=0.24.1
-CARGO_DEB_VERSION=3.8.0
-CARGO_GENERATE_RPM_VERSION=0.21.1
 
 RUST_TARGET=x86_64-unknown-linux-gnu
 GLIBC=2.17
@@ -49,25 +47,27 @@ command -v cargo >/dev/null || die "cargo is required"
 command -v python3 >/dev/null || die "python3 is required"
 
 # --- tools ---------------------------------------------------------------------------
-if ! command -v zig >/dev/null && ! python3 -m ziglang version >/dev/null 2>&1; then
-  log "pip install ziglang==$ZIGLANG_VERSION"
+# zig and cargo-zigbuild both come from PyPI as prebuilt wheels (seconds, where building
+# cargo-zigbuild from source took minutes); the .deb and the .rpm are made with dpkg-deb
+# and rpmbuild, from Debian's dpkg and rpm packages.
+command -v dpkg-deb >/dev/null || die "dpkg-deb is required (Debian's dpkg)"
+command -v rpmbuild >/dev/null || die "rpmbuild is required (apt-get install rpm)"
+pip_install() {
+  log "pip install $*"
   # Debian's own python3 refuses pip outside a venv (PEP 668); CI machines are throwaway.
-  python3 -m pip install --quiet "ziglang==$ZIGLANG_VERSION" 2>/dev/null ||
-    python3 -m pip install --quiet --break-system-packages "ziglang==$ZIGLANG_VERSION"
-fi
-# Built quickly rather than optimised (no LTO, opt-level 1, 16 codegen units): these are
-# packaging tools, and on a fresh CI machine their build is most of dist.sh's time.
-cargo_install() { # command crate version
-  if ! command -v "$1" >/dev/null; then
-    log "cargo install --locked $2@$3"
-    CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_OPT_LEVEL=1 \
-      CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 CARGO_PROFILE_RELEASE_DEBUG=false \
-      cargo install --locked --quiet "$2@$3"
-  fi
+  python3 -m pip install --quiet "$@" 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages "$@"
 }
-cargo_install cargo-zigbuild cargo-zigbuild "$CARGO_ZIGBUILD_VERSION"
-cargo_install cargo-deb cargo-deb "$CARGO_DEB_VERSION"
-cargo_install cargo-generate-rpm cargo-generate-rpm "$CARGO_GENERATE_RPM_VERSION"
+if ! command -v cargo-zigbuild >/dev/null; then
+  pip_install "ziglang==$ZIGLANG_VERSION" "cargo-zigbuild==$CARGO_ZIGBUILD_VERSION"
+  # pip may put the script where PATH does not look (a user install: ~/.local/bin).
+  if ! command -v cargo-zigbuild >/dev/null; then
+    PATH=$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.local/bin
+    command -v cargo-zigbuild >/dev/null || die "pip installed cargo-zigbuild, but it is not on PATH"
+  fi
+elif ! command -v zig >/dev/null && ! python3 -m ziglang version >/dev/null 2>&1; then
+  pip_install "ziglang==$ZIGLANG_VERSION"
+fi
 tools_done=$(date +%s)
 
 # --- what to build -------------------------------------------------------------------
@@ -140,27 +140,119 @@ tar --sort=name --mtime="@$SOURCE_DATE_EPOCH" --owner=0 --group=0 --numeric-owne
   --format=gnu -C "$work" -cf - "$name" | gzip -9 -n >"$dist/$name.tar.gz"
 
 # --- packages ------------------------------------------------------------------------
-# Cargo.toml's file lists take everything from target/dist-work/pkg/, each file with the
-# commit time as mtime: cargo-generate-rpm only clamps newer mtimes to SOURCE_DATE_EPOCH,
-# so an older checkout or an unchanged binary would otherwise change the .rpm.
-pkg=$work/pkg
-mkdir -p "$pkg"
-for b in "${bins[@]}"; do
-  install -m 0755 "$bin_dir/$b" "$pkg/$b"
+# One staged tree, root/, holds the installed layout; dpkg-deb packs it as the .deb and
+# rpmbuild copies it into its buildroot for the .rpm, so both carry exactly the same files
+# (and the same bytes as the tarball: the binaries are already stripped by the release
+# profile). Every file and directory gets the commit time as mtime.
+license=$(sed -n 's/^license = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+homepage=$(sed -n 's/^homepage = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+repository=$(sed -n 's/^repository = "\(.*\)"$/\1/p' Cargo.toml | head -n 1)
+for field in license homepage repository; do
+  [ -n "${!field}" ] || die "no $field in Cargo.toml"
 done
-install -m 0644 "$work/completions/amhash" "$pkg/amhash.bash"
-install -m 0644 "$work/amhash.1.gz" "$work/completions/_amhash" "$work/completions/amhash.fish" \
-  README.md SECURITY.md LICENSE "$pkg/"
-touch -d "@$SOURCE_DATE_EPOCH" "$pkg"/*
+# Cargo.toml's description is too long for a package synopsis (80 columns).
+maintainer="amhash maintainers <amhash@example.com>"
+summary="Salted SHA-512 hashes for the ForgeRock / Ping AM amAdmin special secret store"
+extended="amhash makes, checks, encrypts (AM JCE, AM AESWrap, AES-GCM, Google Cloud KMS) and \
+installs the {SSHA-512} value that ForgeRock / Ping Access Management reads for amAdmin \
+from its special secret store, in one command. amhash-kms (the Cloud KMS client) and \
+amhash-strength (the zxcvbn password strength estimate) are its helpers, run from /usr/bin."
 
-# --no-build: package exactly the binaries above; --no-strip: already stripped by the
-# release profile, so the .deb, the .rpm and the tarball carry the same bytes.
-log "amhash_${version}_amd64.deb (cargo deb)"
-cargo deb --no-build --no-strip --locked --output "$dist/amhash_${version}_amd64.deb"
+tree=$work/root
+doc=$tree/usr/share/doc/amhash
+for b in "${bins[@]}"; do
+  install -D -m 0755 "$bin_dir/$b" "$tree/usr/bin/$b"
+done
+install -D -m 0644 "$work/amhash.1.gz" "$tree/usr/share/man/man1/amhash.1.gz"
+install -D -m 0644 "$work/completions/amhash" "$tree/usr/share/bash-completion/completions/amhash"
+install -D -m 0644 "$work/completions/_amhash" "$tree/usr/share/zsh/vendor-completions/_amhash"
+install -D -m 0644 "$work/completions/amhash.fish" "$tree/usr/share/fish/vendor_completions.d/amhash.fish"
+install -D -m 0644 README.md "$doc/README.md"
+install -D -m 0644 SECURITY.md "$doc/SECURITY.md"
+# Debian's copyright file: a machine-readable header, then the license text.
+{
+  printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n'
+  printf 'Upstream-Name: amhash\nSource: %s\nCopyright: amhash contributors\nLicense: %s\n' \
+    "$repository" "$license"
+  cat LICENSE
+} >"$doc/copyright"
+chmod 0644 "$doc/copyright"
+find "$tree" -type d -exec chmod 0755 {} +
+find "$tree" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+files=$(cd "$tree" && find . -type f | sed 's/^\.//' | LC_ALL=C sort)
 
-log "amhash-$version-1.x86_64.rpm (cargo generate-rpm)"
-cargo generate-rpm --arch x86_64 --payload-compress gzip \
-  --output "$dist/amhash-$version-1.x86_64.rpm"
+# .deb: dpkg-deb with a generated control file; --root-owner-group makes everything
+# root:root, and dpkg-deb clamps mtimes to SOURCE_DATE_EPOCH.
+log "amhash_${version}_amd64.deb (dpkg-deb)"
+debroot=$work/deb
+mkdir -p "$debroot"
+cp -a "$tree/usr" "$debroot/"
+mkdir -m 0755 "$debroot/DEBIAN"
+# Installed-Size as dpkg-gencontrol counts it: KiB per file, rounded up, plus 1 per directory.
+installed_size=$(cd "$debroot" && find usr -type f -printf '%s\n' | awk '{ s += int(($1 + 1023) / 1024) } END { print s }')
+installed_size=$((installed_size + $(cd "$debroot" && find usr -type d | wc -l)))
+{
+  printf 'Package: amhash\nVersion: %s-1\nArchitecture: amd64\n' "$version"
+  printf 'Maintainer: %s\nInstalled-Size: %s\n' "$maintainer" "$installed_size"
+  # Built against glibc 2.17 symbols (above); nothing else is linked dynamically.
+  printf 'Depends: libc6 (>= 2.17)\nSection: admin\nPriority: optional\nHomepage: %s\n' "$homepage"
+  printf 'Description: %s\n' "$summary"
+  printf '%s\n' "$extended" | fold -s -w 78 | sed 's/ *$//; s/^/ /'
+} >"$debroot/DEBIAN/control"
+(cd "$debroot" && find usr -type f | LC_ALL=C sort | xargs md5sum) >"$debroot/DEBIAN/md5sums"
+chmod 0644 "$debroot/DEBIAN/control" "$debroot/DEBIAN/md5sums"
+find "$debroot" -exec touch -h -d "@$SOURCE_DATE_EPOCH" {} +
+dpkg-deb --root-owner-group -Zxz --build "$debroot" "$dist/amhash_${version}_amd64.deb" >/dev/null
+
+# .rpm: rpmbuild (Debian's rpm package) with a generated spec and no build step; the
+# files are copied from the staged tree. Requires are written out rather than found by
+# the build machine's scripts, the payload is gzip at level 9, and the build time, host
+# and every mtime are fixed, so two builds of one commit give the same bytes.
+log "amhash-$version-1.x86_64.rpm (rpmbuild)"
+top=$work/rpmbuild
+mkdir -p "$top"
+spec=$top/amhash.spec
+{
+  cat <<EOF
+%define use_source_date_epoch_as_buildtime 1
+%define clamp_mtime_to_source_date_epoch 1
+%define _buildhost reproducible
+%define _binary_payload w9.gzdio
+%define _build_id_links none
+%define debug_package %{nil}
+%define __os_install_post %{nil}
+%define __strip /bin/true
+
+Name: amhash
+Version: $version
+Release: 1
+Summary: $summary
+License: $license
+URL: $homepage
+BuildArch: x86_64
+AutoReqProv: no
+Requires: libc.so.6()(64bit)
+Requires: libc.so.6(GLIBC_2.17)(64bit)
+
+%description
+$(printf '%s\n' "$extended" | fold -s -w 78 | sed 's/ *$//')
+
+%install
+cp -a "$tree/." "%{buildroot}/"
+
+%files
+%defattr(-,root,root,-)
+EOF
+  for f in $files; do
+    case "$f" in
+      /usr/share/doc/* | /usr/share/man/*) printf '%%doc %s\n' "$f" ;;
+      *) printf '%s\n' "$f" ;;
+    esac
+  done
+} >"$spec"
+rpmbuild -bb --quiet --define "_topdir $top" --define "_tmppath $top/tmp" \
+  --define "_rpmfilename %{NAME}-%{VERSION}-%{RELEASE}.%{ARCH}.rpm" "$spec" >/dev/null
+mv "$top/RPMS/amhash-$version-1.x86_64.rpm" "$dist/"
 
 # --- checksums -----------------------------------------------------------------------
 (
