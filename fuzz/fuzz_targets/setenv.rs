@@ -1,7 +1,8 @@
 //! The Tomcat setenv.sh editor: reading any bytes never panics; an edit that succeeds reads
 //! back the value and format and is idempotent.
 #![no_main]
-use amhash::store::{Format, SecretId, setenv};
+use amhash::am::Format;
+use amhash::store::{SecretId, setenv};
 use libfuzzer_sys::fuzz_target;
 use std::path::Path;
 
