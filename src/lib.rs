@@ -31,6 +31,7 @@ pub mod input;
 pub mod key_source;
 pub mod kms;
 pub mod password;
+pub mod secrets;
 pub mod ssha;
 pub mod store;
 pub mod strength;

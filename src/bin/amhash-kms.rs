@@ -3,10 +3,8 @@
 //! Thin on purpose: parse arguments, read stdin, call `amhash::kms::client`, write stdout,
 //! print one line on stderr and exit 2 (usage) or 3 (KMS) on failure.
 #![forbid(unsafe_code)]
-// A helper binary talks to amhash on stdout and stderr: printing is its job.
-#![allow(clippy::print_stderr)]
 
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -17,6 +15,9 @@ use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
 use clap::{Args, Parser, Subcommand};
 use zeroize::Zeroizing;
+
+#[path = "shared/helper_main.rs"]
+mod helper_main;
 
 /// Google Cloud KMS helper for amhash: encrypt or decrypt standard input.
 ///
@@ -74,56 +75,16 @@ impl From<ClientError> for Failure {
     }
 }
 
-fn main() -> ExitCode {
-    // As in amhash: no core dump and no ptrace or /proc/PID/mem by this user's other processes
-    // while the plaintext and the access token are in memory.
-    let protected = amhash::hardening::protect_process();
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(
-                e.kind(),
-                ErrorKind::DisplayHelp
-                    | ErrorKind::DisplayVersion
-                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            ) {
-                // Help and version go to stdout (or stderr for the missing-subcommand case)
-                // exactly as clap renders them.
-                let _ = e.print();
-                return if e.use_stderr() {
-                    ExitCode::from(Fault::Input.exit_code())
-                } else {
-                    ExitCode::SUCCESS
-                };
-            }
-            // Keep the one-line contract.
-            let message = amhash::helper::usage_line(&e.render().to_string());
-            return fail(Failure(
-                Fault::Input,
-                format!("{message} (see amhash-kms --help)"),
-            ));
-        }
-    };
-    if cli.handshake {
-        // amhash sends its input only after this: fail closed, without reading it. Not a
-        // usage error: an operational failure (exit 3) in the contract.
-        if let Err(message) = amhash::helper::ready_for_secrets(protected) {
-            return fail(Failure(Fault::Operational, message));
-        }
-    } else if let Err(e) = protected {
-        eprintln!("amhash-kms: warning: cannot disable core dumps for this process: {e}");
-    }
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => fail(f),
+impl helper_main::HelperCli for Cli {
+    fn handshake(&self) -> bool {
+        self.handshake
     }
 }
 
-fn fail(Failure(fault, message): Failure) -> ExitCode {
-    let line: String = message.chars().filter(|c| !c.is_control()).collect();
-    let _ = writeln!(io::stderr().lock(), "amhash-kms: {line}");
-    ExitCode::from(fault.exit_code())
+fn main() -> ExitCode {
+    helper_main::main("amhash-kms", |cli: Cli| {
+        run(cli).map_err(|Failure(fault, message)| (fault, message))
+    })
 }
 
 fn options(a: &KmsArgs) -> Result<KmsOptions, Failure> {
@@ -152,13 +113,7 @@ fn read_stdin(max: usize, op: &'static str) -> Result<Zeroizing<Vec<u8>>, Failur
 }
 
 fn write_stdout(data: &[u8]) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
-    out.write_all(data).and_then(|()| out.flush()).map_err(|e| {
-        Failure(
-            Fault::Operational,
-            format!("cannot write standard output: {e}"),
-        )
-    })
+    helper_main::write_stdout(data).map_err(|(fault, message)| Failure(fault, message))
 }
 
 fn run(cli: Cli) -> Result<(), Failure> {

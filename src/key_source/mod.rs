@@ -115,6 +115,8 @@ use std::str::FromStr;
 
 use secrecy::SecretSlice;
 
+use crate::secrets::{self, SecretRef};
+
 use zeroize::Zeroizing;
 
 use error::keyring_error;
@@ -137,6 +139,9 @@ pub enum KeySource {
         /// The account name (non-empty).
         account: String,
     },
+    /// `vault:`, `aws-sm:`, `gcp-sm:`, `azure-kv:`: a secret in a secrets manager, read
+    /// through the `amhash-secrets` helper (see [`crate::secrets`]). Read-only.
+    Manager(SecretRef),
 }
 
 /// Which OS keyring a `keyring:` source uses.
@@ -170,6 +175,9 @@ impl FromStr for KeySource {
                 problem: ParseProblem::NoScheme,
             });
         };
+        if let Some(reference) = SecretRef::parse(scheme, rest) {
+            return reference.map(Self::Manager).map_err(KeySourceError::Reference);
+        }
         let source = match scheme {
             "file" => Self::File(PathBuf::from(rest)),
             "env" => Self::Env(rest.to_owned()),
@@ -212,6 +220,7 @@ impl fmt::Display for KeySource {
             Self::File(p) => write!(f, "file:{}", p.display()),
             Self::Env(v) => write!(f, "env:{v}"),
             Self::Keyring { service, account } => write!(f, "keyring:{service}/{account}"),
+            Self::Manager(r) => write!(f, "{r}"),
         }
     }
 }
@@ -278,6 +287,10 @@ impl KeySource {
                     })?;
                 (raw, Some(used))
             }
+            Self::Manager(r) => (
+                secrets::fetch(r, secrets::DEFAULT_TIMEOUT, None).map_err(KeySourceError::Manager)?,
+                None,
+            ),
         };
         let key = strip_one_line_break(&raw);
         if key.is_empty() {
@@ -325,6 +338,9 @@ impl KeySource {
         match self {
             Self::File(path) => file::create_new(path, secret),
             Self::Env(var) => Err(KeySourceError::EnvNotWritable { var: var.clone() }),
+            Self::Manager(r) => Err(KeySourceError::ReadOnly {
+                reference: r.to_string(),
+            }),
             Self::Keyring { service, account } => {
                 keyring::write(backend, service, account, secret, replace_entry)
                     .map_err(|(backend, problem)| keyring_error(backend, service, account, problem))
@@ -343,6 +359,9 @@ impl KeySource {
         match self {
             Self::File(path) => file::delete(path),
             Self::Env(var) => Err(KeySourceError::EnvNotWritable { var: var.clone() }),
+            Self::Manager(r) => Err(KeySourceError::ReadOnly {
+                reference: r.to_string(),
+            }),
             Self::Keyring { service, account } => keyring::delete(backend, service, account)
                 .map_err(|(backend, problem)| keyring_error(backend, service, account, problem)),
         }
@@ -369,6 +388,7 @@ impl KeySource {
             Self::Env(v) if v.contains('\0') => Some(ParseProblem::Nul),
             Self::Env(v) if v.contains('=') => Some(ParseProblem::VarHasEquals),
             Self::Env(_) => None,
+            Self::Manager(_) => None,
             Self::Keyring { service, account } => {
                 if service.contains('\0') || account.contains('\0') {
                     Some(ParseProblem::Nul)

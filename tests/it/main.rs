@@ -40,6 +40,8 @@ mod parsers_prop;
 mod pty;
 mod random;
 mod reference;
+#[cfg(feature = "secrets")]
+mod secrets;
 mod root_safety;
 mod services;
 #[cfg(feature = "strength")]

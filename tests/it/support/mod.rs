@@ -2,12 +2,15 @@
 //! ([`Run`], [`run`]), one set of output assertions ([`assert_error`], [`assert_ok`],
 //! [`line`], [`json`]), one fixture type ([`Fixture`]), and the shared vectors and secrets.
 //! Submodules: [`child`] (tests that re-run this binary as a child process), [`fake_kms`]
-//! and [`kms`] (a loopback Cloud KMS and the runs against it).
+//! and [`kms`] (a loopback Cloud KMS and the runs against it), [`fake_http`] (the loopback
+//! server the secrets-manager fakes run on).
 #![allow(dead_code)] // each test module uses a subset
 
 pub mod child;
 #[cfg(feature = "kms")]
 pub mod fake_kms;
+#[cfg(feature = "secrets")]
+pub mod fake_http;
 #[cfg(feature = "kms")]
 pub mod kms;
 
@@ -158,9 +161,19 @@ impl Run {
     /// The program at `exe` (a copy of amhash, a helper, python3, ...).
     pub fn new(exe: impl AsRef<OsStr>) -> Self {
         let mut cmd = Command::new(exe);
-        // No colour by the caller's choice, and no Google credentials reached by chance.
-        cmd.env_remove("NO_COLOR")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS");
+        // No colour by the caller's choice, and no cloud or Vault credentials or settings
+        // reached by chance.
+        cmd.env_remove("NO_COLOR");
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            if name == "GOOGLE_APPLICATION_CREDENTIALS"
+                || ["VAULT_", "AWS_", "AZURE_", "IDENTITY_", "MSI_"]
+                    .iter()
+                    .any(|p| name.starts_with(p))
+            {
+                cmd.env_remove(&*name);
+            }
+        }
         Run {
             cmd,
             stdin: Vec::new(),
