@@ -21,6 +21,7 @@
 //! | anything else | 1 |
 
 mod error;
+mod gcp;
 mod vault;
 
 use std::future::Future;
@@ -49,7 +50,8 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
         let call = async {
             match reference {
                 SecretRef::Vault(r) => vault::fetch(r).await,
-                SecretRef::AwsSm(_) | SecretRef::GcpSm(_) | SecretRef::AzureKv(_) => Err(
+                SecretRef::GcpSm(r) => gcp::fetch(r).await,
+                SecretRef::AwsSm(_) | SecretRef::AzureKv(_) => Err(
                     Failure::new(Class::Setup, "not built", "this service is not supported yet"),
                 ),
             }
@@ -108,4 +110,21 @@ where
         let backoff = first * 2u64.pow(tries.saturating_sub(1));
         tokio::time::sleep(Duration::from_millis(backoff)).await;
     }
+}
+
+/// An error and its causes, joined: the clients put the useful part (refused, certificate
+/// unknown, the service's message) in the causes.
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        // Clients often repeat a cause in the message above it: say it once.
+        let c_text = c.to_string();
+        if !text.contains(&c_text) {
+            text.push_str(": ");
+            text.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    text
 }

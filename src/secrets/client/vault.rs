@@ -25,7 +25,7 @@ use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 use zeroize::Zeroizing;
 
-use super::{Class, Failure, with_retries};
+use super::{Class, Failure, chain, with_retries};
 use crate::secrets::VaultRef;
 
 /// `GET /v1/sys/internal/ui/mounts/:path`: the mount a path is under.
@@ -213,16 +213,4 @@ fn classify(e: &ClientError) -> Failure {
         ),
         other => Failure::new(Class::BadAnswer, "response", chain(other)),
     }
-}
-
-/// An error and its causes, joined (client errors put the useful part in the causes).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
-        cause = c.source();
-    }
-    text
 }

@@ -3,12 +3,13 @@
 //! tests start on 127.0.0.1: loopback fakes that follow each REST API as documented, and
 //! moto for AWS. One module a service; this one holds what they share.
 
+mod gcp;
 mod vault;
 
 use std::process::Output;
 
 use crate::support::{
-    AM_PW, FORGEROCK_PASSWORD, Run, SALT, amhash, assert_error, assert_no_secret, check_failure,
+    AM_PW, CLI_PW, Run, SALT, amhash, assert_error, assert_no_secret, check_failure,
     describe, ok_stdout, run,
 };
 
@@ -47,9 +48,13 @@ pub fn assert_fails(
     extra: &[&str],
 ) {
     let out = fetch(reference, env);
+    // Messages name the reference in its canonical form.
+    let canonical = reference
+        .parse::<amhash::secrets::SecretRef>()
+        .map(|r| r.to_string());
     let mut all = needles.to_vec();
-    if code == 3 {
-        all.push(reference);
+    if let (3, Ok(canonical)) = (code, &canonical) {
+        all.push(canonical);
     }
     check_failure(reference, &out, "amhash-secrets: ", code, &all);
     assert_no_secret(&out, extra);
@@ -58,11 +63,11 @@ pub fn assert_fails(
     assert_no_secret(&out, extra);
 }
 
-/// `amhash generate --encrypt am --key REFERENCE` of "forgerock" with a fixed salt.
+/// `amhash generate --encrypt am --key REFERENCE` of a password with a fixed salt.
 pub fn generate_with(reference: &str, env: &[(&str, &str)]) -> Output {
     amhash(&["generate", "--salt-hex", SALT, "--encrypt", "am", "--key", reference])
         .envs(env.iter().copied())
-        .stdin(format!("{FORGEROCK_PASSWORD}\n"))
+        .stdin(format!("{CLI_PW}\n"))
         .output()
 }
 
@@ -78,6 +83,7 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
             .stdin(stdin)
             .output()
     };
+    let pw_line = format!("{CLI_PW}\n");
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("am.key");
     std::fs::write(&key_file, HELD).unwrap();
@@ -87,15 +93,15 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
 
     // generate: the same value as with the key in a file (fixed salt; AM's JCE cipher with
     // a fixed salt is deterministic apart from its own random IV, so compare by decrypting).
-    let out = with(&["generate", "--salt-hex", SALT, "--encrypt", "am"], "forgerock\n");
+    let out = with(&["generate", "--salt-hex", SALT, "--encrypt", "am"], &pw_line);
     let value = ok_stdout(&out).trim().to_owned();
     assert_no_secret(&out, &[HELD]);
     let decrypted = ok_stdout(&run(&["decrypt", "--key", &file_key], format!("{value}\n")));
-    let plain = ok_stdout(&run(&["generate", "--salt-hex", SALT], "forgerock\n"));
+    let plain = ok_stdout(&run(&["generate", "--salt-hex", SALT], &pw_line));
     assert_eq!(decrypted.trim(), plain.trim(), "{reference}: generate");
 
     // encrypt, then decrypt with the manager's key.
-    let out = with(&["encrypt"], &plain);
+    let out = with(&["encrypt", "--encrypt", "am"], &plain);
     let encrypted = ok_stdout(&out).trim().to_owned();
     let out = with(&["decrypt"], &format!("{encrypted}\n"));
     assert_eq!(ok_stdout(&out).trim(), plain.trim(), "{reference}: encrypt/decrypt");
@@ -104,16 +110,18 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
     let value_file = dir.path().join("value");
     std::fs::write(&value_file, &value).unwrap();
     let vf = value_file.to_str().unwrap();
-    let out = with(&["verify", "--hash-file", vf], "forgerock\n");
+    let out = with(&["verify", "--hash-file", vf], &pw_line);
     assert_eq!(out.status.code(), Some(0), "{reference}: {}", describe(&out));
-    let out = with(&["verify", "--hash-file", vf], "not-forgerock\n");
+    let out = with(&["verify", "--hash-file", vf], "not-the-password\n");
     assert_eq!(out.status.code(), Some(1), "{reference}: {}", describe(&out));
     assert_no_secret(&out, &[HELD]);
 
     // doctor: an installed ENCRYPTED_PLAIN value decrypts with the manager's key.
     let store = dir.path().join("userpasswords");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::set_permissions(&store, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let pw_file = dir.path().join("pw");
-    std::fs::write(&pw_file, "forgerock\n").unwrap();
+    std::fs::write(&pw_file, &pw_line).unwrap();
     let out = amhash(&["install", "--no-backup", "--dir"])
         .arg(&store)
         .args(["--password-file", pw_file.to_str().unwrap(), "--encrypt", "am"])

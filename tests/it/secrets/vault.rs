@@ -152,7 +152,7 @@ fn every_vault_failure_names_reference_status_and_fix() {
             &["permission denied (HTTP 403)", "read capability"]),
         ("vault:secret/am/missing#password", &[], 3, &["not found (HTTP 404)", "MOUNT/PATH"]),
         ("vault:secret/am/prod#pin", &[], 3,
-            &["wrong field", "no field \"pin\"", "password, user, port"]),
+            &["wrong field", "no field \"pin\"", "password, port, user"]),
         ("vault:secret/am/prod#port", &[], 3, &["field \"port\"", "a number, not a string"]),
         ("vault:transit/keys/am#k", &[], 3, &["transit mount, not a KV"]),
         ("vault:nothing/here#k", &[], 3, &["permission denied (HTTP 403)"]),

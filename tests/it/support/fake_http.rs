@@ -3,7 +3,6 @@
 //! process. Every request is recorded ([`FakeHttp::requests`]) with its headers, so tests
 //! check what the real client sent (paths, auth headers), not only what it got.
 
-use std::io::Read as _;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
