@@ -60,8 +60,10 @@ impl helper_main::HelperCli for Cli {
 fn main() -> ExitCode {
     helper_main::main("amhash-secrets", |cli: Cli| match cli.op {
         Op::Fetch(a) => {
-            let reference: SecretRef =
-                a.reference.parse().map_err(|e| (Fault::Input, format!("{e}")))?;
+            let reference: SecretRef = a
+                .reference
+                .parse()
+                .map_err(|e| (Fault::Input, format!("{e}")))?;
             let secret = client::fetch(&reference, Duration::from_secs(a.timeout))
                 .map_err(|e| (e.fault(), e.to_string()))?;
             helper_main::write_stdout(&secret)

@@ -176,7 +176,9 @@ impl FromStr for KeySource {
             });
         };
         if let Some(reference) = SecretRef::parse(scheme, rest) {
-            return reference.map(Self::Manager).map_err(KeySourceError::Reference);
+            return reference
+                .map(Self::Manager)
+                .map_err(KeySourceError::Reference);
         }
         let source = match scheme {
             "file" => Self::File(PathBuf::from(rest)),
@@ -288,7 +290,8 @@ impl KeySource {
                 (raw, Some(used))
             }
             Self::Manager(r) => (
-                secrets::fetch(r, secrets::DEFAULT_TIMEOUT, None).map_err(KeySourceError::Manager)?,
+                secrets::fetch(r, secrets::DEFAULT_TIMEOUT, None)
+                    .map_err(KeySourceError::Manager)?,
                 None,
             ),
         };

@@ -13,7 +13,9 @@ use zeroize::Zeroizing;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldError {
     /// The secret is not a JSON object (plain text, an array, broken JSON).
-    #[error("the secret is not a JSON object, so #{field} cannot be selected; drop #{field} to use the secret as is")]
+    #[error(
+        "the secret is not a JSON object, so #{field} cannot be selected; drop #{field} to use the secret as is"
+    )]
     NotJsonObject {
         /// The field asked for.
         field: String,
@@ -204,7 +206,11 @@ mod tests {
             ("plain text secret", "k", "not a JSON object"),
             (r#"["k"]"#, "k", "not a JSON object"),
             (r#"{"k":"v"} trailing"#, "k", "not a JSON object"),
-            (r#"{"user":"am","pass":"hunter2"}"#, "password", "no field \"password\" (its fields: user, pass)"),
+            (
+                r#"{"user":"am","pass":"hunter2"}"#,
+                "password",
+                "no field \"password\" (its fields: user, pass)",
+            ),
             ("{}", "k", "its fields: none"),
             (r#"{"k":12}"#, "k", "a number"),
             (r#"{"k":{"a":"hunter2"}}"#, "k", "an object"),

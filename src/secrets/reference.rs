@@ -99,6 +99,9 @@ pub struct ReferenceError {
     pub problem: &'static str,
 }
 
+/// Parses one scheme's part after `scheme:` (without `#FIELD`), given the field.
+type Parser = fn(&str, Option<String>) -> Result<SecretRef, &'static str>;
+
 /// The schemes of this module, for [`crate::key_source`]'s parser.
 pub const SCHEMES: [&str; 4] = ["vault", "aws-sm", "gcp-sm", "azure-kv"];
 
@@ -117,14 +120,13 @@ impl SecretRef {
     /// # Errors
     /// [`ReferenceError`] for a malformed reference.
     pub fn parse(scheme: &str, rest: &str) -> Option<Result<SecretRef, ReferenceError>> {
-        let (scheme, parse): (&'static str, fn(&str, Option<String>) -> Result<_, _>) =
-            match scheme {
-                "vault" => ("vault", parse_vault),
-                "aws-sm" => ("aws-sm", parse_aws),
-                "gcp-sm" => ("gcp-sm", parse_gcp),
-                "azure-kv" => ("azure-kv", parse_azure),
-                _ => return None,
-            };
+        let (scheme, parse): (&'static str, Parser) = match scheme {
+            "vault" => ("vault", parse_vault),
+            "aws-sm" => ("aws-sm", parse_aws),
+            "gcp-sm" => ("gcp-sm", parse_gcp),
+            "azure-kv" => ("azure-kv", parse_azure),
+            _ => return None,
+        };
         let bad = |problem| ReferenceError { scheme, problem };
         Some((|| {
             if rest.chars().any(|c| c.is_control() || c.is_whitespace()) {
@@ -262,7 +264,9 @@ fn parse_gcp(body: &str, field: Option<String>) -> Result<SecretRef, &'static st
         return Err("the secret id must be letters, digits, '-' and '_' (at most 255)");
     }
     let version_ok = version == "latest"
-        || (!version.is_empty() && version.len() <= 20 && version.bytes().all(|b| b.is_ascii_digit()));
+        || (!version.is_empty()
+            && version.len() <= 20
+            && version.bytes().all(|b| b.is_ascii_digit()));
     if !version_ok {
         return Err("the version must be `latest` or a number");
     }
@@ -284,9 +288,9 @@ fn parse_azure(body: &str, field: Option<String>) -> Result<SecretRef, &'static 
     };
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     let host = authority.split(':').next().unwrap_or("");
-    let port_ok = authority
-        .split_once(':')
-        .is_none_or(|(_, p)| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()));
+    let port_ok = authority.split_once(':').is_none_or(|(_, p)| {
+        !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
+    });
     let host_ok = !host.is_empty()
         && host
             .chars()
@@ -309,7 +313,9 @@ fn parse_azure(body: &str, field: Option<String>) -> Result<SecretRef, &'static 
     if !name_ok {
         return Err("the secret name must be 1 to 127 letters, digits and '-'");
     }
-    if version.is_some_and(|v| v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric())) {
+    if version.is_some_and(|v| {
+        v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric())
+    }) {
         return Err("the version must be letters and digits");
     }
     Ok(SecretRef::AzureKv(AzureRef {
@@ -367,20 +373,44 @@ mod tests {
 
     #[test]
     fn each_form_parses_and_writes_back() {
-        let SecretRef::Vault(v) = ok("vault:secret/am/prod#password") else { panic!() };
-        assert_eq!((v.path.as_str(), v.field.as_str()), ("secret/am/prod", "password"));
-        let SecretRef::AwsSm(a) = ok("aws-sm:prod/am-encryption") else { panic!() };
-        assert_eq!((a.id.as_str(), &a.version, &a.field), ("prod/am-encryption", &None, &None));
+        let SecretRef::Vault(v) = ok("vault:secret/am/prod#password") else {
+            panic!()
+        };
+        assert_eq!(
+            (v.path.as_str(), v.field.as_str()),
+            ("secret/am/prod", "password")
+        );
+        let SecretRef::AwsSm(a) = ok("aws-sm:prod/am-encryption") else {
+            panic!()
+        };
+        assert_eq!(
+            (a.id.as_str(), &a.version, &a.field),
+            ("prod/am-encryption", &None, &None)
+        );
         let arn = "aws-sm:arn:aws:secretsmanager:eu-west-1:123456789012:secret:am-AbCdEf?stage=AWSPREVIOUS#pwd";
-        let SecretRef::AwsSm(a) = ok(arn) else { panic!() };
+        let SecretRef::AwsSm(a) = ok(arn) else {
+            panic!()
+        };
         assert_eq!(a.version, Some(AwsVersion::Stage("AWSPREVIOUS".into())));
         assert_eq!(a.field.as_deref(), Some("pwd"));
         ok("aws-sm:am?version=EXAMPLE1-90ab-cdef-fedc-ba987SECRET1");
-        let SecretRef::GcpSm(g) = ok("gcp-sm:projects/my-proj/secrets/am_key/versions/3#k") else { panic!() };
-        assert_eq!(g.version_name(), "projects/my-proj/secrets/am_key/versions/3");
+        let SecretRef::GcpSm(g) = ok("gcp-sm:projects/my-proj/secrets/am_key/versions/3#k") else {
+            panic!()
+        };
+        assert_eq!(
+            g.version_name(),
+            "projects/my-proj/secrets/am_key/versions/3"
+        );
         let g: SecretRef = "gcp-sm:projects/my-proj/secrets/am_key".parse().unwrap();
-        assert_eq!(g.to_string(), "gcp-sm:projects/my-proj/secrets/am_key/versions/latest");
-        let SecretRef::AzureKv(z) = ok("azure-kv:https://am-vault.vault.azure.net/secrets/am-enc/0123abcd#f") else { panic!() };
+        assert_eq!(
+            g.to_string(),
+            "gcp-sm:projects/my-proj/secrets/am_key/versions/latest"
+        );
+        let SecretRef::AzureKv(z) =
+            ok("azure-kv:https://am-vault.vault.azure.net/secrets/am-enc/0123abcd#f")
+        else {
+            panic!()
+        };
         assert_eq!(z.vault_url, "https://am-vault.vault.azure.net");
         assert_eq!(z.version.as_deref(), Some("0123abcd"));
         ok("azure-kv:http://127.0.0.1:8443/secrets/am-enc");
@@ -408,10 +438,22 @@ mod tests {
             ("gcp-sm:projects/p/secrets/s.x", "secret id"),
             ("gcp-sm:projects/p/secrets/s/versions/new", "version"),
             ("azure-kv:am-vault.vault.azure.net/secrets/x", "https://"),
-            ("azure-kv:http://am-vault.vault.azure.net/secrets/x", "unencrypted"),
-            ("azure-kv:https://am-vault.vault.azure.net/keys/x", "/secrets/NAME"),
-            ("azure-kv:https://am-vault.vault.azure.net/secrets/a_b", "secret name"),
-            ("azure-kv:https://am-vault.vault.azure.net/secrets/a/v/x", "/secrets/NAME"),
+            (
+                "azure-kv:http://am-vault.vault.azure.net/secrets/x",
+                "unencrypted",
+            ),
+            (
+                "azure-kv:https://am-vault.vault.azure.net/keys/x",
+                "/secrets/NAME",
+            ),
+            (
+                "azure-kv:https://am-vault.vault.azure.net/secrets/a_b",
+                "secret name",
+            ),
+            (
+                "azure-kv:https://am-vault.vault.azure.net/secrets/a/v/x",
+                "/secrets/NAME",
+            ),
             ("azure-kv:https://user@host/secrets/a", "HOST"),
         ] {
             bad(s, problem);

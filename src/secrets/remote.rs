@@ -80,13 +80,20 @@ pub fn fetch(
     };
     // Whole seconds, rounded up so the helper never gets less time than asked.
     let secs = (timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0)).max(1);
-    let args = ["fetch".to_owned(), "--timeout".to_owned(), secs.to_string(), shown.clone()];
+    let args = [
+        "fetch".to_owned(),
+        "--timeout".to_owned(),
+        secs.to_string(),
+        shown.clone(),
+    ];
     // The clients look for their credentials in the environment, as their own CLIs do.
-    let reply = helper::exchange(&path, HELPER_NAME, Env::Inherit, args, &[], MAX_SECRET)
-        .map_err(|e| match e {
-            ExchangeError::Spawn(e) => failed(format!("could not be started: {e}")),
-            ExchangeError::Pipe(e) => failed(format!("could not be talked to: {e}")),
-            ExchangeError::NotReady(what) => failed(format!("failed: {what}")),
+    let reply =
+        helper::exchange(&path, HELPER_NAME, Env::Inherit, args, &[], MAX_SECRET).map_err(|e| {
+            match e {
+                ExchangeError::Spawn(e) => failed(format!("could not be started: {e}")),
+                ExchangeError::Pipe(e) => failed(format!("could not be talked to: {e}")),
+                ExchangeError::NotReady(what) => failed(format!("failed: {what}")),
+            }
         })?;
     let code = reply.status.code();
     if code == Some(EXIT_SUCCESS.into()) {

@@ -40,9 +40,9 @@ mod parsers_prop;
 mod pty;
 mod random;
 mod reference;
+mod root_safety;
 #[cfg(feature = "secrets")]
 mod secrets;
-mod root_safety;
 mod services;
 #[cfg(feature = "strength")]
 mod strength_helper;

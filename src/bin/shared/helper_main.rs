@@ -18,7 +18,10 @@ pub trait HelperCli: Parser {
 /// Runs helper `name`: `run` gets the arguments once the process is protected (and, with
 /// `--handshake`, once amhash has been told it is ready) and returns the failure as whose
 /// fault it is and one line.
-pub fn main<C: HelperCli>(name: &str, run: impl FnOnce(C) -> Result<(), (Fault, String)>) -> ExitCode {
+pub fn main<C: HelperCli>(
+    name: &str,
+    run: impl FnOnce(C) -> Result<(), (Fault, String)>,
+) -> ExitCode {
     // No core dump and no ptrace or /proc/PID/mem by this user's other processes while the
     // secret and the credentials are in memory.
     let protected = amhash::hardening::protect_process();
@@ -43,7 +46,11 @@ pub fn main<C: HelperCli>(name: &str, run: impl FnOnce(C) -> Result<(), (Fault, 
             }
             // Keep the one-line contract.
             let message = amhash::helper::usage_line(&e.render().to_string());
-            return fail(name, Fault::Input, &format!("{message} (see {name} --help)"));
+            return fail(
+                name,
+                Fault::Input,
+                &format!("{message} (see {name} --help)"),
+            );
         }
     };
     if cli.handshake() {

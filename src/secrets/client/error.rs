@@ -128,7 +128,9 @@ fn hint(reference: &SecretRef, class: Class) -> &'static str {
         (SecretRef::Vault(_), Denied) => {
             "the token's policy needs the read capability on MOUNT/data/PATH (KV v2) or MOUNT/PATH (KV v1)"
         }
-        (SecretRef::Vault(_), NotFound) => "check MOUNT/PATH and that the secret has a current version",
+        (SecretRef::Vault(_), NotFound) => {
+            "check MOUNT/PATH and that the secret has a current version"
+        }
         (SecretRef::Vault(_), Unreachable | Setup) => "check VAULT_ADDR and VAULT_CACERT",
         (SecretRef::AwsSm(_), Credentials) => {
             "set up the AWS default credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, or an instance or task role)"
@@ -157,7 +159,9 @@ fn hint(reference: &SecretRef, class: Class) -> &'static str {
             "the principal needs the secrets get permission on the vault (role Key Vault Secrets User, or an access policy with Get)"
         }
         (SecretRef::AzureKv(_), NotFound) => "check the vault URL, the secret name and the version",
-        (SecretRef::AzureKv(_), Unreachable | Setup) => "check the vault URL and the network or proxy",
+        (SecretRef::AzureKv(_), Unreachable | Setup) => {
+            "check the vault URL and the network or proxy"
+        }
         (_, Transient) => "try again later",
         (_, Timeout) => "check the network, or allow more time",
         (_, Field) => "check #FIELD",

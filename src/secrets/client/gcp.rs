@@ -42,7 +42,11 @@ pub(super) async fn fetch(r: &GcpRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
     })
     .await?;
     let Some(payload) = response.payload else {
-        return Err(Failure::new(Class::BadAnswer, "no payload", "the answer holds no payload"));
+        return Err(Failure::new(
+            Class::BadAnswer,
+            "no payload",
+            "the answer holds no payload",
+        ));
     };
     if let Some(expected) = payload.data_crc32c {
         let actual = i64::from(crc32c::crc32c(&payload.data));
@@ -109,7 +113,11 @@ fn classify(e: &GaxError) -> Failure {
         return Failure::new(class, name, &status.message);
     }
     if let Some(code) = e.http_status_code() {
-        return Failure::new(Failure::class_of_http(code), format!("HTTP {code}"), chain(e));
+        return Failure::new(
+            Failure::class_of_http(code),
+            format!("HTTP {code}"),
+            chain(e),
+        );
     }
     let class = if e.is_connect() {
         Class::Unreachable

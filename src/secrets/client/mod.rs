@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use zeroize::Zeroizing;
 
-pub use error::{Class, FetchError, Failure};
+pub use error::{Class, Failure, FetchError};
 
 use super::{MAX_SECRET, SecretRef, select_field};
 
@@ -51,9 +51,11 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
             match reference {
                 SecretRef::Vault(r) => vault::fetch(r).await,
                 SecretRef::GcpSm(r) => gcp::fetch(r).await,
-                SecretRef::AwsSm(_) | SecretRef::AzureKv(_) => Err(
-                    Failure::new(Class::Setup, "not built", "this service is not supported yet"),
-                ),
+                SecretRef::AwsSm(_) | SecretRef::AzureKv(_) => Err(Failure::new(
+                    Class::Setup,
+                    "not built",
+                    "this service is not supported yet",
+                )),
             }
         };
         match tokio::time::timeout(timeout, call).await {
@@ -79,7 +81,10 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
             Failure::new(
                 Class::BadAnswer,
                 "too large",
-                format!("the secret is over {} KiB, which is no key", MAX_SECRET / 1024),
+                format!(
+                    "the secret is over {} KiB, which is no key",
+                    MAX_SECRET / 1024
+                ),
             ),
         ));
     }

@@ -56,7 +56,10 @@ pub(super) async fn fetch(r: &VaultRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
     let token = token()?;
     let mut settings = VaultClientSettingsBuilder::default();
     settings.token(token.as_str());
-    if let Some(ns) = std::env::var("VAULT_NAMESPACE").ok().filter(|n| !n.is_empty()) {
+    if let Some(ns) = std::env::var("VAULT_NAMESPACE")
+        .ok()
+        .filter(|n| !n.is_empty())
+    {
         settings.set_namespace(ns);
     }
     let settings = settings
@@ -136,7 +139,11 @@ pub(super) async fn fetch(r: &VaultRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
 fn token() -> Result<Zeroizing<String>, Failure> {
     if let Some(t) = std::env::var_os("VAULT_TOKEN").filter(|t| !t.is_empty()) {
         return t.into_string().map(Zeroizing::new).map_err(|_| {
-            Failure::new(Class::Credentials, "VAULT_TOKEN", "VAULT_TOKEN is not UTF-8")
+            Failure::new(
+                Class::Credentials,
+                "VAULT_TOKEN",
+                "VAULT_TOKEN is not UTF-8",
+            )
         });
     }
     let Some(home) = std::env::var_os("HOME") else {
@@ -152,12 +159,18 @@ fn token() -> Result<Zeroizing<String>, Failure> {
         Ok(_) => Err(Failure::new(
             Class::Credentials,
             "no token",
-            format!("VAULT_TOKEN is not set and {} is empty", crate::escape::path(&file)),
+            format!(
+                "VAULT_TOKEN is not set and {} is empty",
+                crate::escape::path(&file)
+            ),
         )),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Failure::new(
             Class::Credentials,
             "no token",
-            format!("VAULT_TOKEN is not set and there is no {}", crate::escape::path(&file)),
+            format!(
+                "VAULT_TOKEN is not set and there is no {}",
+                crate::escape::path(&file)
+            ),
         )),
         Err(e) => Err(Failure::new(
             Class::Credentials,
@@ -176,7 +189,11 @@ fn classify(e: &ClientError) -> Failure {
             } else {
                 errors.join("; ")
             };
-            Failure::new(Failure::class_of_http(*code), format!("HTTP {code}"), detail)
+            Failure::new(
+                Failure::class_of_http(*code),
+                format!("HTTP {code}"),
+                detail,
+            )
         }
         ClientError::RestClientError { source } => match source {
             rustify::errors::ClientError::RequestError { source, url, .. } => {
@@ -187,7 +204,11 @@ fn classify(e: &ClientError) -> Failure {
                     _ => Class::Transient,
                 };
                 let url = url.split('?').next().unwrap_or_default();
-                Failure::new(class, "no response", format!("{url}: {}", chain(source.as_ref())))
+                Failure::new(
+                    class,
+                    "no response",
+                    format!("{url}: {}", chain(source.as_ref())),
+                )
             }
             rustify::errors::ClientError::ServerResponseError { code, .. } => Failure::new(
                 Failure::class_of_http(*code),
@@ -204,7 +225,10 @@ fn classify(e: &ClientError) -> Failure {
         | ClientError::FileReadError { path, .. } => Failure::new(
             Class::Setup,
             "CA bundle",
-            format!("cannot use the certificate file {}", crate::escape::text(path)),
+            format!(
+                "cannot use the certificate file {}",
+                crate::escape::text(path)
+            ),
         ),
         ClientError::ResponseEmptyError | ClientError::ResponseDataEmptyError => Failure::new(
             Class::NotFound,

@@ -23,7 +23,10 @@ fn b64(data: &[u8]) -> String {
 }
 
 fn error(code: u16, status: &str, message: &str) -> Resp {
-    Resp::json(code, json!({"error": {"code": code, "message": message, "status": status}}))
+    Resp::json(
+        code,
+        json!({"error": {"code": code, "message": message, "status": status}}),
+    )
 }
 
 /// The version's payload, as the service answers it (`dataCrc32c` an int64 as a string).
@@ -43,25 +46,44 @@ fn answer(req: &Req) -> Resp {
             && body.contains(REFRESH_TOKEN.trim_start_matches("1//"))
             && body.contains(CLIENT_SECRET)
         {
-            Resp::json(200, json!({"access_token": ACCESS_TOKEN, "expires_in": 3600,
-                                   "token_type": "Bearer"}))
+            Resp::json(
+                200,
+                json!({"access_token": ACCESS_TOKEN, "expires_in": 3600,
+                                   "token_type": "Bearer"}),
+            )
         } else {
-            Resp::json(400, json!({"error": "invalid_grant",
-                                   "error_description": "Token has been expired or revoked."}))
+            Resp::json(
+                400,
+                json!({"error": "invalid_grant",
+                                   "error_description": "Token has been expired or revoked."}),
+            )
         };
     }
     if req.header("authorization") != Some(&format!("Bearer {ACCESS_TOKEN}")) {
-        return error(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.");
+        return error(
+            401,
+            "UNAUTHENTICATED",
+            "Request had invalid authentication credentials.",
+        );
     }
-    let Some(name) = req.path.strip_prefix("/v1/").and_then(|p| p.strip_suffix(":access")) else {
+    let Some(name) = req
+        .path
+        .strip_prefix("/v1/")
+        .and_then(|p| p.strip_suffix(":access"))
+    else {
         return error(404, "NOT_FOUND", "no such method");
     };
     let full = |v: &str| format!("projects/123456789/secrets/am-encryption/versions/{v}");
     match name {
-        n if n == format!("{SECRET}/versions/latest") => payload(&full("2"), format!("{HELD}\n").as_bytes()),
-        n if n == format!("{SECRET}/versions/1") => {
-            payload(&full("1"), json!({"password": HELD, "rotation": 1}).to_string().as_bytes())
+        n if n == format!("{SECRET}/versions/latest") => {
+            payload(&full("2"), format!("{HELD}\n").as_bytes())
         }
+        n if n == format!("{SECRET}/versions/1") => payload(
+            &full("1"),
+            json!({"password": HELD, "rotation": 1})
+                .to_string()
+                .as_bytes(),
+        ),
         "projects/am-prod/secrets/denied/versions/latest" => error(
             403,
             "PERMISSION_DENIED",
@@ -76,7 +98,11 @@ fn answer(req: &Req) -> Resp {
             "FAILED_PRECONDITION",
             "SecretVersion [projects/123456789/secrets/disabled/versions/1] is in DISABLED state.",
         ),
-        _ => error(404, "NOT_FOUND", &format!("Secret [{name}] not found or has no versions.")),
+        _ => error(
+            404,
+            "NOT_FOUND",
+            &format!("Secret [{name}] not found or has no versions."),
+        ),
     }
 }
 
@@ -107,7 +133,10 @@ impl Google {
     fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("GOOGLE_APPLICATION_CREDENTIALS", self.adc()),
-            ("CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER", format!("{}/", self.fake.endpoint())),
+            (
+                "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
+                format!("{}/", self.fake.endpoint()),
+            ),
         ]
     }
 }
@@ -123,9 +152,24 @@ fn latest_version_is_read_with_adc_and_its_newline_dropped_by_amhash() {
     let g = Google::start();
     let env = g.env();
     // The helper gives the payload as it is; amhash drops the one trailing newline.
-    assert_fetched(&format!("gcp-sm:{SECRET}"), &borrow(&env), &format!("{HELD}\n"));
-    let calls: Vec<String> = g.fake.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
-    assert_eq!(calls, ["POST /token", &format!("GET /v1/{SECRET}/versions/latest:access")]);
+    assert_fetched(
+        &format!("gcp-sm:{SECRET}"),
+        &borrow(&env),
+        &format!("{HELD}\n"),
+    );
+    let calls: Vec<String> = g
+        .fake
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "POST /token",
+            &format!("GET /v1/{SECRET}/versions/latest:access")
+        ]
+    );
     assert_commands_work(&format!("gcp-sm:{SECRET}"), &borrow(&env));
 }
 
@@ -133,8 +177,15 @@ fn latest_version_is_read_with_adc_and_its_newline_dropped_by_amhash() {
 fn a_version_and_a_json_field_are_selected() {
     let g = Google::start();
     let env = g.env();
-    assert_fetched(&format!("gcp-sm:{SECRET}/versions/1#password"), &borrow(&env), HELD);
-    assert_commands_work(&format!("gcp-sm:{SECRET}/versions/1#password"), &borrow(&env));
+    assert_fetched(
+        &format!("gcp-sm:{SECRET}/versions/1#password"),
+        &borrow(&env),
+        HELD,
+    );
+    assert_commands_work(
+        &format!("gcp-sm:{SECRET}/versions/1#password"),
+        &borrow(&env),
+    );
 }
 
 #[test]
@@ -142,15 +193,45 @@ fn every_google_failure_names_reference_status_and_fix() {
     let g = Google::start();
     let env = g.env();
     let cases: &[(&str, i32, &[&str])] = &[
-        ("gcp-sm:projects/am-prod/secrets/missing", 3, &["not found (NOT_FOUND)", "check the project"]),
-        ("gcp-sm:projects/am-prod/secrets/denied", 3,
-            &["permission denied (PERMISSION_DENIED)", "roles/secretmanager.secretAccessor"]),
-        ("gcp-sm:projects/am-prod/secrets/disabled", 3, &["refused (FAILED_PRECONDITION)", "DISABLED"]),
-        ("gcp-sm:projects/am-prod/secrets/corrupt", 3, &["unexpected answer (CRC32C)"]),
-        (&format!("gcp-sm:{SECRET}#password"), 3, &["not a JSON object", "drop #password"]),
-        (&format!("gcp-sm:{SECRET}/versions/1#rotation"), 3, &["a number, not a string"]),
+        (
+            "gcp-sm:projects/am-prod/secrets/missing",
+            3,
+            &["not found (NOT_FOUND)", "check the project"],
+        ),
+        (
+            "gcp-sm:projects/am-prod/secrets/denied",
+            3,
+            &[
+                "permission denied (PERMISSION_DENIED)",
+                "roles/secretmanager.secretAccessor",
+            ],
+        ),
+        (
+            "gcp-sm:projects/am-prod/secrets/disabled",
+            3,
+            &["refused (FAILED_PRECONDITION)", "DISABLED"],
+        ),
+        (
+            "gcp-sm:projects/am-prod/secrets/corrupt",
+            3,
+            &["unexpected answer (CRC32C)"],
+        ),
+        (
+            &format!("gcp-sm:{SECRET}#password"),
+            3,
+            &["not a JSON object", "drop #password"],
+        ),
+        (
+            &format!("gcp-sm:{SECRET}/versions/1#rotation"),
+            3,
+            &["a number, not a string"],
+        ),
         ("gcp-sm:projects/am-prod/secrets/a.b", 2, &["secret id"]),
-        ("gcp-sm:projects/am-prod/secrets/s/versions/newest", 2, &["`latest` or a number"]),
+        (
+            "gcp-sm:projects/am-prod/secrets/s/versions/newest",
+            2,
+            &["`latest` or a number"],
+        ),
     ];
     for (reference, code, needles) in cases {
         assert_fails(reference, &borrow(&env), *code, needles, &SECRETS);
@@ -163,7 +244,10 @@ fn refused_or_missing_credentials_are_reported_as_credentials() {
     // The token endpoint refuses the refresh token.
     let bad = Google::with(FakeHttp::start(|req| {
         if req.path == "/token" {
-            Resp::json(400, json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}))
+            Resp::json(
+                400,
+                json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
+            )
         } else {
             answer(req)
         }
@@ -172,16 +256,31 @@ fn refused_or_missing_credentials_are_reported_as_credentials() {
         &format!("gcp-sm:{SECRET}"),
         &borrow(&bad.env()),
         3,
-        &["no usable credentials", "gcloud auth application-default login"],
+        &[
+            "no usable credentials",
+            "gcloud auth application-default login",
+        ],
         &SECRETS,
     );
     assert!(bad.fake.requests().iter().all(|r| r.path == "/token"));
     // No credentials file at all: nothing is sent anywhere.
     let env = [
-        ("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/amhash-test-adc.json"),
-        ("CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER", g.fake.endpoint()),
+        (
+            "GOOGLE_APPLICATION_CREDENTIALS",
+            "/nonexistent/amhash-test-adc.json",
+        ),
+        (
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
+            g.fake.endpoint(),
+        ),
     ];
-    assert_fails(&format!("gcp-sm:{SECRET}"), &env, 3, &["GOOGLE_APPLICATION_CREDENTIALS"], &[]);
+    assert_fails(
+        &format!("gcp-sm:{SECRET}"),
+        &env,
+        3,
+        &["GOOGLE_APPLICATION_CREDENTIALS"],
+        &[],
+    );
     assert!(g.fake.requests().is_empty());
 }
 
@@ -200,7 +299,10 @@ fn unavailable_service_is_retried_and_unreachable_is_reported() {
         &format!("gcp-sm:{SECRET}"),
         &borrow(&g.env()),
         3,
-        &["the service is unavailable (UNAVAILABLE)", "try again later"],
+        &[
+            "the service is unavailable (UNAVAILABLE)",
+            "try again later",
+        ],
         &SECRETS,
     );
     // Five attempts for the helper, five for amhash's run of it.
@@ -212,7 +314,13 @@ fn unavailable_service_is_retried_and_unreachable_is_reported() {
         ("GOOGLE_APPLICATION_CREDENTIALS", g.adc()),
         ("CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER", closed),
     ];
-    assert_fails(&format!("gcp-sm:{SECRET}"), &borrow(&env), 3, &["cannot connect"], &SECRETS);
+    assert_fails(
+        &format!("gcp-sm:{SECRET}"),
+        &borrow(&env),
+        3,
+        &["cannot connect"],
+        &SECRETS,
+    );
 }
 
 #[test]
@@ -220,8 +328,17 @@ fn a_plain_http_endpoint_off_loopback_is_refused_before_any_request() {
     let g = Google::start();
     let env = [
         ("GOOGLE_APPLICATION_CREDENTIALS", g.adc()),
-        ("CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER", "http://secretmanager.example.com".to_owned()),
+        (
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
+            "http://secretmanager.example.com".to_owned(),
+        ),
     ];
-    assert_fails(&format!("gcp-sm:{SECRET}"), &borrow(&env), 3, &["unencrypted"], &SECRETS);
+    assert_fails(
+        &format!("gcp-sm:{SECRET}"),
+        &borrow(&env),
+        3,
+        &["unencrypted"],
+        &SECRETS,
+    );
     assert!(g.fake.requests().is_empty());
 }

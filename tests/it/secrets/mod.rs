@@ -9,8 +9,8 @@ mod vault;
 use std::process::Output;
 
 use crate::support::{
-    AM_PW, CLI_PW, Run, SALT, amhash, assert_error, assert_no_secret, check_failure,
-    describe, ok_stdout, run,
+    AM_PW, CLI_PW, Run, SALT, amhash, assert_error, assert_no_secret, check_failure, describe,
+    ok_stdout, run,
 };
 
 /// The helper under test.
@@ -31,7 +31,12 @@ pub fn fetch(reference: &str, env: &[(&str, &str)]) -> Output {
 #[track_caller]
 pub fn assert_fetched(reference: &str, env: &[(&str, &str)], want: &str) {
     let out = fetch(reference, env);
-    assert_eq!(out.status.code(), Some(0), "{reference}: {}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{reference}: {}",
+        describe(&out)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{reference}");
     assert!(out.stderr.is_empty(), "{reference}: {}", describe(&out));
 }
@@ -65,10 +70,18 @@ pub fn assert_fails(
 
 /// `amhash generate --encrypt am --key REFERENCE` of a password with a fixed salt.
 pub fn generate_with(reference: &str, env: &[(&str, &str)]) -> Output {
-    amhash(&["generate", "--salt-hex", SALT, "--encrypt", "am", "--key", reference])
-        .envs(env.iter().copied())
-        .stdin(format!("{CLI_PW}\n"))
-        .output()
+    amhash(&[
+        "generate",
+        "--salt-hex",
+        SALT,
+        "--encrypt",
+        "am",
+        "--key",
+        reference,
+    ])
+    .envs(env.iter().copied())
+    .stdin(format!("{CLI_PW}\n"))
+    .output()
 }
 
 /// `generate`, `encrypt`, `decrypt`, `verify` and `doctor` with `--key REFERENCE` all work,
@@ -87,13 +100,19 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("am.key");
     std::fs::write(&key_file, HELD).unwrap();
-    std::fs::set_permissions(&key_file, std::os::unix::fs::PermissionsExt::from_mode(0o600))
-        .unwrap();
+    std::fs::set_permissions(
+        &key_file,
+        std::os::unix::fs::PermissionsExt::from_mode(0o600),
+    )
+    .unwrap();
     let file_key = format!("file:{}", key_file.display());
 
     // generate: the same value as with the key in a file (fixed salt; AM's JCE cipher with
     // a fixed salt is deterministic apart from its own random IV, so compare by decrypting).
-    let out = with(&["generate", "--salt-hex", SALT, "--encrypt", "am"], &pw_line);
+    let out = with(
+        &["generate", "--salt-hex", SALT, "--encrypt", "am"],
+        &pw_line,
+    );
     let value = ok_stdout(&out).trim().to_owned();
     assert_no_secret(&out, &[HELD]);
     let decrypted = ok_stdout(&run(&["decrypt", "--key", &file_key], format!("{value}\n")));
@@ -104,16 +123,30 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
     let out = with(&["encrypt", "--encrypt", "am"], &plain);
     let encrypted = ok_stdout(&out).trim().to_owned();
     let out = with(&["decrypt"], &format!("{encrypted}\n"));
-    assert_eq!(ok_stdout(&out).trim(), plain.trim(), "{reference}: encrypt/decrypt");
+    assert_eq!(
+        ok_stdout(&out).trim(),
+        plain.trim(),
+        "{reference}: encrypt/decrypt"
+    );
 
     // verify: 0 for the password, 1 for another.
     let value_file = dir.path().join("value");
     std::fs::write(&value_file, &value).unwrap();
     let vf = value_file.to_str().unwrap();
     let out = with(&["verify", "--hash-file", vf], &pw_line);
-    assert_eq!(out.status.code(), Some(0), "{reference}: {}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{reference}: {}",
+        describe(&out)
+    );
     let out = with(&["verify", "--hash-file", vf], "not-the-password\n");
-    assert_eq!(out.status.code(), Some(1), "{reference}: {}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{reference}: {}",
+        describe(&out)
+    );
     assert_no_secret(&out, &[HELD]);
 
     // doctor: an installed ENCRYPTED_PLAIN value decrypts with the manager's key.
@@ -124,16 +157,31 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
     std::fs::write(&pw_file, &pw_line).unwrap();
     let out = amhash(&["install", "--no-backup", "--dir"])
         .arg(&store)
-        .args(["--password-file", pw_file.to_str().unwrap(), "--encrypt", "am"])
+        .args([
+            "--password-file",
+            pw_file.to_str().unwrap(),
+            "--encrypt",
+            "am",
+        ])
         .args(["--key", reference])
         .envs(env.iter().copied())
         .output();
-    assert_eq!(out.status.code(), Some(0), "{reference}: {}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{reference}: {}",
+        describe(&out)
+    );
     let out = amhash(&["doctor", "--dir"])
         .arg(&store)
         .args(["--key", reference])
         .envs(env.iter().copied())
         .output();
-    assert_eq!(out.status.code(), Some(0), "{reference}: doctor {}", describe(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{reference}: doctor {}",
+        describe(&out)
+    );
     assert_no_secret(&out, &[HELD]);
 }

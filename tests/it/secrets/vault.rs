@@ -112,8 +112,14 @@ fn kv1_and_nested_mounts_take_the_path_vault_names() {
     assert_fetched("vault:kv1/am/prod#user", &env(&fake, TOKEN), "amadmin");
     assert_fetched("vault:team/kv/am/prod#password", &env(&fake, TOKEN), HELD);
     let calls = calls(&fake);
-    assert!(calls.contains(&"GET /v1/kv1/am/prod".to_owned()), "{calls:?}");
-    assert!(calls.contains(&"GET /v1/team/kv/data/am/prod".to_owned()), "{calls:?}");
+    assert!(
+        calls.contains(&"GET /v1/kv1/am/prod".to_owned()),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"GET /v1/team/kv/data/am/prod".to_owned()),
+        "{calls:?}"
+    );
 }
 
 #[test]
@@ -147,15 +153,45 @@ fn every_vault_failure_names_reference_status_and_fix() {
     let fake = vault(TOKEN);
     let e = env(&fake, TOKEN);
     let secrets = [HELD, TOKEN];
-    let cases: &[(&str, &[(&str, &str)], i32, &[&str])] = &[
-        ("vault:secret/am/prod#password", &[("VAULT_TOKEN", "hvs.wrong")], 3,
-            &["permission denied (HTTP 403)", "read capability"]),
-        ("vault:secret/am/missing#password", &[], 3, &["not found (HTTP 404)", "MOUNT/PATH"]),
-        ("vault:secret/am/prod#pin", &[], 3,
-            &["wrong field", "no field \"pin\"", "password, port, user"]),
-        ("vault:secret/am/prod#port", &[], 3, &["field \"port\"", "a number, not a string"]),
-        ("vault:transit/keys/am#k", &[], 3, &["transit mount, not a KV"]),
-        ("vault:nothing/here#k", &[], 3, &["permission denied (HTTP 403)"]),
+    // (reference, environment overrides, exit code, what the line says)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], i32, &'a [&'a str]);
+    let cases: &[Case] = &[
+        (
+            "vault:secret/am/prod#password",
+            &[("VAULT_TOKEN", "hvs.wrong")],
+            3,
+            &["permission denied (HTTP 403)", "read capability"],
+        ),
+        (
+            "vault:secret/am/missing#password",
+            &[],
+            3,
+            &["not found (HTTP 404)", "MOUNT/PATH"],
+        ),
+        (
+            "vault:secret/am/prod#pin",
+            &[],
+            3,
+            &["wrong field", "no field \"pin\"", "password, port, user"],
+        ),
+        (
+            "vault:secret/am/prod#port",
+            &[],
+            3,
+            &["field \"port\"", "a number, not a string"],
+        ),
+        (
+            "vault:transit/keys/am#k",
+            &[],
+            3,
+            &["transit mount, not a KV"],
+        ),
+        (
+            "vault:nothing/here#k",
+            &[],
+            3,
+            &["permission denied (HTTP 403)"],
+        ),
         ("vault:secret/am/prod", &[], 2, &["#FIELD"]),
         ("vault:secret/../sys/raw#k", &[], 2, &["'..'"]),
     ];
@@ -178,7 +214,11 @@ fn no_token_fails_before_any_request() {
         "vault:secret/am/prod#password",
         &env,
         3,
-        &["no usable credentials", "VAULT_TOKEN is not set", "vault login"],
+        &[
+            "no usable credentials",
+            "VAULT_TOKEN is not set",
+            "vault login",
+        ],
         &[],
     );
     assert!(fake.requests().is_empty());
@@ -211,7 +251,11 @@ fn unavailable_vault_is_retried_then_reported() {
         &out,
         "amhash-secrets: ",
         3,
-        &["the service is unavailable (HTTP 503)", "Vault is sealed", "try again later"],
+        &[
+            "the service is unavailable (HTTP 503)",
+            "Vault is sealed",
+            "try again later",
+        ],
     );
     assert_eq!(hits.load(Ordering::SeqCst), 5);
 }
@@ -233,4 +277,16 @@ fn slow_vault_is_cut_off_at_the_timeout() {
         3,
         &["timed out", "no answer within 1 s"],
     );
+}
+
+#[test]
+fn managers_are_read_only_for_amhash() {
+    for args in [
+        &["key", "store", "vault:secret/am/prod#password"][..],
+        &["key", "generate", "--out", "vault:secret/am/prod#password"][..],
+    ] {
+        let out = crate::support::run(args, format!("{HELD}\n"));
+        crate::support::assert_error(&out, 2, &["only reads secrets managers"]);
+        crate::support::assert_no_secret(&out, &[HELD]);
+    }
 }

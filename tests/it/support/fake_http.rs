@@ -139,7 +139,9 @@ fn serve(log: &Mutex<Vec<Req>>, handler: &Handler, mut request: tiny_http::Reque
             .collect(),
         body,
     };
-    log.lock().unwrap_or_else(|p| p.into_inner()).push(req.clone());
+    log.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(req.clone());
     let resp = handler(&req);
     let mut response = tiny_http::Response::from_string(resp.body).with_status_code(resp.status);
     for (name, value) in resp.headers {

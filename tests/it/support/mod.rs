@@ -7,10 +7,10 @@
 #![allow(dead_code)] // each test module uses a subset
 
 pub mod child;
-#[cfg(feature = "kms")]
-pub mod fake_kms;
 #[cfg(feature = "secrets")]
 pub mod fake_http;
+#[cfg(feature = "kms")]
+pub mod fake_kms;
 #[cfg(feature = "kms")]
 pub mod kms;
 
