@@ -277,6 +277,13 @@ fn slow_vault_is_cut_off_at_the_timeout() {
         3,
         &["timed out", "no answer within 1 s"],
     );
+    // amhash passes --secrets-timeout to the helper.
+    let out = crate::support::amhash(&["generate", "--encrypt", "am", "--secrets-timeout", "1"])
+        .args(["--key", "vault:secret/am/prod#password"])
+        .envs(env(&fake, TOKEN))
+        .stdin(format!("{}\n", crate::support::CLI_PW))
+        .output();
+    crate::support::assert_error(&out, 3, &["timed out", "no answer within 1 s"]);
 }
 
 #[test]
