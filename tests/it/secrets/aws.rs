@@ -169,7 +169,6 @@ fn every_command_works_with_an_aws_key() {
 fn every_aws_failure_names_reference_status_and_fix() {
     let aws = moto();
     let e = env(aws.moto.endpoint());
-    let unknown_version = "aws-sm:amhash/rotated?version=00000000-0000-4000-8000-000000000009";
     let cases: &[(&str, i32, &[&str])] = &[
         (
             "aws-sm:amhash/missing",
@@ -181,7 +180,7 @@ fn every_aws_failure_names_reference_status_and_fix() {
             ],
         ),
         (
-            &unknown_version,
+            "aws-sm:amhash/rotated?version=00000000-0000-4000-8000-000000000009",
             3,
             &["not found (ResourceNotFoundException)", "VersionId"],
         ),
