@@ -144,6 +144,9 @@ fn hint(reference: &SecretRef, class: Class) -> &'static str {
         (SecretRef::AwsSm(_), Unreachable | Setup) => {
             "check the region (AWS_REGION), AWS_ENDPOINT_URL and the network or proxy"
         }
+        (SecretRef::AwsSm(_), Rejected) => {
+            "a secret scheduled for deletion must be restored first (`aws secretsmanager restore-secret`); check ?version= and ?stage="
+        }
         (SecretRef::GcpSm(_), Credentials) => {
             "set up Application Default Credentials (`gcloud auth application-default login`, GOOGLE_APPLICATION_CREDENTIALS, or the metadata server)"
         }

@@ -20,6 +20,7 @@
 //! | unreachable (refused, DNS, TLS handshake) | 3, 100 then 200 ms |
 //! | anything else | 1 |
 
+mod aws;
 mod error;
 mod gcp;
 mod vault;
@@ -50,8 +51,9 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
         let call = async {
             match reference {
                 SecretRef::Vault(r) => vault::fetch(r).await,
+                SecretRef::AwsSm(r) => aws::fetch(r).await,
                 SecretRef::GcpSm(r) => gcp::fetch(r).await,
-                SecretRef::AwsSm(_) | SecretRef::AzureKv(_) => Err(Failure::new(
+                SecretRef::AzureKv(_) => Err(Failure::new(
                     Class::Setup,
                     "not built",
                     "this service is not supported yet",

@@ -3,7 +3,7 @@
 //! [`line`], [`json`]), one fixture type ([`Fixture`]), and the shared vectors and secrets.
 //! Submodules: [`child`] (tests that re-run this binary as a child process), [`fake_kms`]
 //! and [`kms`] (a loopback Cloud KMS and the runs against it), [`fake_http`] (the loopback
-//! server the secrets-manager fakes run on).
+//! server the secrets-manager fakes run on), [`moto`] (a local AWS for the `aws-sm:` tests).
 #![allow(dead_code)] // each test module uses a subset
 
 pub mod child;
@@ -13,6 +13,8 @@ pub mod fake_http;
 pub mod fake_kms;
 #[cfg(feature = "kms")]
 pub mod kms;
+#[cfg(feature = "secrets")]
+pub mod moto;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
