@@ -20,6 +20,7 @@
 //! | unreachable (refused, DNS, TLS handshake) | 3, 100 then 200 ms |
 //! | anything else | 1 |
 
+mod azure;
 mod error;
 mod vault;
 
@@ -49,7 +50,8 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
         let call = async {
             match reference {
                 SecretRef::Vault(r) => vault::fetch(r).await,
-                SecretRef::AwsSm(_) | SecretRef::GcpSm(_) | SecretRef::AzureKv(_) => Err(
+                SecretRef::AzureKv(r) => azure::fetch(r).await,
+                SecretRef::AwsSm(_) | SecretRef::GcpSm(_) => Err(
                     Failure::new(Class::Setup, "not built", "this service is not supported yet"),
                 ),
             }

@@ -3,6 +3,7 @@
 //! tests start on 127.0.0.1: loopback fakes that follow each REST API as documented, and
 //! moto for AWS. One module a service; this one holds what they share.
 
+mod azure;
 mod vault;
 
 use std::process::Output;
@@ -95,7 +96,7 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
     assert_eq!(decrypted.trim(), plain.trim(), "{reference}: generate");
 
     // encrypt, then decrypt with the manager's key.
-    let out = with(&["encrypt"], &plain);
+    let out = with(&["encrypt", "--encrypt", "am"], &plain);
     let encrypted = ok_stdout(&out).trim().to_owned();
     let out = with(&["decrypt"], &format!("{encrypted}\n"));
     assert_eq!(ok_stdout(&out).trim(), plain.trim(), "{reference}: encrypt/decrypt");
@@ -112,11 +113,13 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
 
     // doctor: an installed ENCRYPTED_PLAIN value decrypts with the manager's key.
     let store = dir.path().join("userpasswords");
+    std::fs::create_dir(&store).unwrap();
+    std::fs::set_permissions(&store, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let pw_file = dir.path().join("pw");
     std::fs::write(&pw_file, "forgerock\n").unwrap();
     let out = amhash(&["install", "--no-backup", "--dir"])
         .arg(&store)
-        .args(["--password-file", pw_file.to_str().unwrap(), "--encrypt", "am"])
+        .args(["--password-file", pw_file.to_str().unwrap(), "--allow-weak", "--encrypt", "am"])
         .args(["--key", reference])
         .envs(env.iter().copied())
         .output();
