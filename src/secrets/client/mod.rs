@@ -21,6 +21,7 @@
 //! | anything else | 1 |
 
 mod aws;
+mod azure;
 mod error;
 mod gcp;
 mod vault;
@@ -53,11 +54,7 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
                 SecretRef::Vault(r) => vault::fetch(r).await,
                 SecretRef::AwsSm(r) => aws::fetch(r).await,
                 SecretRef::GcpSm(r) => gcp::fetch(r).await,
-                SecretRef::AzureKv(_) => Err(Failure::new(
-                    Class::Setup,
-                    "not built",
-                    "this service is not supported yet",
-                )),
+                SecretRef::AzureKv(r) => azure::fetch(r).await,
             }
         };
         match tokio::time::timeout(timeout, call).await {

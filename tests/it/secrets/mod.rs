@@ -4,6 +4,7 @@
 //! moto for AWS. One module a service; this one holds what they share.
 
 mod aws;
+mod azure;
 mod gcp;
 mod vault;
 
