@@ -410,7 +410,9 @@ fn every_azure_failure_names_reference_status_and_fix() {
         ("IDENTITY_HEADER", IDENTITY_HEADER),
     ];
     let r = |path: &str| reference(&vault, path);
-    let cases: Vec<(String, Vec<(&str, &str)>, i32, Vec<&str>)> = vec![
+    // (reference, environment, exit code, what the line says)
+    type Case<'a> = (String, Vec<(&'a str, &'a str)>, i32, Vec<&'a str>);
+    let cases: Vec<Case> = vec![
         (
             r("am-missing"),
             sp.clone(),
