@@ -74,6 +74,23 @@ impl Error for RandomError {
     }
 }
 
+/// An error and its sources on one line, a source the text already holds said once. Client
+/// libraries put the useful part (refused, certificate unknown, the service's message) in
+/// the sources, and often repeat one in the message above it.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -23,6 +23,7 @@
 
 pub mod am;
 pub mod cipher;
+pub mod endpoint;
 pub mod error;
 pub mod escape;
 pub mod hardening;

@@ -13,29 +13,23 @@ use amhash::input::{InputError, read_all};
 use amhash::kms::client::{self, ClientError, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
 #[path = "shared/helper_main.rs"]
 mod helper_main;
 
-/// Google Cloud KMS helper for amhash: encrypt or decrypt standard input.
-///
-/// encrypt: reads the plaintext bytes, writes one line of standard base64, then one line with
-/// the name AM must decrypt it with (the CryptoKey for a symmetric key, the version for an
-/// asymmetric one).
-/// decrypt: reads base64 (one line, or wrapped as `base64` writes it), writes the plaintext.
-/// Exit status: 0 success, 2 usage error, 3 Cloud KMS or network failure.
-#[derive(Parser, Debug)]
-#[command(name = "amhash-kms", version, max_term_width = 100)]
-struct Cli {
-    /// amhash's ready handshake (see `amhash::helper`): signal readiness on stdout once
-    /// protected, before reading the input. Comes before the operation.
-    #[arg(long = "handshake", hide = true)]
-    handshake: bool,
-    #[command(subcommand)]
-    op: Op,
-}
+const ABOUT: helper_main::About = helper_main::About {
+    name: "amhash-kms",
+    about: "Google Cloud KMS helper for amhash: encrypt or decrypt standard input",
+    long_about: "Google Cloud KMS helper for amhash: encrypt or decrypt standard input.\n\n\
+        encrypt: reads the plaintext bytes, writes one line of standard base64, then one line \
+        with the name AM must decrypt it with (the CryptoKey for a symmetric key, the version \
+        for an asymmetric one).\n\
+        decrypt: reads base64 (one line, or wrapped as `base64` writes it), writes the \
+        plaintext.\n\
+        Exit status: 0 success, 2 usage error, 3 Cloud KMS or network failure.",
+};
 
 #[derive(Subcommand, Debug)]
 enum Op {
@@ -75,15 +69,9 @@ impl From<ClientError> for Failure {
     }
 }
 
-impl helper_main::HelperCli for Cli {
-    fn handshake(&self) -> bool {
-        self.handshake
-    }
-}
-
 fn main() -> ExitCode {
-    helper_main::main("amhash-kms", |cli: Cli| {
-        run(cli).map_err(|Failure(fault, message)| (fault, message))
+    helper_main::main(&ABOUT, |op: Op| {
+        run(op).map_err(|Failure(fault, message)| (fault, message))
     })
 }
 
@@ -116,8 +104,8 @@ fn write_stdout(data: &[u8]) -> Result<(), Failure> {
     helper_main::write_stdout(data).map_err(|(fault, message)| Failure(fault, message))
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.op {
+fn run(op: Op) -> Result<(), Failure> {
+    match op {
         Op::Encrypt(a) => {
             let opts = options(&a)?;
             let plaintext = read_stdin(MAX_PLAINTEXT, "encrypt")?;

@@ -10,24 +10,18 @@ use std::time::Duration;
 
 use amhash::error::{Error as _, Fault};
 use amhash::secrets::{SecretRef, client};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 
 #[path = "shared/helper_main.rs"]
 mod helper_main;
 
-/// Secrets-manager helper for amhash: print one secret (HashiCorp Vault, AWS Secrets Manager,
-/// Google Secret Manager, Azure Key Vault).
-///
-/// Exit status: 0 success, 2 malformed reference, 3 any failure to fetch.
-#[derive(Parser, Debug)]
-#[command(name = "amhash-secrets", version, max_term_width = 100)]
-struct Cli {
-    /// amhash's ready handshake (see `amhash::helper`). Comes before the operation.
-    #[arg(long = "handshake", hide = true)]
-    handshake: bool,
-    #[command(subcommand)]
-    op: Op,
-}
+const ABOUT: helper_main::About = helper_main::About {
+    name: "amhash-secrets",
+    about: "Secrets-manager helper for amhash: print one secret",
+    long_about: "Secrets-manager helper for amhash: print one secret (HashiCorp Vault, AWS \
+        Secrets Manager, Google Secret Manager, Azure Key Vault).\n\n\
+        Exit status: 0 success, 2 malformed reference, 3 any failure to fetch.",
+};
 
 #[derive(Subcommand, Debug)]
 enum Op {
@@ -51,14 +45,8 @@ struct FetchArgs {
     reference: String,
 }
 
-impl helper_main::HelperCli for Cli {
-    fn handshake(&self) -> bool {
-        self.handshake
-    }
-}
-
 fn main() -> ExitCode {
-    helper_main::main("amhash-secrets", |cli: Cli| match cli.op {
+    helper_main::main(&ABOUT, |op: Op| match op {
         Op::Fetch(a) => {
             let reference: SecretRef = a
                 .reference

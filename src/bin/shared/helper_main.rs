@@ -7,25 +7,49 @@ use std::io::{self, Write};
 use std::process::ExitCode;
 
 use amhash::error::Fault;
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
-/// A helper's parsed arguments: whether amhash asked for the ready handshake.
-pub trait HelperCli: Parser {
-    /// `--handshake` was given.
-    fn handshake(&self) -> bool;
+/// A helper's command line: the hidden handshake flag, then one operation.
+#[derive(Parser, Debug)]
+#[command(version, max_term_width = 100)]
+struct Cli<Op: Subcommand> {
+    /// amhash's ready handshake (see `amhash::helper`): signal readiness on stdout once
+    /// protected, before reading the input. Comes before the operation.
+    #[arg(long = "handshake", hide = true)]
+    handshake: bool,
+    #[command(subcommand)]
+    op: Op,
 }
 
-/// Runs helper `name`: `run` gets the arguments once the process is protected (and, with
-/// `--handshake`, once amhash has been told it is ready) and returns the failure as whose
+/// What `--help` says of a helper.
+pub struct About {
+    /// The binary's name.
+    pub name: &'static str,
+    /// One line.
+    pub about: &'static str,
+    /// The whole text (`--help`).
+    pub long_about: &'static str,
+}
+
+/// Runs a helper: `run` gets the operation once the process is protected (and, with
+/// `--handshake`, once amhash has been told it is ready) and returns a failure as whose
 /// fault it is and one line.
-pub fn main<C: HelperCli>(
-    name: &str,
-    run: impl FnOnce(C) -> Result<(), (Fault, String)>,
+pub fn main<Op: Subcommand>(
+    about: &About,
+    run: impl FnOnce(Op) -> Result<(), (Fault, String)>,
 ) -> ExitCode {
+    let name = about.name;
     // No core dump and no ptrace or /proc/PID/mem by this user's other processes while the
     // secret and the credentials are in memory.
     let protected = amhash::hardening::protect_process();
-    let cli = match C::try_parse() {
+    let parsed = Cli::<Op>::command()
+        .name(name)
+        .bin_name(name)
+        .about(about.about)
+        .long_about(about.long_about)
+        .try_get_matches()
+        .and_then(|m| Cli::<Op>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -53,7 +77,7 @@ pub fn main<C: HelperCli>(
             );
         }
     };
-    if cli.handshake() {
+    if cli.handshake {
         // amhash sends its input only after this: fail closed, without reading it. Not a
         // usage error: an operational failure (exit 3) in the contract.
         if let Err(message) = amhash::helper::ready_for_secrets(protected) {
@@ -65,7 +89,7 @@ pub fn main<C: HelperCli>(
             "{name}: warning: cannot disable core dumps for this process: {e}"
         );
     }
-    match run(cli) {
+    match run(cli.op) {
         Ok(()) => ExitCode::SUCCESS,
         Err((fault, message)) => fail(name, fault, &message),
     }

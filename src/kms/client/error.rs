@@ -260,19 +260,7 @@ pub(super) fn one_line(s: &str) -> String {
 
 /// The error and its sources on one line (the client's top-level message alone is often
 /// just "cannot connect to endpoint").
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        let text = inner.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        source = inner.source();
-    }
-    s
-}
+pub(super) use crate::error::chain as error_chain;
 
 pub(super) fn transient_detail(e: &GaxError) -> String {
     match e.status() {

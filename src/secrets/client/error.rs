@@ -120,54 +120,63 @@ impl FetchError {
 
 /// What to check, for each service and class.
 fn hint(reference: &SecretRef, class: Class) -> &'static str {
-    use Class::*;
-    match (reference, class) {
-        (SecretRef::Vault(_), Credentials) => {
-            "set VAULT_TOKEN or log in with `vault login` (the token helper file ~/.vault-token), and check VAULT_NAMESPACE"
-        }
-        (SecretRef::Vault(_), Denied) => {
-            "the token's policy needs the read capability on MOUNT/data/PATH (KV v2) or MOUNT/PATH (KV v1)"
-        }
-        (SecretRef::Vault(_), NotFound) => {
-            "check MOUNT/PATH and that the secret has a current version"
-        }
-        (SecretRef::Vault(_), Unreachable | Setup) => "check VAULT_ADDR and VAULT_CACERT",
-        (SecretRef::AwsSm(_), Credentials) => {
-            "set up the AWS default credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, or an instance or task role)"
-        }
-        (SecretRef::AwsSm(_), Denied) => {
-            "the principal needs secretsmanager:GetSecretValue on the secret (and kms:Decrypt on its KMS key)"
-        }
-        (SecretRef::AwsSm(_), NotFound) => {
-            "check the secret name or ARN, the version, and the region (AWS_REGION)"
-        }
-        (SecretRef::AwsSm(_), Unreachable | Setup) => {
-            "check the region (AWS_REGION), AWS_ENDPOINT_URL and the network or proxy"
-        }
-        (SecretRef::AwsSm(_), Rejected) => {
-            "a secret scheduled for deletion must be restored first (`aws secretsmanager restore-secret`); check ?version= and ?stage="
-        }
-        (SecretRef::GcpSm(_), Credentials) => {
-            "set up Application Default Credentials (`gcloud auth application-default login`, GOOGLE_APPLICATION_CREDENTIALS, or the metadata server)"
-        }
-        (SecretRef::GcpSm(_), Denied) => {
-            "the principal needs secretmanager.versions.access on the secret (role roles/secretmanager.secretAccessor)"
-        }
-        (SecretRef::GcpSm(_), NotFound) => "check the project, the secret id and the version",
-        (SecretRef::GcpSm(_), Unreachable | Setup) => "check the network or proxy",
-        (SecretRef::AzureKv(_), Credentials) => {
-            "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), use a managed identity, or `az login`"
-        }
-        (SecretRef::AzureKv(_), Denied) => {
-            "the principal needs the secrets get permission on the vault (role Key Vault Secrets User, or an access policy with Get)"
-        }
-        (SecretRef::AzureKv(_), NotFound) => "check the vault URL, the secret name and the version",
-        (SecretRef::AzureKv(_), Unreachable | Setup) => {
-            "check the vault URL and the network or proxy"
-        }
-        (_, Transient) => "try again later",
-        (_, Timeout) => "check the network, or allow more time",
-        (_, Field) => "check #FIELD",
-        _ => "",
+    let service = match reference {
+        SecretRef::Vault(_) => &VAULT,
+        SecretRef::AwsSm(_) => &AWS,
+        SecretRef::GcpSm(_) => &GOOGLE,
+        SecretRef::AzureKv(_) => &AZURE,
+    };
+    match class {
+        Class::Credentials => service.credentials,
+        Class::Denied => service.denied,
+        Class::NotFound => service.not_found,
+        Class::Unreachable | Class::Setup => service.reach,
+        Class::Rejected => service.rejected,
+        Class::Transient => "try again later",
+        Class::Timeout => "check the network, or allow more time (--secrets-timeout)",
+        Class::Field => "check #FIELD",
+        Class::BadAnswer => "",
     }
 }
+
+/// One service's hints, by class.
+struct Hints {
+    credentials: &'static str,
+    denied: &'static str,
+    not_found: &'static str,
+    /// Cannot connect, or cannot set the client up.
+    reach: &'static str,
+    rejected: &'static str,
+}
+
+const VAULT: Hints = Hints {
+    credentials: "set VAULT_TOKEN or log in with `vault login` (the token helper file ~/.vault-token), and check VAULT_NAMESPACE",
+    denied: "the token's policy needs the read capability on MOUNT/data/PATH (KV v2) or MOUNT/PATH (KV v1)",
+    not_found: "check MOUNT/PATH and that the secret has a current version",
+    reach: "check VAULT_ADDR and VAULT_CACERT",
+    rejected: "",
+};
+
+const AWS: Hints = Hints {
+    credentials: "set up the AWS default credential chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, or an instance or task role)",
+    denied: "the principal needs secretsmanager:GetSecretValue on the secret (and kms:Decrypt on its KMS key)",
+    not_found: "check the secret name or ARN, the version, and the region (AWS_REGION)",
+    reach: "check the region (AWS_REGION), AWS_ENDPOINT_URL and the network or proxy",
+    rejected: "a secret scheduled for deletion must be restored first (`aws secretsmanager restore-secret`); check ?version= and ?stage=",
+};
+
+const GOOGLE: Hints = Hints {
+    credentials: "set up Application Default Credentials (`gcloud auth application-default login`, GOOGLE_APPLICATION_CREDENTIALS, or the metadata server)",
+    denied: "the principal needs secretmanager.versions.access on the secret (role roles/secretmanager.secretAccessor)",
+    not_found: "check the project, the secret id and the version",
+    reach: "check the network or proxy",
+    rejected: "",
+};
+
+const AZURE: Hints = Hints {
+    credentials: "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (or AZURE_FEDERATED_TOKEN_FILE), use a managed identity, or `az login`",
+    denied: "the principal needs the secrets get permission on the vault (role Key Vault Secrets User, or an access policy with Get)",
+    not_found: "check the vault URL, the secret name and the version",
+    reach: "check the vault URL and the network or proxy",
+    rejected: "",
+};

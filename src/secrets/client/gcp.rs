@@ -75,22 +75,8 @@ fn endpoint() -> Result<Option<String>, Failure> {
             format!("{}: {why}", crate::escape::text(url)),
         )
     };
-    let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
-        (true, r)
-    } else if let Some(r) = url.strip_prefix("http://") {
-        (false, r)
-    } else {
-        return Err(bad("expected an https:// URL"));
-    };
-    let host = rest.split(['/', ':']).next().unwrap_or("");
-    if host.is_empty() || rest.contains('@') {
-        return Err(bad("expected https://HOST[:PORT]"));
-    }
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if !https && !loopback {
+    let endpoint = crate::endpoint::parse(url).map_err(bad)?;
+    if !endpoint.carries_credentials() {
         return Err(bad("plain http would send the access token unencrypted"));
     }
     Ok(Some(url.to_owned()))

@@ -116,19 +116,5 @@ where
     }
 }
 
-/// An error and its causes, joined: the clients put the useful part (refused, certificate
-/// unknown, the service's message) in the causes.
-pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        // Clients often repeat a cause in the message above it: say it once.
-        let c_text = c.to_string();
-        if !text.contains(&c_text) {
-            text.push_str(": ");
-            text.push_str(&c_text);
-        }
-        cause = c.source();
-    }
-    text
-}
+/// An error and its causes on one line (see [`crate::error::chain`]).
+pub(crate) use crate::error::chain;

@@ -244,14 +244,6 @@ fn principal<'a>(entra: &'a FakeHttp, secret: &'a str) -> Vec<(&'a str, &'a str)
     ]
 }
 
-/// (method, path) of every request.
-fn calls(fake: &FakeHttp) -> Vec<String> {
-    fake.requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
 #[test]
 fn current_version_is_read_after_the_challenge_with_a_service_principal() {
     let (vault, entra) = (key_vault(TOKEN), entra(CLIENT_SECRET));
@@ -263,7 +255,7 @@ fn current_version_is_read_after_the_challenge_with_a_service_principal() {
 
     // The challenge first (no token), then the request with the bearer token.
     let requests = vault.requests();
-    assert_eq!(requests.len(), 2, "{:?}", calls(&vault));
+    assert_eq!(requests.len(), 2, "{:?}", vault.calls());
     assert_eq!(requests[0].header("authorization"), None);
     assert_eq!(
         requests[1].header("authorization"),
@@ -278,7 +270,7 @@ fn current_version_is_read_after_the_challenge_with_a_service_principal() {
     }
     // One token request, with the client credentials and the scope the challenge named.
     let token_requests = entra.requests();
-    assert_eq!(calls(&entra), [format!("POST /{TENANT}/oauth2/v2.0/token")]);
+    assert_eq!(entra.calls(), [format!("POST /{TENANT}/oauth2/v2.0/token")]);
     let form = form(&token_requests[0].body);
     for pair in [
         ("grant_type", "client_credentials"),
@@ -309,7 +301,7 @@ fn json_field_and_explicit_version_are_read() {
         &env,
         HELD,
     );
-    let paths = calls(&vault);
+    let paths = vault.calls();
     assert!(
         paths.contains(&format!("GET /secrets/am-enc/{OLD_VERSION}")),
         "{paths:?}"

@@ -38,27 +38,45 @@ fn payload(name: &str, data: &[u8]) -> Resp {
     )
 }
 
-fn answer(req: &Req) -> Resp {
-    if req.path == "/token" {
-        // A refresh-token grant for our client.
-        let body = &req.body;
-        return if body.contains("refresh_token")
-            && body.contains(REFRESH_TOKEN.trim_start_matches("1//"))
-            && body.contains(CLIENT_SECRET)
-        {
-            Resp::json(
-                200,
-                json!({"access_token": ACCESS_TOKEN, "expires_in": 3600,
-                                   "token_type": "Bearer"}),
-            )
-        } else {
-            Resp::json(
-                400,
-                json!({"error": "invalid_grant",
-                                   "error_description": "Token has been expired or revoked."}),
-            )
-        };
+/// The OAuth 2.0 token endpoint: a refresh-token grant for our client, else `invalid_grant`.
+fn token(req: &Req) -> Resp {
+    let body = &req.body;
+    if body.contains("refresh_token")
+        && body.contains(REFRESH_TOKEN.trim_start_matches("1//"))
+        && body.contains(CLIENT_SECRET)
+    {
+        Resp::json(
+            200,
+            json!({"access_token": ACCESS_TOKEN, "expires_in": 3600, "token_type": "Bearer"}),
+        )
+    } else {
+        refuse_token(req)
     }
+}
+
+fn refuse_token(_: &Req) -> Resp {
+    Resp::json(
+        400,
+        json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
+    )
+}
+
+/// One server for both: `/token` goes to `token`, the rest to `api`.
+fn fake(
+    token: impl Fn(&Req) -> Resp + Send + Sync + 'static,
+    api: impl Fn(&Req) -> Resp + Send + Sync + 'static,
+) -> FakeHttp {
+    FakeHttp::start(move |req| {
+        if req.path == "/token" {
+            token(req)
+        } else {
+            api(req)
+        }
+    })
+}
+
+/// Secret Manager's `:access`, with the bearer token checked.
+fn answer(req: &Req) -> Resp {
     if req.header("authorization") != Some(&format!("Bearer {ACCESS_TOKEN}")) {
         return error(
             401,
@@ -114,7 +132,7 @@ struct Google {
 
 impl Google {
     fn start() -> Google {
-        Google::with(FakeHttp::start(answer))
+        Google::with(fake(token, answer))
     }
 
     fn with(fake: FakeHttp) -> Google {
@@ -157,12 +175,7 @@ fn latest_version_is_read_with_adc_and_its_newline_dropped_by_amhash() {
         &borrow(&env),
         &format!("{HELD}\n"),
     );
-    let calls: Vec<String> = g
-        .fake
-        .requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect();
+    let calls = g.fake.calls();
     assert_eq!(
         calls,
         [
@@ -242,16 +255,7 @@ fn every_google_failure_names_reference_status_and_fix() {
 fn refused_or_missing_credentials_are_reported_as_credentials() {
     let g = Google::start();
     // The token endpoint refuses the refresh token.
-    let bad = Google::with(FakeHttp::start(|req| {
-        if req.path == "/token" {
-            Resp::json(
-                400,
-                json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."}),
-            )
-        } else {
-            answer(req)
-        }
-    }));
+    let bad = Google::with(fake(refuse_token, answer));
     assert_fails(
         &format!("gcp-sm:{SECRET}"),
         &borrow(&bad.env()),
@@ -288,10 +292,7 @@ fn refused_or_missing_credentials_are_reported_as_credentials() {
 fn unavailable_service_is_retried_and_unreachable_is_reported() {
     let hits = Arc::new(AtomicU32::new(0));
     let h = Arc::clone(&hits);
-    let g = Google::with(FakeHttp::start(move |req| {
-        if req.path == "/token" {
-            return answer(req);
-        }
+    let g = Google::with(fake(token, move |_| {
         h.fetch_add(1, Ordering::SeqCst);
         error(503, "UNAVAILABLE", "The service is currently unavailable.")
     }));

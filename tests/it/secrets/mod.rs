@@ -132,58 +132,45 @@ pub fn assert_commands_work(reference: &str, env: &[(&str, &str)]) {
     );
 
     // verify: 0 for the password, 1 for another.
+    let expect = |out: &Output, code: i32, what: &str| {
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{reference}: {what} {}",
+            describe(out)
+        );
+        assert_no_secret(out, &[HELD]);
+    };
     let value_file = dir.path().join("value");
     std::fs::write(&value_file, &value).unwrap();
     let vf = value_file.to_str().unwrap();
-    let out = with(&["verify", "--hash-file", vf], &pw_line);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{reference}: {}",
-        describe(&out)
+    expect(&with(&["verify", "--hash-file", vf], &pw_line), 0, "verify");
+    expect(
+        &with(&["verify", "--hash-file", vf], "not-the-password\n"),
+        1,
+        "verify",
     );
-    let out = with(&["verify", "--hash-file", vf], "not-the-password\n");
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{reference}: {}",
-        describe(&out)
-    );
-    assert_no_secret(&out, &[HELD]);
 
-    // doctor: an installed ENCRYPTED_PLAIN value decrypts with the manager's key.
+    // install, then doctor: the installed ENCRYPTED_PLAIN value decrypts with the manager's
+    // key.
     let store = dir.path().join("userpasswords");
     std::fs::create_dir(&store).unwrap();
     std::fs::set_permissions(&store, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
     let pw_file = dir.path().join("pw");
     std::fs::write(&pw_file, &pw_line).unwrap();
-    let out = amhash(&["install", "--no-backup", "--dir"])
-        .arg(&store)
-        .args([
-            "--password-file",
-            pw_file.to_str().unwrap(),
-            "--encrypt",
-            "am",
-        ])
-        .args(["--key", reference])
-        .envs(env.iter().copied())
-        .output();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{reference}: {}",
-        describe(&out)
+    let (store_arg, pw_arg) = (store.to_str().unwrap(), pw_file.to_str().unwrap());
+    let install = [
+        "install",
+        "--no-backup",
+        "--dir",
+        store_arg,
+        "--password-file",
+        pw_arg,
+    ];
+    expect(
+        &with(&[&install[..], &["--encrypt", "am"]].concat(), ""),
+        0,
+        "install",
     );
-    let out = amhash(&["doctor", "--dir"])
-        .arg(&store)
-        .args(["--key", reference])
-        .envs(env.iter().copied())
-        .output();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{reference}: doctor {}",
-        describe(&out)
-    );
-    assert_no_secret(&out, &[HELD]);
+    expect(&with(&["doctor", "--dir", store_arg], ""), 0, "doctor");
 }

@@ -80,20 +80,12 @@ fn env<'a>(fake: &'a FakeHttp, token: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![("VAULT_ADDR", fake.endpoint()), ("VAULT_TOKEN", token)]
 }
 
-/// (method, path) of every request.
-fn calls(fake: &FakeHttp) -> Vec<String> {
-    fake.requests()
-        .iter()
-        .map(|r| format!("{} {}", r.method, r.path))
-        .collect()
-}
-
 #[test]
 fn kv2_field_is_read_after_the_mount_lookup() {
     let fake = vault(TOKEN);
     assert_fetched("vault:secret/am/prod#password", &env(&fake, TOKEN), HELD);
     assert_eq!(
-        calls(&fake),
+        fake.calls(),
         [
             "GET /v1/sys/internal/ui/mounts/secret/am/prod",
             "GET /v1/secret/data/am/prod"
@@ -111,7 +103,7 @@ fn kv1_and_nested_mounts_take_the_path_vault_names() {
     let fake = vault(TOKEN);
     assert_fetched("vault:kv1/am/prod#user", &env(&fake, TOKEN), "amadmin");
     assert_fetched("vault:team/kv/am/prod#password", &env(&fake, TOKEN), HELD);
-    let calls = calls(&fake);
+    let calls = fake.calls();
     assert!(
         calls.contains(&"GET /v1/kv1/am/prod".to_owned()),
         "{calls:?}"

@@ -103,6 +103,14 @@ impl FakeHttp {
         &self.endpoint
     }
 
+    /// `METHOD /path` of every request so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.requests()
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
     /// Every request so far, in order.
     pub fn requests(&self) -> Vec<Req> {
         self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
