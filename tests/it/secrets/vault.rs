@@ -3,8 +3,6 @@
 //! `GET /v1/MOUNT/PATH`, the `X-Vault-Token` and `X-Vault-Namespace` headers, and errors as
 //! `{"errors": [...]}` with the HTTP status, as the API documentation describes them.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -231,12 +229,7 @@ fn unreachable_vault_is_tried_three_times_then_reported() {
 #[test]
 fn unavailable_vault_is_retried_then_reported() {
     // Sealed or overloaded: 503 every time; five attempts, then the status.
-    let hits = Arc::new(AtomicU32::new(0));
-    let h = Arc::clone(&hits);
-    let fake = FakeHttp::start(move |_| {
-        h.fetch_add(1, Ordering::SeqCst);
-        errors(503, &["Vault is sealed"])
-    });
+    let fake = FakeHttp::start(|_| errors(503, &["Vault is sealed"]));
     let out = super::fetch("vault:secret/am/prod#password", &env(&fake, TOKEN));
     crate::support::check_failure(
         "503",
@@ -249,7 +242,7 @@ fn unavailable_vault_is_retried_then_reported() {
             "try again later",
         ],
     );
-    assert_eq!(hits.load(Ordering::SeqCst), 5);
+    assert_eq!(fake.requests().len(), 5);
 }
 
 #[test]
