@@ -129,8 +129,12 @@ impl SecretRef {
         };
         let bad = |problem| ReferenceError { scheme, problem };
         Some((|| {
-            if rest.chars().any(|c| c.is_control() || c.is_whitespace()) {
-                return Err(bad("it contains white space or a control character"));
+            // Printable ASCII only: no white space or control character, and no bidi
+            // override or zero-width character that could make a message lie.
+            if !rest.chars().all(|c| c.is_ascii_graphic()) {
+                return Err(bad(
+                    "it contains white space, a control character or a non-ASCII character",
+                ));
             }
             let (body, field) = match rest.split_once('#') {
                 Some((_, "")) => return Err(bad("#FIELD is empty")),
@@ -214,6 +218,9 @@ fn parse_aws(body: &str, field: Option<String>) -> Result<SecretRef, &'static st
     if id.is_empty() || id.len() > 2048 || !id.chars().all(aws_id_char) {
         return Err("SECRET_ID must be a secret name or ARN (letters, digits and /_+=.@-:)");
     }
+    if id.starts_with("arn:") {
+        check_arn(id)?;
+    }
     let label = |v: &str| {
         let ok = !v.is_empty()
             && v.len() <= 256
@@ -238,6 +245,43 @@ fn parse_aws(body: &str, field: Option<String>) -> Result<SecretRef, &'static st
     }))
 }
 
+/// An ARN: `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`. Checked strictly
+/// because the client builds the service's host name from the region: a region of
+/// `x.example.com/` would send the signed request (and so the credentials) elsewhere.
+fn check_arn(id: &str) -> Result<(), &'static str> {
+    let parts: Vec<&str> = id.splitn(7, ':').collect();
+    let [_, partition, service, region, account, "secret", name] = parts.as_slice() else {
+        return Err("an ARN must be arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME");
+    };
+    let partition_ok = *partition == "aws"
+        || partition.strip_prefix("aws-").is_some_and(|p| {
+            !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b == b'-')
+        });
+    // A region: lower-case words joined by '-', the last one a number (eu-west-1,
+    // us-gov-west-1, cn-north-1).
+    let words: Vec<&str> = region.split('-').collect();
+    let region_ok = words.len() >= 3
+        && words.iter().all(|w| !w.is_empty())
+        && words
+            .first()
+            .is_some_and(|w| w.len() == 2 && w.bytes().all(|b| b.is_ascii_lowercase()))
+        && words
+            .last()
+            .is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit()))
+        && words.iter().all(|w| {
+            w.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
+    let account_ok = account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit());
+    if !partition_ok || *service != "secretsmanager" || !region_ok || !account_ok || name.is_empty()
+    {
+        return Err(
+            "an ARN must be arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME with a region such as eu-west-1 and a 12-digit account",
+        );
+    }
+    Ok(())
+}
+
 fn parse_gcp(body: &str, field: Option<String>) -> Result<SecretRef, &'static str> {
     let parts: Vec<&str> = body.split('/').collect();
     let (project, secret, version) = match parts.as_slice() {
@@ -247,7 +291,8 @@ fn parse_gcp(body: &str, field: Option<String>) -> Result<SecretRef, &'static st
     };
     // Project ids are lower-case letters, digits and '-' (numbers too; a legacy
     // domain-scoped id has "domain:"), secret ids letters, digits, '-' and '_'.
-    let project_ok = !project.is_empty()
+    let project_ok = project.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && !project.contains("..")
         && project.len() <= 100
         && project
             .chars()
@@ -394,6 +439,8 @@ mod tests {
         assert_eq!(a.version, Some(AwsVersion::Stage("AWSPREVIOUS".into())));
         assert_eq!(a.field.as_deref(), Some("pwd"));
         ok("aws-sm:am?version=EXAMPLE1-90ab-cdef-fedc-ba987SECRET1");
+        ok("aws-sm:arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:am/prod-AbCdEf");
+        ok("aws-sm:arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:am-AbCdEf#pwd");
         let SecretRef::GcpSm(g) = ok("gcp-sm:projects/my-proj/secrets/am_key/versions/3#k") else {
             panic!()
         };
@@ -427,6 +474,32 @@ mod tests {
             ("vault:secret/am?x#f", "'?'"),
             ("vault:secret/am#", "#FIELD is empty"),
             ("vault:secret/a m#f", "white space"),
+            ("vault:secret/am\u{202e}x#f", "non-ASCII"),
+            ("vault:secret/am#pass\u{200b}word", "non-ASCII"),
+            (
+                "aws-sm:arn:aws:secretsmanager:x.evil.com/:123456789012:secret:k",
+                "ARN",
+            ),
+            (
+                "aws-sm:arn:aws:secretsmanager:eu-west-1@evil.com:123456789012:secret:k",
+                "ARN",
+            ),
+            (
+                "aws-sm:arn:aws:secretsmanager:eu-west:123456789012:secret:k",
+                "ARN",
+            ),
+            ("aws-sm:arn:aws:s3:eu-west-1:123456789012:secret:k", "ARN"),
+            (
+                "aws-sm:arn:aws:secretsmanager:eu-west-1:1234:secret:k",
+                "ARN",
+            ),
+            (
+                "aws-sm:arn:evil:secretsmanager:eu-west-1:123456789012:secret:k",
+                "ARN",
+            ),
+            ("gcp-sm:projects/../secrets/s", "project"),
+            ("gcp-sm:projects/./secrets/s", "project"),
+            ("gcp-sm:projects/a..b/secrets/s", "project"),
             ("aws-sm:", "empty"),
             ("aws-sm:a b", "white space"),
             ("aws-sm:am\u{7}", "control"),

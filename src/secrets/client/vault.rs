@@ -1,7 +1,7 @@
 //! `vault:MOUNT/PATH#FIELD` through `vaultrs`.
 //!
-//! Configured as the `vault` CLI is: `VAULT_ADDR` (default `http://127.0.0.1:8200`),
-//! `VAULT_NAMESPACE`, `VAULT_CACERT`/`VAULT_CAPATH`, `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY`,
+//! Configured as the `vault` CLI is: `VAULT_ADDR` (required here: https, or plain http to a
+//! loopback Vault Agent; see [`settings`]), `VAULT_NAMESPACE`, `VAULT_CACERT`/`VAULT_CAPATH`, `VAULT_CLIENT_CERT`/`VAULT_CLIENT_KEY`,
 //! `VAULT_SKIP_VERIFY`; the token from `VAULT_TOKEN`, else the token helper file
 //! `~/.vault-token` that `vault login` writes. No token: a failure before any request.
 //!
@@ -17,7 +17,8 @@
 //! | lookup answers 403 | permission denied (the token may not see the path at all) |
 
 use std::collections::HashMap;
-use std::io;
+use std::io::{self, Read as _};
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 
 use rustify_derive::Endpoint;
 use serde::Deserialize;
@@ -53,18 +54,7 @@ enum Kv {
 }
 
 pub(super) async fn fetch(r: &VaultRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let token = token()?;
-    let mut settings = VaultClientSettingsBuilder::default();
-    settings.token(token.as_str());
-    if let Some(ns) = std::env::var("VAULT_NAMESPACE")
-        .ok()
-        .filter(|n| !n.is_empty())
-    {
-        settings.set_namespace(ns);
-    }
-    let settings = settings
-        .build()
-        .map_err(|e| Failure::new(Class::Setup, "configuration", e))?;
+    let settings = settings()?;
     let client = VaultClient::new(settings).map_err(|e| classify(&e))?;
 
     let lookup = with_retries(|| async {
@@ -134,49 +124,147 @@ pub(super) async fn fetch(r: &VaultRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
         .map_err(|e| Failure::new(Class::BadAnswer, "JSON", e))
 }
 
+/// The client's settings, from the environment as the `vault` CLI reads it, with the
+/// checks vaultrs leaves out:
+///
+/// - `VAULT_ADDR` must be set (vaultrs would fall back to `http://127.0.0.1:8200`, where any
+///   local account can listen when no agent runs) and must be https, or plain http to a
+///   loopback address (a Vault Agent);
+/// - `VAULT_SKIP_VERIFY` is read as the CLI reads it (Go's `ParseBool`: empty means verify,
+///   anything unparsable is an error), where vaultrs turns verification off for any value
+///   but `0`, `f` or `false`;
+/// - the CA files of `VAULT_CACERT` and `VAULT_CAPATH` are listed here, regular files only,
+///   so vaultrs' own listing (which panics on a file name that is not UTF-8) never runs.
+fn settings() -> Result<vaultrs::client::VaultClientSettings, Failure> {
+    let setup = |what: &str, why: String| Failure::new(Class::Setup, what, why);
+    let addr = env("VAULT_ADDR").ok_or_else(|| {
+        setup(
+            "VAULT_ADDR",
+            "VAULT_ADDR is not set; set it to the Vault server's https:// URL".to_owned(),
+        )
+    })?;
+    let endpoint = crate::endpoint::parse(&addr).map_err(|why| {
+        setup(
+            "VAULT_ADDR",
+            format!("{}: {why}", crate::escape::text(&addr)),
+        )
+    })?;
+    if !endpoint.carries_credentials() {
+        return Err(setup(
+            "VAULT_ADDR",
+            "plain http would send the token unencrypted; use https:// (http only to a loopback Vault Agent)".to_owned(),
+        ));
+    }
+    let verify = match env("VAULT_SKIP_VERIFY").as_deref() {
+        None | Some("0" | "f" | "F" | "false" | "FALSE" | "False") => true,
+        Some("1" | "t" | "T" | "true" | "TRUE" | "True") => false,
+        Some(_) => {
+            return Err(setup(
+                "VAULT_SKIP_VERIFY",
+                "VAULT_SKIP_VERIFY must be true or false".to_owned(),
+            ));
+        }
+    };
+    let mut builder = VaultClientSettingsBuilder::default();
+    builder
+        .token(token()?.as_str())
+        .verify(verify)
+        .ca_certs(ca_files()?);
+    if let Some(ns) = env("VAULT_NAMESPACE") {
+        builder.set_namespace(ns);
+    }
+    builder
+        .build()
+        .map_err(|e| setup("configuration", e.to_string()))
+}
+
+/// The CA bundle files: `VAULT_CACERT`, and the regular files in `VAULT_CAPATH`.
+fn ca_files() -> Result<Vec<String>, Failure> {
+    let bad = |why: String| Failure::new(Class::Setup, "CA bundle", why);
+    let mut files: Vec<String> = env("VAULT_CACERT").into_iter().collect();
+    if let Some(dir) = env("VAULT_CAPATH") {
+        let entries = std::fs::read_dir(&dir).map_err(|e| {
+            bad(format!(
+                "cannot list VAULT_CAPATH {}: {e}",
+                crate::escape::text(&dir)
+            ))
+        })?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                let name = path.to_str().ok_or_else(|| {
+                    bad(format!(
+                        "{} is not a UTF-8 path",
+                        crate::escape::path(&path)
+                    ))
+                })?;
+                files.push(name.to_owned());
+            }
+        }
+    }
+    Ok(files)
+}
+
+/// A non-empty environment variable.
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
 /// `VAULT_TOKEN`, else `~/.vault-token` (what `vault login` writes with the default token
-/// helper).
+/// helper): a regular file of this user or root, opened without following a link and
+/// without blocking (a FIFO cannot hang the fetch), at most 4 KiB.
 fn token() -> Result<Zeroizing<String>, Failure> {
+    let none = |why: String| Failure::new(Class::Credentials, "no token", why);
     if let Some(t) = std::env::var_os("VAULT_TOKEN").filter(|t| !t.is_empty()) {
-        return t.into_string().map(Zeroizing::new).map_err(|_| {
-            Failure::new(
-                Class::Credentials,
-                "VAULT_TOKEN",
-                "VAULT_TOKEN is not UTF-8",
-            )
-        });
+        return t
+            .into_string()
+            .map(Zeroizing::new)
+            .map_err(|_| none("VAULT_TOKEN is not UTF-8".to_owned()));
     }
     let Some(home) = std::env::var_os("HOME") else {
-        return Err(Failure::new(
-            Class::Credentials,
-            "no token",
-            "VAULT_TOKEN is not set and HOME is unknown",
+        return Err(none(
+            "VAULT_TOKEN is not set and HOME is unknown".to_owned(),
         ));
     };
     let file = std::path::Path::new(&home).join(".vault-token");
-    match std::fs::read_to_string(&file) {
-        Ok(t) if !t.trim().is_empty() => Ok(Zeroizing::new(t.trim().to_owned())),
-        Ok(_) => Err(Failure::new(
-            Class::Credentials,
-            "no token",
-            format!(
-                "VAULT_TOKEN is not set and {} is empty",
-                crate::escape::path(&file)
-            ),
-        )),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Failure::new(
-            Class::Credentials,
-            "no token",
-            format!(
-                "VAULT_TOKEN is not set and there is no {}",
-                crate::escape::path(&file)
-            ),
-        )),
-        Err(e) => Err(Failure::new(
-            Class::Credentials,
-            "no token",
-            format!("cannot read {}: {e}", crate::escape::path(&file)),
-        )),
+    let shown = crate::escape::path(&file);
+    let opened = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(
+            i32::try_from((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits())
+                .unwrap_or(0),
+        )
+        .open(&file);
+    let mut f = match opened {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(none(format!(
+                "VAULT_TOKEN is not set and there is no {shown}"
+            )));
+        }
+        Err(e) => return Err(none(format!("cannot open {shown}: {e}"))),
+    };
+    let meta = f
+        .metadata()
+        .map_err(|e| none(format!("cannot inspect {shown}: {e}")))?;
+    let euid = rustix::process::geteuid().as_raw();
+    if !meta.is_file() || meta.len() > 4096 {
+        return Err(none(format!(
+            "{shown} is not a regular file of at most 4 KiB"
+        )));
+    }
+    if crate::key_source::check_key_file_owner(meta.uid(), euid).is_err() {
+        return Err(none(format!(
+            "{shown} is owned by uid {}, not by you or root: its owner could have planted the token",
+            meta.uid()
+        )));
+    }
+    let mut text = Zeroizing::new(String::new());
+    f.read_to_string(&mut text)
+        .map_err(|e| none(format!("cannot read {shown}: {e}")))?;
+    match text.trim() {
+        "" => Err(none(format!("VAULT_TOKEN is not set and {shown} is empty"))),
+        t => Ok(Zeroizing::new(t.to_owned())),
     }
 }
 

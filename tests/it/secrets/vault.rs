@@ -282,3 +282,56 @@ fn managers_are_read_only_for_amhash() {
         crate::support::assert_no_secret(&out, &[HELD]);
     }
 }
+
+/// The settings vaultrs would take loosely are checked, before any request: `VAULT_ADDR`
+/// must be set and https (or loopback), `VAULT_SKIP_VERIFY` must be a boolean, and the token
+/// helper file must be a regular file of root's (or the caller's), not a FIFO.
+#[test]
+fn loose_vault_settings_and_a_planted_token_file_are_refused() {
+    let fake = vault(TOKEN);
+    let reference = "vault:secret/am/prod#password";
+    let cases: [(&[(&str, &str)], &str); 3] = [
+        (&[("VAULT_TOKEN", TOKEN)], "VAULT_ADDR is not set"),
+        (
+            &[
+                ("VAULT_TOKEN", TOKEN),
+                ("VAULT_ADDR", "http://vault.example.invalid:8200"),
+            ],
+            "plain http would send the token unencrypted",
+        ),
+        (
+            &[
+                ("VAULT_TOKEN", TOKEN),
+                ("VAULT_ADDR", fake.endpoint()),
+                ("VAULT_SKIP_VERIFY", "maybe"),
+            ],
+            "VAULT_SKIP_VERIFY must be true or false",
+        ),
+    ];
+    for (env, needle) in cases {
+        assert_fails(reference, env, 3, &[needle], &[TOKEN]);
+    }
+
+    // ~/.vault-token owned by another account (it could have planted a token of its own,
+    // pointing root at its own secret), and a FIFO in its place.
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join(".vault-token");
+    std::fs::write(&file, TOKEN).unwrap();
+    std::os::unix::fs::chown(&file, Some(crate::support::OTHER_UID), None).unwrap();
+    let env = [
+        ("VAULT_ADDR", fake.endpoint()),
+        ("HOME", home.path().to_str().unwrap()),
+    ];
+    assert_fails(reference, &env, 3, &["not by you or root"], &[TOKEN]);
+    std::fs::remove_file(&file).unwrap();
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        &file,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+    assert_fails(reference, &env, 3, &["not a regular file"], &[TOKEN]);
+    assert!(fake.requests().is_empty());
+}
