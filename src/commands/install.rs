@@ -258,13 +258,14 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
     if let Some(path) = &targets.env_file {
         let change = store::env_file::apply(path, id, value, &edit)?;
         let var = id.shell_env_var()?;
-        out.lines.push(format!(
-            "{} (export {var})",
-            describe(&change.path, change.action, dry_run)
-        ));
-        edited(&change, owner, &mut out);
-        out.json
-            .push(edit_json("env-file", &change, "variable", &var));
+        let holds = format!("export {var}");
+        edited(
+            &change,
+            owner,
+            ("env-file", "variable", &var),
+            &holds,
+            &mut out,
+        );
     }
     if let Some(path) = &targets.setenv {
         let Some(format) = format else {
@@ -273,12 +274,15 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
             ));
         };
         let change = store::setenv::apply(path, id, value, format, &edit)?;
-        out.lines.push(format!(
-            "{} (-D{} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS)",
-            describe(&change.path, change.action, dry_run),
-            id.java_property()
-        ));
-        edited(&change, owner, &mut out);
+        let property = id.java_property();
+        let holds = format!("-D{property} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS");
+        edited(
+            &change,
+            owner,
+            ("setenv", "property", &property),
+            &holds,
+            &mut out,
+        );
         out.warnings.push(format!(
             "setenv.sh puts the value on the java command line, where every local user can read \
              it (ps, /proc/PID/cmdline) while AM runs{}: prefer --dir (the special secret store \
@@ -294,23 +298,18 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
                 ""
             }
         ));
-        out.json.push(edit_json(
-            "setenv",
-            &change,
-            "property",
-            &id.java_property(),
-        ));
     }
     if let Some(path) = &targets.docker_env_file {
         let change = store::docker_env::apply(path, id, value, &edit)?;
         let var = id.env_var();
-        out.lines.push(format!(
-            "{} ({var}=..., Docker env-file syntax)",
-            describe(&change.path, change.action, dry_run)
-        ));
-        edited(&change, owner, &mut out);
-        out.json
-            .push(edit_json("docker-env-file", &change, "variable", &var));
+        let holds = format!("{var}=..., Docker env-file syntax");
+        edited(
+            &change,
+            owner,
+            ("docker-env-file", "variable", &var),
+            &holds,
+            &mut out,
+        );
     }
     if let Some(name) = &targets.systemd {
         systemd_target(name, install, dry_run, &mut out)?;
@@ -432,9 +431,21 @@ fn systemd_target(
     Ok(())
 }
 
-/// What an edited file's owner and mode call for: a note when the mode was narrowed, a
-/// warning when `--owner` did not apply or every local user can still read the value.
-fn edited(change: &EditChange, owner: Option<Owner>, out: &mut Written) {
+/// Reports an edited file: what was done to it and what it now `holds` (after its path), what
+/// its owner and mode call for (a note when the mode was narrowed, a warning when `--owner`
+/// did not apply or every local user can still read the value), and its JSON entry:
+/// `target`, and the `key` (variable or property) it sets to `name`.
+fn edited(
+    change: &EditChange,
+    owner: Option<Owner>,
+    (target, key, name): (&str, &str, &str),
+    holds: &str,
+    out: &mut Written,
+) {
+    out.lines.push(format!(
+        "{} ({holds})",
+        describe(&change.path, change.action, change.dry_run)
+    ));
     let shown = escape::path(&change.path);
     if let Some(before) = change.mode_before
         && before & 0o777 != change.mode
@@ -475,14 +486,12 @@ fn edited(change: &EditChange, owner: Option<Owner>, out: &mut Written) {
             change.mode
         ));
     }
-}
-
-fn edit_json(target: &str, change: &EditChange, key: &str, name: &str) -> Value {
-    json!({"target": target, "path": path_value(&change.path), "action": action_name(change.action),
-        key: name, "mode": format!("{:04o}", change.mode),
+    out.json
+        .push(json!({"target": target, "path": path_value(&change.path),
+        "action": action_name(change.action), key: name, "mode": format!("{:04o}", change.mode),
         "mode_before": change.mode_before.map(|m| format!("{m:04o}")),
         "other_readable": change.other_readable, "owner": owner_value(change.owner),
-        "owner_kept": change.owner_kept})
+        "owner_kept": change.owner_kept}));
 }
 
 fn owner_value(owner: Option<Owner>) -> Value {
