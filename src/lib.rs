@@ -36,3 +36,8 @@ pub mod store;
 pub mod strength;
 pub mod terminal;
 pub mod value;
+
+/// Test helpers shared with the integration tests: one copy, in their support module.
+#[cfg(test)]
+#[path = "../tests/it/support/shared.rs"]
+pub(crate) mod test_support;
