@@ -27,7 +27,6 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid};
@@ -269,21 +268,11 @@ pub fn clean_stale_temps(dir: &Path, names: &[&OsStr]) -> Result<Vec<PathBuf>> {
 /// Lists our temp files in `dir` (no lock, no removal), for doctor.
 pub(crate) fn list_temps(dir: &DirHandle, names: &[&OsStr]) -> Result<Vec<OsString>> {
     let prefixes: Vec<OsString> = names.iter().map(|n| temp_prefix(n)).collect();
-    let rd = rustix::fs::Dir::read_from(&dir.file)
-        .map_err(|e| StoreError::io("list directory", &dir.path, e))?;
-    let mut found = Vec::new();
-    for entry in rd {
-        let entry = entry.map_err(|e| StoreError::io("list directory", &dir.path, e))?;
-        let fname = OsStr::from_bytes(entry.file_name().to_bytes());
-        if prefixes
+    dir.names_where(|name| {
+        prefixes
             .iter()
-            .any(|p| fname.as_encoded_bytes().starts_with(p.as_encoded_bytes()))
-        {
-            found.push(fname.to_os_string());
-        }
-    }
-    found.sort();
-    Ok(found)
+            .any(|p| name.as_encoded_bytes().starts_with(p.as_encoded_bytes()))
+    })
 }
 
 /// [`clean_stale_temps`] for a caller that already holds the lock.
