@@ -30,6 +30,7 @@ pub mod helper;
 pub mod input;
 pub mod key_source;
 pub mod kms;
+mod names;
 pub mod password;
 pub mod ssha;
 pub mod store;
