@@ -76,52 +76,60 @@ impl<'a> Ctx<'a> {
     {
         let (mut transient, mut unreachable, mut integrity) = (0u32, 0u32, 0u32);
         loop {
-            let delay = match attempt().await {
+            let failure = match attempt().await {
                 Ok(v) => return Ok(v),
-                Err(AttemptError::Integrity(what)) => {
+                Err(failure) => failure,
+            };
+            // What the error says when this failure is the last one.
+            let (method, key) = (rpc.name(), name.to_string());
+            let endpoint = || self.opts.endpoint_for_display().to_owned();
+            let delay = match failure {
+                AttemptError::Integrity(what) => {
                     retry_after(&mut integrity, INTEGRITY_ATTEMPTS, |_| 50).ok_or_else(|| {
-                        CallError::Final(ClientError::Integrity {
-                            method: rpc.name(),
-                            key: name.to_string(),
+                        let attempts = integrity;
+                        ClientError::Integrity {
+                            method,
+                            key,
                             what,
-                            attempts: integrity,
-                        })
-                    })?
+                            attempts,
+                        }
+                    })
                 }
-                Err(AttemptError::Rpc(e)) => match classify(&e) {
+                AttemptError::Rpc(e) => match classify(&e) {
                     Retry::Permanent => return Err(CallError::Permanent(e)),
                     Retry::Credentials => {
-                        return Err(CallError::Final(ClientError::Credentials {
-                            method: rpc.name(),
-                            key: name.to_string(),
-                            detail: one_line(&error_chain(&e)),
-                        }));
+                        let detail = one_line(&error_chain(&e));
+                        Err(ClientError::Credentials {
+                            method,
+                            key,
+                            detail,
+                        })
                     }
                     Retry::Transient => {
                         retry_after(&mut transient, TRANSIENT_ATTEMPTS, |n| 200 << (n - 1))
-                            .ok_or_else(|| {
-                                CallError::Final(ClientError::Unavailable {
-                                    method: rpc.name(),
-                                    key: name.to_string(),
-                                    endpoint: self.opts.endpoint_for_display().to_owned(),
-                                    attempts: transient,
-                                    detail: transient_detail(&e),
-                                })
-                            })?
+                            .ok_or_else(|| ClientError::Unavailable {
+                                method,
+                                key,
+                                endpoint: endpoint(),
+                                attempts: transient,
+                                detail: transient_detail(&e),
+                            })
                     }
                     Retry::Unreachable => {
                         retry_after(&mut unreachable, UNREACHABLE_ATTEMPTS, |n| 100 << (n - 1))
                             .ok_or_else(|| {
-                                CallError::Final(ClientError::Unreachable {
-                                    method: rpc.name(),
-                                    key: name.to_string(),
-                                    endpoint: self.opts.endpoint_for_display().to_owned(),
-                                    detail: one_line(&error_chain(&e)),
-                                })
-                            })?
+                                let detail = one_line(&error_chain(&e));
+                                ClientError::Unreachable {
+                                    method,
+                                    key,
+                                    endpoint: endpoint(),
+                                    detail,
+                                }
+                            })
                     }
                 },
-            };
+            }
+            .map_err(CallError::Final)?;
             tokio::time::sleep(delay).await;
         }
     }
