@@ -8,8 +8,6 @@
 //! | [`PROP_PASSWORDS_DIR`] | the special secret store directory, if not AM's default |
 //! | [`PROP_REFRESH_SECONDS`] | how long AM caches the secret ([`DEFAULT_REFRESH_SECONDS`]) |
 
-use std::str::FromStr;
-
 /// AM advanced server property: how special-user secrets are encoded.
 pub const PROP_PASSWORDS_FORMAT: &str =
     "org.forgerock.openam.secrets.special.user.passwords.format";
@@ -37,12 +35,15 @@ pub enum Format {
     GoogleKmsEncrypted,
 }
 
-// The AM property values.
-crate::names::names!(Format {
-    Plain => "PLAIN",
-    EncryptedPlain => "ENCRYPTED_PLAIN",
-    GoogleKmsEncrypted => "GOOGLE_KMS_ENCRYPTED",
-});
+// The AM property values; AM reads them in any letter case.
+crate::names::names! {
+    Format {
+        Plain => "PLAIN",
+        EncryptedPlain => "ENCRYPTED_PLAIN",
+        GoogleKmsEncrypted => "GOOGLE_KMS_ENCRYPTED",
+    }
+    unknown: UnknownFormat = |given| UnknownFormat { given }
+}
 
 /// A string that names none of AM's formats.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,16 +56,6 @@ pub struct UnknownFormat {
 impl crate::error::Error for UnknownFormat {
     fn fault(&self) -> crate::error::Fault {
         crate::error::Fault::Input
-    }
-}
-
-impl FromStr for Format {
-    type Err = UnknownFormat;
-    /// Case-insensitive, as AM reads it.
-    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
-        Format::from_name(s).ok_or_else(|| UnknownFormat {
-            given: s.to_owned(),
-        })
     }
 }
 

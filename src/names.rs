@@ -3,7 +3,8 @@
 
 /// For `enum $ty`, from the name of each variant: `ALL` (every value, in order), `as_str` and
 /// `Display` (the name), and `from_name` (the value with that name in any letter case, as AM
-/// reads its settings).
+/// reads its settings). With `unknown: E = F`, also `FromStr` by `from_name`, failing with
+/// `F(the string given)` of type `E`.
 macro_rules! names {
     ($ty:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
@@ -29,6 +30,18 @@ macro_rules! names {
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
+            }
+        }
+    };
+    ($ty:ident { $($table:tt)+ } unknown: $err:ty = $unknown:expr) => {
+        $crate::names::names!($ty { $($table)+ });
+
+        impl std::str::FromStr for $ty {
+            type Err = $err;
+
+            /// The name in any letter case.
+            fn from_str(s: &str) -> Result<Self, $err> {
+                Self::from_name(s).ok_or_else(|| ($unknown)(s.to_owned()))
             }
         }
     };

@@ -69,12 +69,14 @@ pub enum KdfDigest {
 }
 
 // The AM names.
-crate::names::names!(KdfDigest {
-    Sha1 => "SHA1",
-    Sha256 => "SHA256",
-    Sha384 => "SHA384",
-    Sha512 => "SHA512",
-});
+crate::names::names! {
+    KdfDigest {
+        Sha1 => "SHA1",
+        Sha256 => "SHA256",
+        Sha384 => "SHA384",
+        Sha512 => "SHA512",
+    }
+}
 
 impl FromStr for KdfDigest {
     type Err = CipherError;

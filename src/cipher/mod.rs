@@ -30,7 +30,6 @@ pub mod am_aeswrap;
 pub mod am_jce;
 
 use std::fmt;
-use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -132,20 +131,14 @@ impl AmCipher {
     }
 }
 
-// The names `--am-cipher` takes.
-crate::names::names!(AmCipher {
-    Jce => "jce",
-    AesWrap => "aeswrap",
-    AesWrapPad => "aeswrap-pad",
-});
-
-impl FromStr for AmCipher {
-    type Err = CipherError;
-
-    /// `jce`, `aeswrap` or `aeswrap-pad`, in any letter case.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AmCipher::from_name(s).ok_or_else(|| CipherError::UnknownCipher(s.to_owned()))
+// The names `--am-cipher` takes, in any letter case.
+crate::names::names! {
+    AmCipher {
+        Jce => "jce",
+        AesWrap => "aeswrap",
+        AesWrapPad => "aeswrap-pad",
     }
+    unknown: CipherError = CipherError::UnknownCipher
 }
 
 /// The plaintext of an AM value and the cipher that opened it.
