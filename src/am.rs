@@ -53,11 +53,7 @@ pub struct UnknownFormat {
     pub given: String,
 }
 
-impl crate::error::Error for UnknownFormat {
-    fn fault(&self) -> crate::error::Fault {
-        crate::error::Fault::Input
-    }
-}
+crate::error::fault_is!(UnknownFormat: Input);
 
 /// One AM advanced server property a value needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
