@@ -87,25 +87,21 @@ impl<'a> Ctx<'a> {
             let delay = match failure {
                 AttemptError::Integrity(what) => {
                     retry_after(&mut integrity, INTEGRITY_ATTEMPTS, |_| 50).ok_or_else(|| {
-                        let attempts = integrity;
                         ClientError::Integrity {
                             method,
                             key,
                             what,
-                            attempts,
+                            attempts: integrity,
                         }
                     })
                 }
                 AttemptError::Rpc(e) => match classify(&e) {
                     Retry::Permanent => return Err(CallError::Permanent(e)),
-                    Retry::Credentials => {
-                        let detail = one_line(&error_chain(&e));
-                        Err(ClientError::Credentials {
-                            method,
-                            key,
-                            detail,
-                        })
-                    }
+                    Retry::Credentials => Err(ClientError::Credentials {
+                        method,
+                        key,
+                        detail: one_line(&error_chain(&e)),
+                    }),
                     Retry::Transient => {
                         retry_after(&mut transient, TRANSIENT_ATTEMPTS, |n| 200 << (n - 1))
                             .ok_or_else(|| ClientError::Unavailable {
