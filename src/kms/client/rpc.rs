@@ -86,14 +86,14 @@ impl<'a> Ctx<'a> {
             let endpoint = || self.opts.endpoint_for_display().to_owned();
             let delay = match failure {
                 AttemptError::Integrity(what) => {
-                    retry_after(&mut integrity, INTEGRITY_ATTEMPTS, |_| 50).ok_or_else(|| {
+                    retry_after(&mut integrity, INTEGRITY_ATTEMPTS, |_| 50).ok_or(
                         ClientError::Integrity {
                             method,
                             key,
                             what,
                             attempts: integrity,
-                        }
-                    })
+                        },
+                    )
                 }
                 AttemptError::Rpc(e) => match classify(&e) {
                     Retry::Permanent => return Err(CallError::Permanent(e)),
