@@ -31,6 +31,7 @@ pub mod helper;
 pub mod input;
 pub mod key_source;
 pub mod kms;
+mod names;
 pub mod password;
 pub mod secrets;
 pub mod ssha;
@@ -38,3 +39,8 @@ pub mod store;
 pub mod strength;
 pub mod terminal;
 pub mod value;
+
+/// Test helpers shared with the integration tests: one copy, in their support module.
+#[cfg(test)]
+#[path = "../tests/it/support/shared.rs"]
+pub(crate) mod test_support;

@@ -5,7 +5,6 @@ use std::io;
 use google_cloud_gax::error::Error as GaxError;
 
 use super::Rpc;
-use crate::error::Fault;
 
 /// Failures of a KMS operation in the helper. Every message names the key and says what to
 /// check; none contains plaintext or ciphertext.
@@ -183,18 +182,14 @@ pub enum ClientError {
     },
 }
 
-impl crate::error::Error for ClientError {
+crate::error::fault_is! {
     /// Bad input or options are the input's fault (the helper exits 2); everything else is
     /// a Cloud KMS or network failure (exit 3).
-    fn fault(&self) -> Fault {
-        match self {
-            ClientError::EmptyInput { .. }
-            | ClientError::InputTooLarge { .. }
-            | ClientError::CiphertextEncoding
-            | ClientError::Endpoint { .. } => Fault::Input,
-            _ => Fault::Operational,
-        }
-    }
+    ClientError: Input if ClientError::EmptyInput { .. }
+        | ClientError::InputTooLarge { .. }
+        | ClientError::CiphertextEncoding
+        | ClientError::Endpoint { .. },
+    else Operational
 }
 
 /// The status name of a failed call: `PERMISSION_DENIED`, or `HTTP 418`, or the error kind.
