@@ -127,8 +127,9 @@ pub enum ExchangeError {
 /// What a helper inherits of amhash's environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Env {
-    /// All of it: `amhash-kms` needs the Application Default Credentials variables, proxy
-    /// settings and the like.
+    /// All of it: the network helpers need the credentials variables, proxy settings and
+    /// the like. With one change: loopback addresses are added to `NO_PROXY` and `no_proxy`
+    /// (see [`no_proxy_with_loopback`]).
     Inherit,
     /// None: the helper needs nothing from it, and an `env:VAR` key source of the same
     /// command would otherwise sit in the helper's `/proc/PID/environ` until it protects
@@ -190,8 +191,15 @@ where
     let mut command = Command::new(path);
     let ready_timeout = match peer.into() {
         Peer::Helper(env) => {
-            if env == Env::Clear {
-                command.env_clear();
+            match env {
+                Env::Clear => {
+                    command.env_clear();
+                }
+                Env::Inherit => {
+                    let current = ["NO_PROXY", "no_proxy"].map(std::env::var_os);
+                    let value = no_proxy_with_loopback(current);
+                    command.env("NO_PROXY", &value).env("no_proxy", &value);
+                }
             }
             command.arg(HANDSHAKE_FLAG);
             Some(READY_TIMEOUT)
@@ -203,6 +211,26 @@ where
     };
     command.args(args);
     exchange_within(command, name, input, max_output, ready_timeout)
+}
+
+/// The `NO_PROXY` a network helper gets: what is set (either spelling) plus the loopback
+/// addresses. Plain http is allowed only to loopback (a Vault Agent, an emulator), and with
+/// `http_proxy` set and no loopback entry in `NO_PROXY` (common on corporate hosts) the
+/// clients would send that request, token and all, in clear to the proxy instead.
+#[must_use]
+pub fn no_proxy_with_loopback(current: [Option<std::ffi::OsString>; 2]) -> std::ffi::OsString {
+    let mut value = std::ffi::OsString::new();
+    for part in current.into_iter().flatten().filter(|v| !v.is_empty()) {
+        if !value.is_empty() {
+            value.push(",");
+        }
+        value.push(part);
+    }
+    if !value.is_empty() {
+        value.push(",");
+    }
+    value.push("127.0.0.1,localhost,::1");
+    value
 }
 
 /// [`exchange`] of a command already given its arguments, with a time limit for [`READY`]

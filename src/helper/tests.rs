@@ -278,3 +278,21 @@ fn a_tool_gets_a_socket_and_an_empty_environment() {
     .unwrap();
     assert_eq!(reply.stdout.len(), 11);
 }
+
+#[test]
+fn no_proxy_keeps_what_is_set_and_adds_loopback() {
+    use std::ffi::OsString;
+    let loopback = "127.0.0.1,localhost,::1";
+    assert_eq!(
+        no_proxy_with_loopback([None, None]),
+        OsString::from(loopback)
+    );
+    assert_eq!(
+        no_proxy_with_loopback([Some("a.example".into()), Some("b.example".into())]),
+        OsString::from(format!("a.example,b.example,{loopback}"))
+    );
+    assert_eq!(
+        no_proxy_with_loopback([Some("".into()), Some(".corp".into())]),
+        OsString::from(format!(".corp,{loopback}"))
+    );
+}

@@ -335,3 +335,30 @@ fn loose_vault_settings_and_a_planted_token_file_are_refused() {
     assert_fails(reference, &env, 3, &["not a regular file"], &[TOKEN]);
     assert!(fake.requests().is_empty());
 }
+
+/// With a proxy configured and no loopback entry in NO_PROXY (a corporate host), the token
+/// for a loopback Vault (an agent) must not go in clear to the proxy: amhash adds the
+/// loopback addresses to the helper's NO_PROXY. The proxy here is a closed port, so a
+/// request that took it would fail.
+#[test]
+fn a_loopback_vault_is_never_reached_through_a_proxy() {
+    let fake = vault(TOKEN);
+    let proxy = closed_port_url();
+    let mut env = env(&fake, TOKEN);
+    for name in ["http_proxy", "HTTP_PROXY", "https_proxy", "ALL_PROXY"] {
+        env.push((name, &proxy));
+    }
+    env.push(("NO_PROXY", "internal.example.com"));
+    let out = crate::support::amhash(&["encrypt", "--encrypt", "am"])
+        .args(["--key", "vault:secret/am/prod#password"])
+        .envs(env.iter().copied())
+        .stdin(format!("{}\n", crate::support::FORGEROCK_VALUE))
+        .output();
+    crate::support::assert_ok(&out);
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "{}",
+        crate::support::describe(&out)
+    );
+}

@@ -171,10 +171,22 @@ impl Run {
         cmd.env_remove("NO_COLOR");
         for (name, _) in std::env::vars_os() {
             let name = name.to_string_lossy();
-            if name == "GOOGLE_APPLICATION_CREDENTIALS"
-                || ["VAULT_", "AWS_", "AZURE_", "IDENTITY_", "MSI_"]
-                    .iter()
-                    .any(|p| name.starts_with(p))
+            let proxy = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"]
+                .iter()
+                .any(|p| name.eq_ignore_ascii_case(p));
+            if proxy
+                || [
+                    "GOOGLE_",
+                    "CLOUDSDK_",
+                    "GCE_",
+                    "VAULT_",
+                    "AWS_",
+                    "AZURE_",
+                    "IDENTITY_",
+                    "MSI_",
+                ]
+                .iter()
+                .any(|p| name.starts_with(p))
             {
                 cmd.env_remove(&*name);
             }
