@@ -51,12 +51,7 @@ struct KmsArgs {
     #[arg(long = "kms-anonymous")]
     kms_anonymous: bool,
     /// Cap on the whole operation, retries included
-    #[arg(
-        long = "kms-timeout",
-        value_name = "SECS",
-        default_value_t = 30,
-        value_parser = clap::value_parser!(u64).range(1..=3600)
-    )]
+    #[arg(long = "kms-timeout", value_name = "SECS", default_value_t = 30, value_parser = helper_main::secs())]
     kms_timeout: u64,
 }
 

@@ -32,12 +32,7 @@ enum Op {
 #[derive(Args, Debug)]
 struct FetchArgs {
     /// Cap on the whole operation, retries included
-    #[arg(
-        long = "timeout",
-        value_name = "SECS",
-        default_value_t = 30,
-        value_parser = clap::value_parser!(u64).range(1..=3600)
-    )]
+    #[arg(long = "timeout", value_name = "SECS", default_value_t = 30, value_parser = helper_main::secs())]
     timeout: u64,
     /// vault:MOUNT/PATH#FIELD, aws-sm:ID[#FIELD], gcp-sm:projects/P/secrets/S[#FIELD] or
     /// azure-kv:https://VAULT.vault.azure.net/secrets/NAME[#FIELD]

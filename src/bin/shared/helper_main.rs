@@ -111,3 +111,8 @@ pub fn write_stdout(data: &[u8]) -> Result<(), (Fault, String)> {
         )
     })
 }
+
+/// The parser of a helper's time limit in whole seconds: 1 to 3600.
+pub fn secs() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(1..=3600)
+}

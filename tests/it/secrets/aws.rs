@@ -444,48 +444,39 @@ fn a_flaky_service_is_retried_until_it_answers() {
     assert_eq!(hits(&fake, "flaky"), 3);
 }
 
+/// No credentials (none at all, or a key id without its secret key) and no region: each a
+/// failure before any request.
 #[test]
-fn no_credentials_fail_before_any_request() {
+fn no_credentials_or_no_region_fail_before_any_request() {
     let fake = fake_aws();
-    let e = no_credentials(fake.endpoint());
-    assert_fails(
-        "aws-sm:amhash/plain",
-        &e,
-        3,
-        &[
-            "no usable credentials (credentials)",
-            "no providers in chain provided credentials",
-            "AWS_ACCESS_KEY_ID",
-        ],
-        &[],
-    );
-    // A key id without its secret key is no credential either.
-    let mut half = e.clone();
+    let none = no_credentials(fake.endpoint());
+    let mut half = none.clone();
     half.push(("AWS_ACCESS_KEY_ID", ACCESS_KEY));
-    assert_fails(
-        "aws-sm:amhash/plain",
-        &half,
-        3,
-        &["no usable credentials"],
-        &[],
-    );
-    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
-}
-
-#[test]
-fn no_region_fails_before_any_request() {
-    let fake = fake_aws();
-    assert_fails(
-        "aws-sm:amhash/plain",
-        &without(&env(fake.endpoint()), "AWS_REGION"),
-        3,
-        &[
-            "cannot set up the client (no region)",
-            "no region is configured",
-            "AWS_REGION",
-        ],
-        &[SECRET_KEY],
-    );
+    let no_region = without(&env(fake.endpoint()), "AWS_REGION");
+    // (environment, what the line says)
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str]);
+    let cases: [Case; 3] = [
+        (
+            &none,
+            &[
+                "no usable credentials (credentials)",
+                "no providers in chain provided credentials",
+                "AWS_ACCESS_KEY_ID",
+            ],
+        ),
+        (&half, &["no usable credentials"]),
+        (
+            &no_region,
+            &[
+                "cannot set up the client (no region)",
+                "no region is configured",
+                "AWS_REGION",
+            ],
+        ),
+    ];
+    for (env, needles) in cases {
+        assert_fails("aws-sm:amhash/plain", env, 3, needles, &[SECRET_KEY]);
+    }
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }
 

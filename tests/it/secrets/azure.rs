@@ -280,6 +280,11 @@ fn current_version_is_read_after_the_challenge_with_a_service_principal() {
             "{pair:?} in {form:?}"
         );
     }
+    // And every command with it.
+    assert_commands_work(
+        &reference(&vault, "am-enc"),
+        &principal(&entra, CLIENT_SECRET),
+    );
 }
 
 #[test]
@@ -302,15 +307,6 @@ fn json_field_and_explicit_version_are_read() {
     assert!(
         paths.contains(&format!("GET /secrets/am-enc/{OLD_VERSION}")),
         "{paths:?}"
-    );
-}
-
-#[test]
-fn every_command_works_with_an_azure_key() {
-    let (vault, entra) = (key_vault(TOKEN), entra(CLIENT_SECRET));
-    assert_commands_work(
-        &reference(&vault, "am-enc"),
-        &principal(&entra, CLIENT_SECRET),
     );
 }
 
