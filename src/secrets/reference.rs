@@ -324,26 +324,22 @@ fn parse_gcp(body: &str, field: Option<String>) -> Result<SecretRef, &'static st
 }
 
 fn parse_azure(body: &str, field: Option<String>) -> Result<SecretRef, &'static str> {
-    let (https, rest) = if let Some(r) = body.strip_prefix("https://") {
-        (true, r)
-    } else if let Some(r) = body.strip_prefix("http://") {
-        (false, r)
-    } else {
-        return Err("the vault URL must start with https://");
-    };
+    const URL: &str = "the vault URL must be https://HOST[:PORT] with a lower-case host name";
+    let endpoint = crate::endpoint::parse(body).map_err(|_| URL)?;
+    let rest = body.split_once("://").map_or("", |(_, rest)| rest);
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = authority.split(':').next().unwrap_or("");
     let port_ok = authority.split_once(':').is_none_or(|(_, p)| {
         !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit())
     });
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+    let host = endpoint.host;
+    let host_ok = host
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
     if !host_ok || !port_ok {
-        return Err("the vault URL must be https://HOST[:PORT] with a lower-case host name");
+        return Err(URL);
     }
-    if !https && !matches!(host, "127.0.0.1" | "localhost") {
+    // Only these two: the Azure client's plain-http transport knows no other loopback name.
+    if !endpoint.https && !matches!(host, "127.0.0.1" | "localhost") {
         return Err("plain http would send the access token unencrypted; use https://");
     }
     let segments: Vec<&str> = path.split('/').collect();
@@ -364,7 +360,10 @@ fn parse_azure(body: &str, field: Option<String>) -> Result<SecretRef, &'static 
         return Err("the version must be letters and digits");
     }
     Ok(SecretRef::AzureKv(AzureRef {
-        vault_url: format!("{}://{authority}", if https { "https" } else { "http" }),
+        vault_url: format!(
+            "{}://{authority}",
+            if endpoint.https { "https" } else { "http" }
+        ),
         name: name.to_owned(),
         version: version.map(str::to_owned),
         field,
