@@ -7,7 +7,15 @@
 //! |---------|------|
 //! | region | the ARN when SECRET_ID is one (`arn:PARTITION:secretsmanager:REGION:...`), else `AWS_REGION`/`AWS_DEFAULT_REGION`, the profile, the instance metadata; none: a failure before any request |
 //! | credentials | the default chain: environment, profile files (`AWS_PROFILE`, SSO, `credential_process`, assume-role), web identity, ECS task role, EC2 instance role |
-//! | endpoint | the regional one, or `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL` (VPC endpoints, emulators, tests) |
+//! | endpoint | the regional one, or `AWS_ENDPOINT_URL_SECRETS_MANAGER` / `AWS_ENDPOINT_URL` / the profile's `endpoint_url` (VPC endpoints, emulators, tests) |
+//!
+//! An endpoint must be `https://`, or plain `http://` to a loopback host only (an emulator,
+//! a test): the request carries the access key id (and any session token) and the answer the
+//! secret, and neither may cross a network in the clear. The two variables are checked before
+//! anything else is done, so the message names the one at fault; and every request's actual
+//! URI is checked again just before it is sent ([`SecureEndpoint`], an SDK interceptor), which
+//! covers an `endpoint_url` from the profile files too. Either way the failure is a set-up
+//! failure, reported at once, and no request leaves.
 //!
 //! One `GetSecretValue` call, with `VersionStage` or `VersionId` when the reference has one.
 //! The SDK's own retries are off: [`with_retries`] retries by the [`Class`] this module
@@ -18,8 +26,11 @@
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_sdk_secretsmanager::config::http::HttpResponse;
-use aws_sdk_secretsmanager::config::{ProvideCredentials as _, Region};
-use aws_sdk_secretsmanager::error::{ProvideErrorMetadata as _, SdkError};
+use aws_sdk_secretsmanager::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_secretsmanager::config::{
+    ConfigBag, Intercept, ProvideCredentials as _, Region, RuntimeComponents,
+};
+use aws_sdk_secretsmanager::error::{BoxError, ProvideErrorMetadata as _, SdkError};
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use zeroize::Zeroizing;
 
@@ -27,7 +38,11 @@ use super::{Class, Failure, chain, with_retries};
 use crate::secrets::AwsRef;
 use crate::secrets::reference::AwsVersion;
 
+/// The endpoint variables the SDK reads for Secrets Manager, the specific one first.
+const ENDPOINT_VARS: [&str; 2] = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"];
+
 pub(super) async fn fetch(r: &AwsRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
+    check_endpoint_vars()?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         // One attempt a call: with_retries decides, by class.
         .retry_config(RetryConfig::disabled());
@@ -60,6 +75,7 @@ pub(super) async fn fetch(r: &AwsRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
     })?;
     let config = aws_sdk_secretsmanager::config::Builder::from(&shared)
         .credentials_provider(credentials)
+        .interceptor(SecureEndpoint)
         .build();
     let client = aws_sdk_secretsmanager::Client::from_conf(config);
 
@@ -87,6 +103,96 @@ pub(super) async fn fetch(r: &AwsRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
     ))
 }
 
+/// `AWS_ENDPOINT_URL_SECRETS_MANAGER` and `AWS_ENDPOINT_URL`, when set: https, or http to a
+/// loopback host only. (With `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true` the SDK ignores them,
+/// and so does this check; [`SecureEndpoint`] still sees every request.)
+fn check_endpoint_vars() -> Result<(), Failure> {
+    let ignored = std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+        .is_ok_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    if ignored {
+        return Ok(());
+    }
+    for name in ENDPOINT_VARS {
+        let Some(url) = std::env::var(name).ok().filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        if let Err(why) = endpoint_carries_credentials(&url) {
+            return Err(Failure::new(
+                Class::Setup,
+                name,
+                format!("{}: {why}", crate::escape::text(&url)),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether a request may go to `url`: https, or plain http to a loopback host (the rule of
+/// [`crate::endpoint`]); else why not, as a phrase.
+fn endpoint_carries_credentials(url: &str) -> Result<(), &'static str> {
+    let endpoint = crate::endpoint::parse(url)?;
+    if endpoint.carries_credentials() {
+        Ok(())
+    } else {
+        Err(
+            "plain http to a host that is not loopback would send the credentials and the secret unencrypted; use https://",
+        )
+    }
+}
+
+/// The interceptor that refuses to send a request anywhere but https or a loopback host,
+/// whichever setting named the endpoint (variables, profile `endpoint_url`, the SDK's own
+/// resolution). It reads the request as it is about to go out, signed.
+#[derive(Debug)]
+struct SecureEndpoint;
+
+/// The failure [`SecureEndpoint`] reports; [`classify`] finds it among an error's causes.
+#[derive(Debug)]
+struct InsecureEndpoint {
+    /// The request's URI, without its path and query.
+    endpoint: String,
+    why: &'static str,
+}
+
+impl std::fmt::Display for InsecureEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "endpoint {}: {} (check AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL and the profile's endpoint_url)",
+            crate::escape::text(&self.endpoint),
+            self.why
+        )
+    }
+}
+
+impl std::error::Error for InsecureEndpoint {}
+
+impl Intercept for SecureEndpoint {
+    fn name(&self) -> &'static str {
+        "amhash::SecureEndpoint"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let uri = context.request().uri();
+        endpoint_carries_credentials(uri).map_err(|why| {
+            // scheme://authority only: the path and query say nothing more.
+            let endpoint = match uri.split_once("://") {
+                Some((scheme, rest)) => format!(
+                    "{scheme}://{}",
+                    rest.split(['/', '?', '#']).next().unwrap_or_default()
+                ),
+                None => uri.to_owned(),
+            };
+            Box::new(InsecureEndpoint { endpoint, why }) as BoxError
+        })
+    }
+}
+
 /// The region of a Secrets Manager ARN (`arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`);
 /// `None` for a name (secret names cannot hold `:`) or another shape, left to the service.
 fn arn_region(id: &str) -> Option<&str> {
@@ -100,6 +206,13 @@ fn arn_region(id: &str) -> Option<&str> {
 /// Sorts an SDK error into a [`Failure`]: the AWS error code as the status, the service's
 /// message as the detail.
 fn classify(e: &SdkError<GetSecretValueError, HttpResponse>) -> Failure {
+    let refused = std::iter::successors(Some(e as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .find_map(|e| e.downcast_ref::<InsecureEndpoint>());
+    if let Some(refused) = refused {
+        return Failure::new(Class::Setup, "insecure endpoint", refused);
+    }
     match e {
         SdkError::ServiceError(ctx) => {
             let err = ctx.err();
@@ -211,6 +324,28 @@ mod tests {
             None
         );
         assert_eq!(arn_region("arn:aws:secretsmanager:eu-west-1"), None);
+    }
+
+    #[test]
+    fn requests_go_over_https_or_to_loopback_only() {
+        for ok in [
+            "https://secretsmanager.us-east-1.amazonaws.com/",
+            "https://vpce-0123.secretsmanager.eu-west-1.vpce.amazonaws.com",
+            "http://127.0.0.1:4566/",
+            "http://localhost:4566",
+            "http://[::1]:4566/",
+        ] {
+            assert_eq!(endpoint_carries_credentials(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            "http://secretsmanager.example.invalid",
+            "http://secretsmanager.us-east-1.amazonaws.com/",
+            "http://127.0.0.1.example.com/",
+            "http://10.0.0.5:4566",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(endpoint_carries_credentials(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

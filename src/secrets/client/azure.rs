@@ -25,6 +25,20 @@
 //! server does, which is not Azure's unless it answers the probe the Azure way), and the SDK's
 //! own IMDS client would retry for over a minute.
 //!
+//! `IDENTITY_ENDPOINT` (row 3) receives `IDENTITY_HEADER` with every token request, so it must
+//! be `https://`, or plain `http://` to a loopback host (where App Service and Container Apps
+//! put it); any other value is a set-up failure before any request.
+//!
+//! The Azure CLI and the Azure Developer CLI (row 4, the SDK's `DeveloperToolsCredential`)
+//! are run as `/bin/sh -c "cd /bin && az account get-access-token -o json --scope SCOPE"` and
+//! `... && azd auth token -o json --no-prompt --scope SCOPE`: `sh`, `az` and `azd` are looked up
+//! on the inherited `PATH`, and they run with amhash's whole environment (as root under sudo,
+//! `HOME`, hence root's `~/.azure` login, or `AZURE_CONFIG_DIR`) and its user. Whoever can put
+//! an `az` on that `PATH`, or write that `HOME`, chooses the token (and runs code as that user).
+//! The SDK would take a custom process executor that could pin the paths and clear the
+//! environment; this module does not use one. On a host with a configured identity (rows 1-3)
+//! or IMDS, no tool is run.
+//!
 //! # Challenge authentication
 //!
 //! Key Vault tells the client which token it wants: the first request goes without one and
@@ -34,6 +48,12 @@
 //! again. So no credential is asked for before the vault has answered, and the scope follows
 //! the vault's cloud.
 //!
+//! The vault chooses the scope, so the credential is wrapped ([`KeyVaultOnly`]): it issues
+//! tokens for Key Vault's scopes only ([`KEY_VAULT_SCOPES`]: the public cloud, China, US
+//! Government, Germany), and refuses any other (say `https://management.azure.com/.default`,
+//! or Microsoft Graph) without asking the credential. A vault cannot use its challenge to get a
+//! token that is good anywhere but at Key Vault.
+//!
 //! # Plain http on loopback
 //!
 //! The SDK sends no token over plain http (the bearer policy refuses non-`https` URLs) and
@@ -42,8 +62,9 @@
 //! `AZURE_AUTHORITY_HOST`: the SDK is given `https://` for those loopback authorities, and the
 //! HTTP transport ([`LoopbackHttp`]) sends their requests as `http://`, the only supported hook
 //! for it. Nothing else is ever downgraded, so a token leaves the host only over TLS. For a
-//! loopback vault the challenge's resource cannot be under the vault's host, so that one check
-//! is off there.
+//! loopback vault the challenge's resource cannot be under the vault's host, so the SDK's check
+//! of it is off there; [`KeyVaultOnly`] still holds, so whoever holds that loopback port gets at
+//! most a Key Vault token, never one for another resource.
 //!
 //! # Retries
 //!
@@ -104,7 +125,9 @@ pub(super) async fn fetch(r: &AzureRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
         cloud,
         ..ClientOptions::default()
     };
-    let credential = credential(options(cloud.clone()), Arc::clone(&http))?;
+    let credential: Arc<dyn TokenCredential> = Arc::new(KeyVaultOnly {
+        inner: credential(options(cloud.clone()), Arc::clone(&http))?,
+    });
     let client = SecretClient::new(
         &vault_url,
         credential,
@@ -172,10 +195,26 @@ fn authority_host(plain: &mut HashSet<String>) -> Result<Option<Arc<CloudConfigu
 
 /// Whether `url` (`scheme://HOST[:PORT]...`) is on a loopback host.
 fn is_loopback(url: &str) -> bool {
-    Url::parse(url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_owned))
-        .is_some_and(|h| matches!(h.as_str(), "127.0.0.1" | "localhost" | "[::1]"))
+    crate::endpoint::parse(url).is_ok_and(|e| e.is_loopback())
+}
+
+/// `IDENTITY_ENDPOINT`, checked: https, or http to a loopback host only (the endpoint gets
+/// `IDENTITY_HEADER` with each request, and answers a token).
+fn check_identity_endpoint(url: &str) -> Result<(), Failure> {
+    let bad = |why: &str| {
+        Failure::new(
+            Class::Setup,
+            "IDENTITY_ENDPOINT",
+            format!("{}: {why}", crate::escape::text(url)),
+        )
+    };
+    let endpoint = crate::endpoint::parse(url).map_err(bad)?;
+    if !endpoint.carries_credentials() {
+        return Err(bad(
+            "plain http to a host that is not loopback would send IDENTITY_HEADER and the token unencrypted; use https://",
+        ));
+    }
+    Ok(())
 }
 
 /// A non-empty environment variable.
@@ -251,10 +290,11 @@ fn credential(
     };
 
     // 3. Managed identity, App Service style.
-    if env("IDENTITY_ENDPOINT").is_some() {
+    if let Some(endpoint) = env("IDENTITY_ENDPOINT") {
         if env("IDENTITY_HEADER").is_none() {
             return Err(missing("IDENTITY_ENDPOINT", &["IDENTITY_HEADER"]));
         }
+        check_identity_endpoint(&endpoint)?;
         let credential: Arc<dyn TokenCredential> = managed(options).map_err(setup)?;
         return Ok(credential);
     }
@@ -264,6 +304,84 @@ fn credential(
     let imds: Arc<dyn TokenCredential> = managed(options).map_err(setup)?;
     let tools: Arc<dyn TokenCredential> = DeveloperToolsCredential::new(None).map_err(setup)?;
     Ok(Arc::new(Unconfigured { http, imds, tools }))
+}
+
+/// The scopes of Key Vault's data plane, one a cloud (public, China, US Government,
+/// Germany): the only tokens [`KeyVaultOnly`] lets the credential issue.
+pub(crate) const KEY_VAULT_SCOPES: [&str; 4] = [
+    "https://vault.azure.net/.default",
+    "https://vault.azure.cn/.default",
+    "https://vault.usgovcloudapi.net/.default",
+    "https://vault.microsoftazure.de/.default",
+];
+
+/// A credential that issues tokens for [`KEY_VAULT_SCOPES`] only (see the module
+/// documentation): the vault's challenge names the scope, and a vault (or whoever answers for
+/// it) must not get a token for another resource.
+struct KeyVaultOnly {
+    inner: Arc<dyn TokenCredential>,
+}
+
+impl fmt::Debug for KeyVaultOnly {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyVaultOnly").finish_non_exhaustive()
+    }
+}
+
+/// What [`KeyVaultOnly`] refuses: a scope that is not Key Vault's.
+#[derive(Debug)]
+struct ForeignScope(String);
+
+impl fmt::Display for ForeignScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the vault's challenge asks for a token for {}, which is not Key Vault's (https://vault.azure.net and its sovereign clouds); none was asked for",
+            crate::escape::text(&self.0)
+        )
+    }
+}
+
+impl std::error::Error for ForeignScope {}
+
+impl KeyVaultOnly {
+    async fn token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        if let Some(foreign) = scopes.iter().find(|s| !KEY_VAULT_SCOPES.contains(s)) {
+            return Err(azure_core::Error::new(
+                ErrorKind::Other,
+                ForeignScope((*foreign).to_owned()),
+            ));
+        }
+        if scopes.is_empty() {
+            return Err(azure_core::Error::new(
+                ErrorKind::Other,
+                ForeignScope("no scope".to_owned()),
+            ));
+        }
+        self.inner.get_token(scopes, options).await
+    }
+}
+
+// As for `Unconfigured`: the `#[async_trait]` expansion, written out.
+impl TokenCredential for KeyVaultOnly {
+    fn get_token<'s, 'a, 'b, 'c, 'f>(
+        &'s self,
+        scopes: &'a [&'b str],
+        options: Option<TokenRequestOptions<'c>>,
+    ) -> Pin<Box<dyn Future<Output = azure_core::Result<AccessToken>> + Send + 'f>>
+    where
+        's: 'f,
+        'a: 'f,
+        'b: 'f,
+        'c: 'f,
+        Self: 'f,
+    {
+        Box::pin(self.token(scopes, options))
+    }
 }
 
 /// Row 4 of the chain: IMDS if it answers the probe, then the developer tools.
@@ -390,6 +508,12 @@ impl HttpClient for LoopbackHttp {
 
 /// Sorts an SDK error into a [`Failure`].
 fn classify(e: &azure_core::Error) -> Failure {
+    if let Some(foreign) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<ForeignScope>())
+    {
+        return Failure::new(Class::Setup, "challenge", foreign);
+    }
     match e.kind() {
         ErrorKind::HttpResponse {
             status,
@@ -550,6 +674,88 @@ mod tests {
             tools_failure(text),
             "AzureCliCredential: az not found on PATH; AzureDeveloperCliCredential: azd not found on PATH"
         );
+    }
+
+    /// A credential that must not be asked.
+    #[derive(Debug)]
+    struct Unreachable;
+
+    impl TokenCredential for Unreachable {
+        fn get_token<'s, 'a, 'b, 'c, 'f>(
+            &'s self,
+            _scopes: &'a [&'b str],
+            _options: Option<TokenRequestOptions<'c>>,
+        ) -> Pin<Box<dyn Future<Output = azure_core::Result<AccessToken>> + Send + 'f>>
+        where
+            's: 'f,
+            'a: 'f,
+            'b: 'f,
+            'c: 'f,
+            Self: 'f,
+        {
+            Box::pin(async {
+                Err(azure_core::Error::with_message(
+                    ErrorKind::Credential,
+                    "asked",
+                ))
+            })
+        }
+    }
+
+    #[test]
+    fn only_key_vault_scopes_reach_the_credential() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let kv = KeyVaultOnly {
+            inner: Arc::new(Unreachable),
+        };
+        for scope in KEY_VAULT_SCOPES {
+            let e = rt.block_on(kv.get_token(&[scope], None)).unwrap_err();
+            assert_eq!(e.to_string(), "asked", "{scope}");
+        }
+        for scopes in [
+            &["https://management.azure.com/.default"][..],
+            &["https://graph.microsoft.com/.default"],
+            &["https://vault.azure.net"],
+            &["https://vault.azure.net.example.com/.default"],
+            &[
+                "https://vault.azure.net/.default",
+                "https://storage.azure.com/.default",
+            ],
+            &[],
+        ] {
+            let e = rt.block_on(kv.get_token(scopes, None)).unwrap_err();
+            let f = classify(&e);
+            assert_eq!(
+                (f.class, f.status.as_str()),
+                (Class::Setup, "challenge"),
+                "{scopes:?}"
+            );
+            assert!(f.detail.contains("not Key Vault's"), "{}", f.detail);
+        }
+    }
+
+    #[test]
+    fn identity_endpoint_is_https_or_loopback() {
+        for ok in [
+            "http://127.0.0.1:41741/msi/token",
+            "http://localhost:42356/msi/token",
+            "https://identity.example.com/msi/token",
+        ] {
+            assert!(check_identity_endpoint(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://identity.example.invalid/msi/token",
+            "http://10.0.0.4:41741/msi/token",
+            "127.0.0.1:41741/msi/token",
+        ] {
+            let f = check_identity_endpoint(bad).unwrap_err();
+            assert_eq!(
+                (f.class, f.status.as_str()),
+                (Class::Setup, "IDENTITY_ENDPOINT")
+            );
+        }
     }
 
     #[test]

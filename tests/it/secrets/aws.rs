@@ -495,3 +495,83 @@ fn unreachable_endpoint_is_tried_then_reported() {
         &[SECRET_KEY],
     );
 }
+
+/// A host that never resolves (RFC 6761), so a request that did go out would find nothing.
+const REMOTE_HTTP: &str = "http://secretsmanager.example.invalid";
+
+#[test]
+fn plain_http_endpoint_off_loopback_is_refused_before_any_request() {
+    let fake = fake_aws();
+    // AWS_ENDPOINT_URL itself.
+    let mut e = env(REMOTE_HTTP);
+    assert_fails(
+        "aws-sm:amhash/plain",
+        &e,
+        3,
+        &[
+            "cannot set up the client (AWS_ENDPOINT_URL)",
+            REMOTE_HTTP,
+            "unencrypted",
+            "use https://",
+        ],
+        &[SECRET_KEY, ACCESS_KEY],
+    );
+    // The service-specific variable wins over AWS_ENDPOINT_URL in the SDK, so it is checked
+    // too: the loopback fake named by AWS_ENDPOINT_URL is never asked.
+    e = env(fake.endpoint());
+    e.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER", REMOTE_HTTP));
+    assert_fails(
+        "aws-sm:amhash/plain",
+        &e,
+        3,
+        &[
+            "cannot set up the client (AWS_ENDPOINT_URL_SECRETS_MANAGER)",
+            "unencrypted",
+        ],
+        &[SECRET_KEY, ACCESS_KEY],
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn plain_http_endpoint_from_the_profile_is_refused_before_it_is_sent() {
+    // No variable names the endpoint: the profile's endpoint_url does. Only the check of the
+    // request the SDK is about to send sees it, and refuses it: a set-up failure at once, not
+    // three attempts at a host that does not resolve.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!("[default]\nregion = us-east-1\nendpoint_url = {REMOTE_HTTP}\n"),
+    )
+    .unwrap();
+    let mut e: Vec<(&str, &str)> = env("")
+        .into_iter()
+        .filter(|(n, _)| !matches!(*n, "AWS_ENDPOINT_URL" | "AWS_CONFIG_FILE"))
+        .collect();
+    e.push(("AWS_CONFIG_FILE", config.to_str().unwrap()));
+    assert_fails(
+        "aws-sm:amhash/plain",
+        &e,
+        3,
+        &[
+            "cannot set up the client (insecure endpoint)",
+            "endpoint http://secretsmanager.example.invalid:",
+            "unencrypted",
+            "endpoint_url",
+        ],
+        &[SECRET_KEY, ACCESS_KEY],
+    );
+    // The same profile naming a loopback endpoint over plain http is fine.
+    let fake = fake_aws();
+    std::fs::write(
+        &config,
+        format!(
+            "[default]\nregion = us-east-1\nendpoint_url = {}\n",
+            fake.endpoint()
+        ),
+    )
+    .unwrap();
+    assert_fetched("aws-sm:amhash/plain", &e, HELD);
+    assert_eq!(fake.requests().len(), 1);
+}

@@ -621,3 +621,85 @@ fn secret_bundle_without_value_is_an_unexpected_answer() {
         &SECRETS,
     );
 }
+
+#[test]
+fn plain_http_identity_endpoint_off_loopback_is_refused_before_any_request() {
+    // IDENTITY_HEADER would go with the token request, in the clear. The host never resolves
+    // (RFC 6761), so nothing could leave even without the check.
+    let vault = key_vault(MI_TOKEN);
+    let env = [
+        (
+            "IDENTITY_ENDPOINT",
+            "http://identity.example.invalid/msi/token",
+        ),
+        ("IDENTITY_HEADER", IDENTITY_HEADER),
+    ];
+    assert_fails(
+        &reference(&vault, "am-enc"),
+        &env,
+        3,
+        &[
+            "cannot set up the client (IDENTITY_ENDPOINT)",
+            "http://identity.example.invalid/msi/token",
+            "IDENTITY_HEADER",
+            "unencrypted",
+            "use https://",
+        ],
+        &SECRETS,
+    );
+    assert!(vault.requests().is_empty(), "{:?}", vault.calls());
+}
+
+/// A vault on loopback whose challenge names Azure Resource Manager, not Key Vault.
+fn foreign_challenge_vault() -> FakeHttp {
+    FakeHttp::start(|req| {
+        if req.header("authorization").is_some() {
+            return Resp::json(
+                200,
+                json!({"value": "x", "id": "x", "attributes": {"enabled": true}}),
+            );
+        }
+        kv_error(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.")
+            .with_header(
+                "WWW-Authenticate",
+                &format!(
+                    "Bearer authorization=\"https://login.microsoftonline.com/{TENANT}\", resource=\"https://management.azure.com\""
+                ),
+            )
+    })
+}
+
+#[test]
+fn a_challenge_for_another_resource_gets_no_token() {
+    // Whoever holds a loopback vault's port must not get a token for Azure Resource Manager
+    // (or Graph) by naming it in the challenge: no credential is asked for one.
+    let (vault, entra, identity) = (
+        foreign_challenge_vault(),
+        entra(CLIENT_SECRET),
+        app_service_identity(),
+    );
+    let mi_endpoint = format!("{}/msi/token", identity.endpoint());
+    let mi = [
+        ("IDENTITY_ENDPOINT", mi_endpoint.as_str()),
+        ("IDENTITY_HEADER", IDENTITY_HEADER),
+    ];
+    for env in [&principal(&entra, CLIENT_SECRET)[..], &mi[..]] {
+        assert_fails(
+            &reference(&vault, "am-enc"),
+            env,
+            3,
+            &[
+                "cannot set up the client (challenge)",
+                "https://management.azure.com/.default",
+                "not Key Vault's",
+            ],
+            &SECRETS,
+        );
+    }
+    assert!(entra.requests().is_empty(), "{:?}", entra.calls());
+    assert!(identity.requests().is_empty(), "{:?}", identity.calls());
+    // The vault saw the unauthenticated requests only: one a run, four runs.
+    let requests = vault.requests();
+    assert_eq!(requests.len(), 4, "{:?}", vault.calls());
+    assert!(requests.iter().all(|r| r.header("authorization").is_none()));
+}
