@@ -19,7 +19,7 @@ name=amhash-$version-x86_64-linux
 tarball=$name.tar.gz
 deb=amhash_${version}_amd64.deb
 rpm=amhash-$version-1.x86_64.rpm
-bins=(amhash amhash-kms amhash-strength)
+bins=(amhash amhash-kms amhash-secrets amhash-strength)
 max_glibc=2.17
 
 checks=0
@@ -151,12 +151,12 @@ sha256sum -c --strict SHA256SUMS || fail "sha256sum -c SHA256SUMS"
 ok "sha256sum -c SHA256SUMS passes, over exactly the three artefacts"
 
 # --- the tarball ---------------------------------------------------------------------
-want_tar=$(printf "$name/%s\n" "" amhash amhash-kms amhash-strength LICENSE README.md SECURITY.md \
+want_tar=$(printf "$name/%s\n" "" amhash amhash-kms amhash-secrets amhash-strength LICENSE README.md SECURITY.md \
   completions/ completions/_amhash completions/amhash.bash completions/amhash.fish \
   man/ man/man1/ man/man1/amhash.1 | sort)
 got_tar=$(tar -tzf "$tarball" | sort)
 [ "$got_tar" = "$want_tar" ] || fail "tarball contents differ: $(diff <(echo "$want_tar") <(echo "$got_tar") || true)"
-ok "the tarball holds the three binaries, the man page, three completions, README, SECURITY, LICENSE"
+ok "the tarball holds the four binaries, the man page, three completions, README, SECURITY, LICENSE"
 bad_owner=$(tar -tvzf "$tarball" | awk '$2 != "0/0"') || true
 [ -z "$bad_owner" ] || fail "tarball entries not owned by 0/0: $bad_owner"
 ok "tarball entries are owned by 0/0"
@@ -196,7 +196,7 @@ check_kms_helper "$tdir/amhash"
 
 # --- the .deb ------------------------------------------------------------------------
 deb_files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print substr($6, 2)}' | sort)
-want_files=$(printf '%s\n' /usr/bin/amhash /usr/bin/amhash-kms /usr/bin/amhash-strength \
+want_files=$(printf '%s\n' /usr/bin/amhash /usr/bin/amhash-kms /usr/bin/amhash-secrets /usr/bin/amhash-strength \
   /usr/share/man/man1/amhash.1.gz /usr/share/bash-completion/completions/amhash \
   /usr/share/zsh/vendor-completions/_amhash /usr/share/fish/vendor_completions.d/amhash.fish \
   /usr/share/doc/amhash/README.md /usr/share/doc/amhash/SECURITY.md \
@@ -229,7 +229,7 @@ done
 ok "every file of the .deb is in place"
 [ "$(command -v amhash)" = /usr/bin/amhash ] || fail "amhash on PATH is $(command -v amhash), not /usr/bin/amhash"
 check_vector /usr/bin/amhash
-for b in amhash-strength amhash-kms; do
+for b in amhash-strength amhash-kms amhash-secrets; do
   "/usr/bin/$b" --version | grep -qx "$b $version" || fail "/usr/bin/$b --version"
   ok "/usr/bin/$b --version says $b $version"
 done

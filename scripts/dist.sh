@@ -111,7 +111,7 @@ started=$(date +%s)
 cargo zigbuild --release --locked --bins "${jobs[@]}" --target "$RUST_TARGET.$GLIBC"
 log "built in $(($(date +%s) - started)) s"
 
-bins=(amhash amhash-kms amhash-strength)
+bins=(amhash amhash-kms amhash-secrets amhash-strength)
 for b in "${bins[@]}"; do
   [ -x "$bin_dir/$b" ] || die "$bin_dir/$b was not built"
 done
@@ -155,7 +155,8 @@ maintainer="amhash maintainers <amhash@example.com>"
 summary="Salted SHA-512 hashes for the ForgeRock / Ping AM amAdmin special secret store"
 extended="amhash makes, checks, encrypts (AM JCE, AM AESWrap, AES-GCM, Google Cloud KMS) and \
 installs the {SSHA-512} value that ForgeRock / Ping Access Management reads for amAdmin \
-from its special secret store, in one command. amhash-kms (the Cloud KMS client) and \
+from its special secret store, in one command. amhash-kms (the Cloud KMS client), \
+amhash-secrets (keys from Vault, AWS, Google and Azure secrets managers) and \
 amhash-strength (the zxcvbn password strength estimate) are its helpers, run from /usr/bin."
 
 tree=$work/root

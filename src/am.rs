@@ -8,9 +8,6 @@
 //! | [`PROP_PASSWORDS_DIR`] | the special secret store directory, if not AM's default |
 //! | [`PROP_REFRESH_SECONDS`] | how long AM caches the secret ([`DEFAULT_REFRESH_SECONDS`]) |
 
-use std::fmt;
-use std::str::FromStr;
-
 /// AM advanced server property: how special-user secrets are encoded.
 pub const PROP_PASSWORDS_FORMAT: &str =
     "org.forgerock.openam.secrets.special.user.passwords.format";
@@ -38,29 +35,14 @@ pub enum Format {
     GoogleKmsEncrypted,
 }
 
-impl Format {
-    /// All formats.
-    pub const ALL: [Format; 3] = [
-        Format::Plain,
-        Format::EncryptedPlain,
-        Format::GoogleKmsEncrypted,
-    ];
-
-    /// The AM property value.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Plain => "PLAIN",
-            Format::EncryptedPlain => "ENCRYPTED_PLAIN",
-            Format::GoogleKmsEncrypted => "GOOGLE_KMS_ENCRYPTED",
-        }
+// The AM property values; AM reads them in any letter case.
+crate::names::names! {
+    Format {
+        Plain => "PLAIN",
+        EncryptedPlain => "ENCRYPTED_PLAIN",
+        GoogleKmsEncrypted => "GOOGLE_KMS_ENCRYPTED",
     }
-}
-
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+    unknown: UnknownFormat = |given| UnknownFormat { given }
 }
 
 /// A string that names none of AM's formats.
@@ -71,24 +53,7 @@ pub struct UnknownFormat {
     pub given: String,
 }
 
-impl crate::error::Error for UnknownFormat {
-    fn fault(&self) -> crate::error::Fault {
-        crate::error::Fault::Input
-    }
-}
-
-impl FromStr for Format {
-    type Err = UnknownFormat;
-    /// Case-insensitive, as AM reads it.
-    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
-        Format::ALL
-            .into_iter()
-            .find(|f| f.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| UnknownFormat {
-                given: s.to_owned(),
-            })
-    }
-}
+crate::error::fault_is!(UnknownFormat: Input);
 
 /// One AM advanced server property a value needs.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -406,8 +406,10 @@ pub struct EncryptArgs {
 #[derive(Debug, Args)]
 pub struct KeyArgs {
     /// Key source: file:PATH (mode 0600 or stricter), env:VAR (visible to this user's
-    /// processes) or keyring:SERVICE/ACCOUNT (OS keyring). Holds the AM encryption password
-    /// for --encrypt am, or 64 hex characters for aes-gcm.
+    /// processes), keyring:SERVICE/ACCOUNT (OS keyring), or a secrets manager:
+    /// vault:MOUNT/PATH#FIELD, aws-sm:ID[#FIELD], gcp-sm:projects/P/secrets/S[#FIELD],
+    /// azure-kv:https://VAULT.vault.azure.net/secrets/NAME[#FIELD]. Holds the AM encryption
+    /// password for --encrypt am, or 64 hex characters for aes-gcm.
     #[arg(long, value_name = "SOURCE", value_parser = parse_key_source)]
     pub key: Option<KeySource>,
 
@@ -415,6 +417,16 @@ pub struct KeyArgs {
     /// else the kernel keyutils user keyring), secret-service or keyutils.
     #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parse_backend)]
     pub keyring_backend: KeyringBackend,
+
+    /// Cap on fetching a --key from a secrets manager (vault:, aws-sm:, gcp-sm:, azure-kv:),
+    /// retries included.
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 30,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub secrets_timeout: u64,
 
     /// AESWrap key derivation digest, as AM's org.forgerock.openam.encryption.key.digest:
     /// SHA1, SHA256, SHA384 or SHA512.

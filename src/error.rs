@@ -63,15 +63,56 @@ pub trait Error: std::error::Error {
     fn fault(&self) -> Fault;
 }
 
+/// Implements [`Error`] for `$ty`: every error of it is `$fault`'s fault, or (with `if`) the
+/// errors `$pattern` matches are `$fault`'s and all others `$other`'s. Written next to each
+/// error type, so its classification reads as one statement.
+macro_rules! fault_is {
+    ($(#[$doc:meta])* $ty:ty: $fault:ident) => {
+        impl $crate::error::Error for $ty {
+            $(#[$doc])*
+            fn fault(&self) -> $crate::error::Fault {
+                $crate::error::Fault::$fault
+            }
+        }
+    };
+    ($(#[$doc:meta])* $ty:ty: $fault:ident if $pattern:pat, else $other:ident) => {
+        impl $crate::error::Error for $ty {
+            $(#[$doc])*
+            fn fault(&self) -> $crate::error::Fault {
+                if matches!(self, $pattern) {
+                    $crate::error::Fault::$fault
+                } else {
+                    $crate::error::Fault::$other
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use fault_is;
+
 /// The operating system's random source failed (a salt, a key, a random password).
 #[derive(Debug, thiserror::Error)]
 #[error("the operating system's random source failed: {0}")]
 pub struct RandomError(#[from] pub getrandom::Error);
 
-impl Error for RandomError {
-    fn fault(&self) -> Fault {
-        Fault::Operational
+fault_is!(RandomError: Operational);
+
+/// An error and its sources on one line, a source the text already holds said once. Client
+/// libraries put the useful part (refused, certificate unknown, the service's message) in
+/// the sources, and often repeat one in the message above it.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        let part = inner.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = inner.source();
     }
+    text
 }
 
 #[cfg(test)]

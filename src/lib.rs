@@ -23,6 +23,7 @@
 
 pub mod am;
 pub mod cipher;
+pub mod endpoint;
 pub mod error;
 pub mod escape;
 pub mod hardening;
@@ -30,9 +31,16 @@ pub mod helper;
 pub mod input;
 pub mod key_source;
 pub mod kms;
+mod names;
 pub mod password;
+pub mod secrets;
 pub mod ssha;
 pub mod store;
 pub mod strength;
 pub mod terminal;
 pub mod value;
+
+/// Test helpers shared with the integration tests: one copy, in their support module.
+#[cfg(test)]
+#[path = "../tests/it/support/shared.rs"]
+pub(crate) mod test_support;

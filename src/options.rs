@@ -66,7 +66,7 @@ pub fn protection(args: &EncryptArgs) -> Result<Protection, Failure> {
 /// The keys to open a stored value with.
 pub fn keys(args: &KeyArgs) -> Result<Keys, Failure> {
     Ok(Keys {
-        key: args.key.clone(),
+        key: key_source(args),
         backend: args.keyring_backend,
         kdf: am_kdf(args)?,
         kms: kms_options(args)?,
@@ -89,10 +89,16 @@ pub fn sample_cipher(
     })
 }
 
+/// `--key`, with `--secrets-timeout` applied.
+fn key_source(keys: &KeyArgs) -> Option<KeySource> {
+    let timeout = std::time::Duration::from_secs(keys.secrets_timeout);
+    keys.key.clone().map(|k| k.with_fetch_timeout(timeout))
+}
+
 fn required_key(keys: &KeyArgs, flag: &str, what: &str) -> Result<KeySource, Failure> {
-    keys.key.clone().ok_or_else(|| {
+    key_source(keys).ok_or_else(|| {
         Failure::input(format!(
-            "{flag} needs --key SOURCE naming {what} (file:PATH, env:VAR or keyring:SERVICE/ACCOUNT)"
+            "{flag} needs --key SOURCE naming {what} (file:PATH, env:VAR, keyring:SERVICE/ACCOUNT or a secrets manager)"
         ))
     })
 }

@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::Fault;
 use crate::input::InputError;
 
 /// The longest first line we accept. Python has no limit; a password this long is a
@@ -97,14 +96,7 @@ pub enum PasswordError {
     },
 }
 
-impl crate::error::Error for PasswordError {
-    fn fault(&self) -> Fault {
-        match self {
-            Self::Io { .. } => Fault::Operational,
-            _ => Fault::Input,
-        }
-    }
-}
+crate::error::fault_is!(PasswordError: Operational if Self::Io { .. }, else Input);
 
 /// Whether `c` is whitespace to Python's `str.isspace()` / `str.strip()`.
 ///
@@ -268,7 +260,7 @@ impl Source {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Error as _;
+    use crate::error::{Error as _, Fault};
 
     fn first_line(input: &[u8]) -> Result<String, PasswordError> {
         from_first_line(input, Origin::Stdin).map(|s| s.expose_secret().to_string())

@@ -24,7 +24,7 @@ use sha2::{Digest as _, Sha512};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use crate::error::{Fault, RandomError};
+use crate::error::RandomError;
 
 /// The scheme prefix AM expects.
 pub const PREFIX: &str = "{SSHA-512}";
@@ -104,17 +104,8 @@ pub enum SaltHexError {
     Length(SaltError),
 }
 
-impl crate::error::Error for SaltHexError {
-    fn fault(&self) -> Fault {
-        Fault::Input
-    }
-}
-
-impl crate::error::Error for ParseError {
-    fn fault(&self) -> Fault {
-        Fault::Input
-    }
-}
+crate::error::fault_is!(SaltHexError: Input);
+crate::error::fault_is!(ParseError: Input);
 
 /// A parsed or freshly computed `{SSHA-512}` value.
 ///

@@ -2,11 +2,14 @@
 // own SunJCE implementations (PBEWithMD5AndDES, PBKDF2WithHmacSHA*, AESWrap = RFC 3394,
 // AESWrapPad = RFC 5649, AES/GCM/NoPadding), independent of amhash's Rust code.
 //
-//   java vectors/GenVectors.java vectors        (JDK 17 or later; no javac step)
+//   javac -d /tmp/genvectors tests/interop/AmCrypto.java vectors/GenVectors.java
+//   java -cp /tmp/genvectors GenVectors vectors        (JDK 17 or later)
 //
-// Inputs are fixed, so the output is reproducible. The AM formats are built exactly as AM's
-// JCEEncryption and AESWrapEncryption build them. Error vectors are valid values with one
-// change each; their expected error follows from the format definitions in src/cipher/.
+// Inputs are fixed, so the output is reproducible. The ciphers are those of the interop peer
+// tests/interop/AmCrypto.java (one copy of "AM's formats with the JDK": the vectors and the
+// interop test cannot drift apart), which builds the AM formats exactly as AM's JCEEncryption
+// and AESWrapEncryption build them. Error vectors are valid values with one change each; their
+// expected error follows from the format definitions in src/cipher/.
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,13 +19,6 @@ import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import javax.crypto.Cipher;
-import javax.crypto.SecretKey;
-import javax.crypto.SecretKeyFactory;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.PBEKeySpec;
-import javax.crypto.spec.PBEParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 
 public class GenVectors {
     static final String GEN = "vectors/GenVectors.java (JDK " + System.getProperty("java.version") + " SunJCE)";
@@ -31,81 +27,8 @@ public class GenVectors {
     static final Base64.Decoder B64D = Base64.getDecoder();
     static final String SSHA = "{SSHA-512}FEpzEcqQWkrdrbJDWQomLOpmvunrkJKXJcXrRaEtnd0CfqdW1ZxZZodJC93Yr7PXjJ9AjlFGQ0TNCGWTpNj2+J2lNcPbPFsgo3AOiYjaRh7Smw==";
 
-    // ---- AM JCEEncryption ----
-    static byte[] jceEncrypt(String password, byte[] plain) throws Exception {
-        SecretKey key = SecretKeyFactory.getInstance("PBEWithMD5AndDES").generateSecret(new PBEKeySpec(password.toCharArray()));
-        Cipher c = Cipher.getInstance("PBEWithMD5AndDES");
-        c.init(Cipher.ENCRYPT_MODE, key, new PBEParameterSpec(new byte[] {1, 1, 1, 1, 1, 1, 1, 1}, 5));
-        byte[] ct = c.doFinal(plain);
-        byte[] iv = c.getIV();
-        byte[] out = new byte[11 + ct.length];
-        out[0] = 1; out[1] = 2; out[2] = 2;
-        System.arraycopy(iv, 0, out, 3, 8);
-        System.arraycopy(ct, 0, out, 11, ct.length);
-        return out;
-    }
-
-    static byte[] jceDecrypt(String password, byte[] value) throws Exception {
-        SecretKey key = SecretKeyFactory.getInstance("PBEWithMD5AndDES").generateSecret(new PBEKeySpec(password.toCharArray()));
-        Cipher c = Cipher.getInstance("PBEWithMD5AndDES");
-        c.init(Cipher.DECRYPT_MODE, key, new PBEParameterSpec(new byte[] {1, 1, 1, 1, 1, 1, 1, 1}, 5));
-        return c.doFinal(value, 11, value.length - 11);
-    }
-
-    // ---- AM AESWrapEncryption ----
-    static byte[] pkcs5pad(byte[] d) {
-        int pad = 8 - d.length % 8;
-        byte[] r = Arrays.copyOf(d, d.length + pad);
-        Arrays.fill(r, d.length, r.length, (byte) pad);
-        return r;
-    }
-
-    static byte[] kek(String password, String digest, int iterations, int bits, byte[] salt) throws Exception {
-        return SecretKeyFactory.getInstance("PBKDF2WithHmac" + digest)
-                .generateSecret(new PBEKeySpec(password.toCharArray(), salt, iterations, bits)).getEncoded();
-    }
-
-    static byte[] wrapEncrypt(String wrap, String password, String digest, int iterations, int bits, byte[] salt, byte[] plain) throws Exception {
-        Cipher c = Cipher.getInstance(wrap.equals("aeswrap") ? "AESWrap" : "AESWrapPad");
-        c.init(Cipher.WRAP_MODE, new SecretKeySpec(kek(password, digest, iterations, bits, salt), "AES"));
-        byte[] w = c.wrap(new SecretKeySpec(pkcs5pad(plain), "RAW"));
-        byte[] out = new byte[2 + salt.length + w.length];
-        out[0] = 2; out[1] = (byte) salt.length;
-        System.arraycopy(salt, 0, out, 2, salt.length);
-        System.arraycopy(w, 0, out, 2 + salt.length, w.length);
-        return out;
-    }
-
-    static byte[] wrapDecrypt(String wrap, String password, String digest, int iterations, int bits, byte[] value) throws Exception {
-        int sl = value[1] & 0xff;
-        byte[] salt = Arrays.copyOfRange(value, 2, 2 + sl);
-        Cipher c = Cipher.getInstance(wrap.equals("aeswrap") ? "AESWrap" : "AESWrapPad");
-        c.init(Cipher.UNWRAP_MODE, new SecretKeySpec(kek(password, digest, iterations, bits, salt), "AES"));
-        byte[] p = c.unwrap(Arrays.copyOfRange(value, 2 + sl, value.length), "RAW", Cipher.SECRET_KEY).getEncoded();
-        return Arrays.copyOf(p, p.length - p[p.length - 1]);
-    }
-
-    // ---- amhash AES-GCM envelope ----
-    static final byte[] GCM_HEADER = {'A', 'M', 'H', 'G', 1};
-
-    static byte[] gcmSeal(byte[] key, byte[] nonce, byte[] plain) throws Exception {
-        Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-        c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, nonce));
-        c.updateAAD(GCM_HEADER);
-        byte[] ct = c.doFinal(plain);
-        byte[] out = new byte[5 + 12 + ct.length];
-        System.arraycopy(GCM_HEADER, 0, out, 0, 5);
-        System.arraycopy(nonce, 0, out, 5, 12);
-        System.arraycopy(ct, 0, out, 17, ct.length);
-        return out;
-    }
-
-    static byte[] gcmOpen(byte[] key, byte[] value) throws Exception {
-        Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-        c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, Arrays.copyOfRange(value, 5, 17)));
-        c.updateAAD(Arrays.copyOfRange(value, 0, 5));
-        return c.doFinal(value, 17, value.length - 17);
-    }
+    // The ciphers are AmCrypto's: jceEncrypt/jceDecrypt, wrapEncrypt/wrapDecrypt (with the
+    // salt given), gcmSeal/gcmOpen.
 
     // ---- helpers ----
     static String q(String s) {
@@ -136,7 +59,7 @@ public class GenVectors {
 
     // ---- am-jce ----
     static String jceOk(String name, String source, String password, byte[] plain, byte[] value) throws Exception {
-        check(Arrays.equals(jceDecrypt(password, value), plain), name);
+        check(Arrays.equals(AmCrypto.jceDecrypt(password, value), plain), name);
         return "{\"name\": " + q(name) + ", \"source\": " + q(source) + ", \"expect\": \"ok\", \"password\": " + q(password)
                 + ", \"plaintext_hex\": " + q(HEX.formatHex(plain)) + ", \"value\": " + q(B64.encodeToString(value)) + "}";
     }
@@ -151,7 +74,7 @@ public class GenVectors {
         String pubSrc = "ForgeRock: AM's own JCEEncryption test value, replicated in ForgeRock's Go test TestMd5DesEncode; re-checked by " + GEN;
         byte[] pubPlain = "A test message to be encrypted".getBytes(StandardCharsets.UTF_8);
         byte[] pub = B64D.decode("AQICv6c3Z1VfvgAtyLDM2OI72NmbGHybL2ERlEvoXM7eOjm0xW1l3ZzMpQ==");
-        check(Arrays.equals(jceEncrypt("password", pubPlain), pub), "published JCE vector");
+        check(Arrays.equals(AmCrypto.jceEncrypt("password", pubPlain), pub), "published JCE vector");
         v.add(jceOk("forgerock-published", pubSrc, "password", pubPlain, pub));
         Object[][] gen = {
             {"ssha512-value", "changeit-AM-encryption-key-1234", SSHA.getBytes(StandardCharsets.UTF_8)},
@@ -165,7 +88,7 @@ public class GenVectors {
         };
         for (Object[] g : gen) {
             byte[] plain = (byte[]) g[2];
-            v.add(jceOk((String) g[0], GEN + ": PBEWithMD5AndDES encryption", (String) g[1], plain, jceEncrypt((String) g[1], plain)));
+            v.add(jceOk((String) g[0], GEN + ": PBEWithMD5AndDES encryption", (String) g[1], plain, AmCrypto.jceEncrypt((String) g[1], plain)));
         }
         String src = GEN + ": forgerock-published value ";
         String pw = "\"password\": \"password\"";
@@ -174,7 +97,7 @@ public class GenVectors {
         v.add(err("flipped-bit-iv", src + "with bit 0 of byte 3 (first IV byte) flipped", "wrong-key-or-tampered", "decrypt",
                 pw + ", \"value\": " + q(B64.encodeToString(flip(pub, 3)))));
         try {
-            jceDecrypt("password", flip(pub, pub.length - 1));
+            AmCrypto.jceDecrypt("password", flip(pub, pub.length - 1));
             check(false, "JDK must reject the flipped last block");
         } catch (javax.crypto.BadPaddingException expected) {
             // the JDK agrees: the padding is broken
@@ -196,7 +119,7 @@ public class GenVectors {
 
     // ---- am-aeswrap ----
     static String wrapOk(String name, String source, String wrap, String password, String digest, int it, int bits, byte[] salt, byte[] plain, byte[] value) throws Exception {
-        check(Arrays.equals(wrapDecrypt(wrap, password, digest, it, bits, value), plain), name);
+        check(Arrays.equals(AmCrypto.wrapDecrypt(wrap, password, digest, it, bits, value), plain), name);
         return "{\"name\": " + q(name) + ", \"source\": " + q(source) + ", \"expect\": \"ok\", \"cipher\": " + q(wrap) + ", \"password\": " + q(password)
                 + ", \"digest\": " + q(digest) + ", \"iterations\": " + it + ", \"key_bits\": " + bits + ", \"salt_hex\": " + q(HEX.formatHex(salt))
                 + ", \"plaintext_hex\": " + q(HEX.formatHex(plain)) + ", \"value\": " + q(B64.encodeToString(value)) + "}";
@@ -211,7 +134,7 @@ public class GenVectors {
         byte[] pubPlain = "A test message to be encrypted".getBytes(StandardCharsets.UTF_8);
         byte[] pubSalt = B64D.decode("ANQ7kB2uSjlRzimzf32LRg==");
         byte[] pub = B64D.decode("AhAA1DuQHa5KOVHOKbN/fYtGe+KLLN5DbQbLo8w0EJHEum0EOd+hrF/moBOGvhvQSXO4CJrd1UnKyA==");
-        check(Arrays.equals(wrapEncrypt("aeswrap", "password", "SHA1", 10000, 128, pubSalt, pubPlain), pub), "published AESWrap vector");
+        check(Arrays.equals(AmCrypto.wrapEncrypt("aeswrap", "password", "SHA1", 10000, 128, pubSalt, pubPlain), pub), "published AESWrap vector");
         v.add(wrapOk("forgerock-published-kw", "ForgeRock: AM's own AESWrapEncryption test value, replicated in ForgeRock's Go test TestAesEncode; re-checked by " + GEN,
                 "aeswrap", "password", "SHA1", 10000, 128, pubSalt, pubPlain, pub));
         byte[] ssha = SSHA.getBytes(StandardCharsets.UTF_8);
@@ -237,7 +160,7 @@ public class GenVectors {
             byte[] salt = g[6] == null ? pubSalt : seq(16, (Integer) g[6]);
             byte[] plain = (byte[]) g[7];
             String wrap = (String) g[1];
-            byte[] value = wrapEncrypt(wrap, (String) g[2], (String) g[3], (Integer) g[4], (Integer) g[5], salt, plain);
+            byte[] value = AmCrypto.wrapEncrypt(wrap, (String) g[2], (String) g[3], (Integer) g[4], (Integer) g[5], salt, plain);
             if (g[0].equals("published-inputs-kwp")) kwpPub = value;
             if (g[0].equals("sha256-20000-256-kw")) sha256 = value;
             v.add(wrapOk((String) g[0], GEN + ": PBKDF2WithHmac" + g[3] + " + " + (wrap.equals("aeswrap") ? "AESWrap (RFC 3394)" : "AESWrapPad (RFC 5649)") + " in AM's layout",
@@ -293,8 +216,8 @@ public class GenVectors {
         byte[] base = null;
         for (Object[] g : gen) {
             byte[] k = (byte[]) g[1], n = (byte[]) g[2], p = (byte[]) g[3];
-            byte[] value = gcmSeal(k, n, p);
-            check(Arrays.equals(gcmOpen(k, value), p), (String) g[0]);
+            byte[] value = AmCrypto.gcmSeal(k, n, p);
+            check(Arrays.equals(AmCrypto.gcmOpen(k, value), p), (String) g[0]);
             if (base == null) base = value;
             v.add("{\"name\": " + q((String) g[0]) + ", \"source\": " + q(GEN + ": AES/GCM/NoPadding, 128-bit tag, AAD = 'AMHG' 01") + ", \"expect\": \"ok\", \"key_hex\": "
                     + q(HEX.formatHex(k)) + ", \"nonce_hex\": " + q(HEX.formatHex(n)) + ", \"plaintext_hex\": " + q(HEX.formatHex(p)) + ", \"value\": " + q(B64.encodeToString(value)) + "}");

@@ -3,10 +3,8 @@
 //! Thin on purpose: parse arguments, read stdin, call `amhash::kms::client`, write stdout,
 //! print one line on stderr and exit 2 (usage) or 3 (KMS) on failure.
 #![forbid(unsafe_code)]
-// A helper binary talks to amhash on stdout and stderr: printing is its job.
-#![allow(clippy::print_stderr)]
 
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -15,26 +13,23 @@ use amhash::input::{InputError, read_all};
 use amhash::kms::client::{self, ClientError, MAX_CIPHERTEXT, MAX_PLAINTEXT};
 use amhash::kms::{KmsKeyName, KmsOptions};
 use base64::Engine as _;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
-/// Google Cloud KMS helper for amhash: encrypt or decrypt standard input.
-///
-/// encrypt: reads the plaintext bytes, writes one line of standard base64, then one line with
-/// the name AM must decrypt it with (the CryptoKey for a symmetric key, the version for an
-/// asymmetric one).
-/// decrypt: reads base64 (one line, or wrapped as `base64` writes it), writes the plaintext.
-/// Exit status: 0 success, 2 usage error, 3 Cloud KMS or network failure.
-#[derive(Parser, Debug)]
-#[command(name = "amhash-kms", version, max_term_width = 100)]
-struct Cli {
-    /// amhash's ready handshake (see `amhash::helper`): signal readiness on stdout once
-    /// protected, before reading the input. Comes before the operation.
-    #[arg(long = "handshake", hide = true)]
-    handshake: bool,
-    #[command(subcommand)]
-    op: Op,
-}
+#[path = "shared/helper_main.rs"]
+mod helper_main;
+
+const ABOUT: helper_main::About = helper_main::About {
+    name: "amhash-kms",
+    about: "Google Cloud KMS helper for amhash: encrypt or decrypt standard input",
+    long_about: "Google Cloud KMS helper for amhash: encrypt or decrypt standard input.\n\n\
+        encrypt: reads the plaintext bytes, writes one line of standard base64, then one line \
+        with the name AM must decrypt it with (the CryptoKey for a symmetric key, the version \
+        for an asymmetric one).\n\
+        decrypt: reads base64 (one line, or wrapped as `base64` writes it), writes the \
+        plaintext.\n\
+        Exit status: 0 success, 2 usage error, 3 Cloud KMS or network failure.",
+};
 
 #[derive(Subcommand, Debug)]
 enum Op {
@@ -56,12 +51,7 @@ struct KmsArgs {
     #[arg(long = "kms-anonymous")]
     kms_anonymous: bool,
     /// Cap on the whole operation, retries included
-    #[arg(
-        long = "kms-timeout",
-        value_name = "SECS",
-        default_value_t = 30,
-        value_parser = clap::value_parser!(u64).range(1..=3600)
-    )]
+    #[arg(long = "kms-timeout", value_name = "SECS", default_value_t = 30, value_parser = helper_main::secs())]
     kms_timeout: u64,
 }
 
@@ -75,55 +65,9 @@ impl From<ClientError> for Failure {
 }
 
 fn main() -> ExitCode {
-    // As in amhash: no core dump and no ptrace or /proc/PID/mem by this user's other processes
-    // while the plaintext and the access token are in memory.
-    let protected = amhash::hardening::protect_process();
-    let cli = match Cli::try_parse() {
-        Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(
-                e.kind(),
-                ErrorKind::DisplayHelp
-                    | ErrorKind::DisplayVersion
-                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-            ) {
-                // Help and version go to stdout (or stderr for the missing-subcommand case)
-                // exactly as clap renders them.
-                let _ = e.print();
-                return if e.use_stderr() {
-                    ExitCode::from(Fault::Input.exit_code())
-                } else {
-                    ExitCode::SUCCESS
-                };
-            }
-            // Keep the one-line contract.
-            let message = amhash::helper::usage_line(&e.render().to_string());
-            return fail(Failure(
-                Fault::Input,
-                format!("{message} (see amhash-kms --help)"),
-            ));
-        }
-    };
-    if cli.handshake {
-        // amhash sends its input only after this: fail closed, without reading it. Not a
-        // usage error: an operational failure (exit 3) in the contract.
-        if let Err(message) = amhash::helper::ready_for_secrets(protected) {
-            return fail(Failure(Fault::Operational, message));
-        }
-    } else if let Err(e) = protected {
-        eprintln!("amhash-kms: warning: cannot disable core dumps for this process: {e}");
-    }
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(f) => fail(f),
-    }
-}
-
-fn fail(Failure(fault, message): Failure) -> ExitCode {
-    let line: String = message.chars().filter(|c| !c.is_control()).collect();
-    let _ = writeln!(io::stderr().lock(), "amhash-kms: {line}");
-    ExitCode::from(fault.exit_code())
+    helper_main::main(&ABOUT, |op: Op| {
+        run(op).map_err(|Failure(fault, message)| (fault, message))
+    })
 }
 
 fn options(a: &KmsArgs) -> Result<KmsOptions, Failure> {
@@ -152,17 +96,11 @@ fn read_stdin(max: usize, op: &'static str) -> Result<Zeroizing<Vec<u8>>, Failur
 }
 
 fn write_stdout(data: &[u8]) -> Result<(), Failure> {
-    let mut out = io::stdout().lock();
-    out.write_all(data).and_then(|()| out.flush()).map_err(|e| {
-        Failure(
-            Fault::Operational,
-            format!("cannot write standard output: {e}"),
-        )
-    })
+    helper_main::write_stdout(data).map_err(|(fault, message)| Failure(fault, message))
 }
 
-fn run(cli: Cli) -> Result<(), Failure> {
-    match cli.op {
+fn run(op: Op) -> Result<(), Failure> {
+    match op {
         Op::Encrypt(a) => {
             let opts = options(&a)?;
             let plaintext = read_stdin(MAX_PLAINTEXT, "encrypt")?;

@@ -31,7 +31,6 @@
 //! [`decrypt`] tries KW, and on an integrity failure KWP, and says which one matched (the
 //! binary's `--am-sample`).
 
-use std::fmt;
 use std::str::FromStr;
 
 use aes_kw::{KekAes128, KekAes192, KekAes256};
@@ -69,22 +68,13 @@ pub enum KdfDigest {
     Sha512,
 }
 
-impl KdfDigest {
-    /// The AM name: `SHA1`, `SHA256`, `SHA384`, `SHA512`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            KdfDigest::Sha1 => "SHA1",
-            KdfDigest::Sha256 => "SHA256",
-            KdfDigest::Sha384 => "SHA384",
-            KdfDigest::Sha512 => "SHA512",
-        }
-    }
-}
-
-impl fmt::Display for KdfDigest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+// The AM names.
+crate::names::names! {
+    KdfDigest {
+        Sha1 => "SHA1",
+        Sha256 => "SHA256",
+        Sha384 => "SHA384",
+        Sha512 => "SHA512",
     }
 }
 
@@ -94,19 +84,13 @@ impl FromStr for KdfDigest {
     /// The AM names in any letter case, with or without a hyphen after `SHA`:
     /// `SHA1`, `sha256`, `SHA-384`, `sha-512`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let unknown = || CipherError::UnknownDigest(s.to_owned());
-        let bits = s
-            .get(..3)
-            .filter(|p| p.eq_ignore_ascii_case("sha"))
-            .and_then(|_| s.get(3..))
-            .ok_or_else(unknown)?;
-        match bits.strip_prefix('-').unwrap_or(bits) {
-            "1" => Ok(KdfDigest::Sha1),
-            "256" => Ok(KdfDigest::Sha256),
-            "384" => Ok(KdfDigest::Sha384),
-            "512" => Ok(KdfDigest::Sha512),
-            _ => Err(unknown()),
-        }
+        let without_hyphen = s
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("sha-"))
+            .and_then(|_| s.get(4..))
+            .map(|bits| format!("SHA{bits}"));
+        KdfDigest::from_name(without_hyphen.as_deref().unwrap_or(s))
+            .ok_or_else(|| CipherError::UnknownDigest(s.to_owned()))
     }
 }
 

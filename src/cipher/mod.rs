@@ -30,7 +30,6 @@ pub mod am_aeswrap;
 pub mod am_jce;
 
 use std::fmt;
-use std::str::FromStr;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -130,34 +129,16 @@ impl AmCipher {
             AmCipher::AesWrapPad => "AESWrapEncryption with the RFC 5649 key wrap (aeswrap-pad)",
         }
     }
-
-    /// The name [`FromStr`] accepts and [`fmt::Display`] writes.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AmCipher::Jce => "jce",
-            AmCipher::AesWrap => "aeswrap",
-            AmCipher::AesWrapPad => "aeswrap-pad",
-        }
-    }
 }
 
-impl fmt::Display for AmCipher {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+// The names `--am-cipher` takes, in any letter case.
+crate::names::names! {
+    AmCipher {
+        Jce => "jce",
+        AesWrap => "aeswrap",
+        AesWrapPad => "aeswrap-pad",
     }
-}
-
-impl FromStr for AmCipher {
-    type Err = CipherError;
-
-    /// `jce`, `aeswrap` or `aeswrap-pad`, in any letter case.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [AmCipher::Jce, AmCipher::AesWrap, AmCipher::AesWrapPad]
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| CipherError::UnknownCipher(s.to_owned()))
-    }
+    unknown: CipherError = CipherError::UnknownCipher
 }
 
 /// The plaintext of an AM value and the cipher that opened it.

@@ -1,7 +1,7 @@
 //! `amhash doctor`: inspect an installation and report each finding as ok, warning or
 //! problem. Exit 0 with no problem, 1 with at least one.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
@@ -48,6 +48,18 @@ impl Findings {
     }
     fn problem(&mut self, check: &str, message: impl Into<String>) {
         self.add(Level::Problem, check, message);
+    }
+    /// A warning for each file an interrupted `run` (an amhash run, an install) left behind.
+    fn leftovers(&mut self, check: &str, paths: &[PathBuf], run: &str) {
+        for path in paths {
+            self.warn(
+                check,
+                format!(
+                    "{} is left by an interrupted {run}: the next install removes it",
+                    amhash::escape::path(path)
+                ),
+            );
+        }
     }
 }
 
@@ -208,15 +220,7 @@ fn inspect_dir(
             ),
         );
     }
-    for temp in &facts.stale_temps {
-        findings.warn(
-            "temp",
-            format!(
-                "{} is left by an interrupted amhash run: the next install removes it",
-                amhash::escape::path(temp)
-            ),
-        );
-    }
+    findings.leftovers("temp", &facts.stale_temps, "amhash run");
 
     Ok(value_text)
 }
@@ -310,15 +314,7 @@ fn inspect_systemd(
             }
         }
     }
-    for left in &facts.leftovers {
-        findings.warn(
-            "leftover",
-            format!(
-                "{} is left by an interrupted install: the next install removes it",
-                amhash::escape::path(left)
-            ),
-        );
-    }
+    findings.leftovers("leftover", &facts.leftovers, "install");
     match systemd::read_value(root, &unit, id) {
         Ok(Some(found)) => {
             findings.ok(

@@ -51,6 +51,71 @@ struct Written {
     systemd: Option<(Unit, Mode)>,
 }
 
+impl Written {
+    /// Reports an edited file: what was done to it and what it now `holds` (after its
+    /// path), what its owner and mode call for (a note when the mode was narrowed, a warning
+    /// when `--owner` did not apply or every local user can still read the value), and its
+    /// JSON entry: `target`, and the `key` (variable or property) it sets to `name`.
+    fn edited(
+        &mut self,
+        change: &EditChange,
+        owner: Option<Owner>,
+        (target, key, name): (&str, &str, &str),
+        holds: &str,
+    ) {
+        self.lines.push(format!(
+            "{} ({holds})",
+            describe(&change.path, change.action, change.dry_run)
+        ));
+        let shown = escape::path(&change.path);
+        if let Some(before) = change.mode_before
+            && before & 0o777 != change.mode
+        {
+            let verb = if change.dry_run {
+                "would narrow"
+            } else {
+                "narrowed"
+            };
+            self.lines.push(format!(
+                "{verb} mode of {shown}: {before:04o} -> {:04o} (it now holds the secret)",
+                change.mode
+            ));
+        }
+        if change.owner_kept
+            && let Some(o) = change.owner
+        {
+            self.warnings.push(format!(
+                "--owner does not apply to {shown}: an existing file keeps its owner (uid {} gid {}); \
+                 amhash never hands an existing script to another account",
+                o.uid, o.gid
+            ));
+        }
+        if change.other_readable {
+            // Group read for AM's group; never group write (AM could then add a command that
+            // whoever sources the file runs), nothing for others.
+            let mode = (change.mode & 0o750) | 0o040;
+            let quoted = escape::shell_word(&shown);
+            let fix = match owner {
+                Some(o) => format!("chgrp {} {quoted} && chmod {mode:04o} {quoted}", o.gid),
+                None => format!(
+                    "chmod o-rwx {quoted} (first make sure AM's account reads it as its owner or group)"
+                ),
+            };
+            self.warnings.push(format!(
+                "{shown} holds the secret and every local user can read it (mode {:04o}); amhash left \
+                 that because AM's account might read it only through those bits: run {fix}",
+                change.mode
+            ));
+        }
+        self.json
+            .push(json!({"target": target, "path": path_value(&change.path),
+            "action": action_name(change.action), key: name, "mode": format!("{:04o}", change.mode),
+            "mode_before": change.mode_before.map(|m| format!("{m:04o}")),
+            "other_readable": change.other_readable, "owner": owner_value(change.owner),
+            "owner_kept": change.owner_kept}));
+    }
+}
+
 pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     let id = SecretId::new(&args.user)?;
     let owner = match &args.owner {
@@ -258,13 +323,8 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
     if let Some(path) = &targets.env_file {
         let change = store::env_file::apply(path, id, value, &edit)?;
         let var = id.shell_env_var()?;
-        out.lines.push(format!(
-            "{} (export {var})",
-            describe(&change.path, change.action, dry_run)
-        ));
-        edited(&change, owner, &mut out);
-        out.json
-            .push(edit_json("env-file", &change, "variable", &var));
+        let holds = format!("export {var}");
+        out.edited(&change, owner, ("env-file", "variable", &var), &holds);
     }
     if let Some(path) = &targets.setenv {
         let Some(format) = format else {
@@ -273,12 +333,9 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
             ));
         };
         let change = store::setenv::apply(path, id, value, format, &edit)?;
-        out.lines.push(format!(
-            "{} (-D{} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS)",
-            describe(&change.path, change.action, dry_run),
-            id.java_property()
-        ));
-        edited(&change, owner, &mut out);
+        let property = id.java_property();
+        let holds = format!("-D{property} and -D{PROP_PASSWORDS_FORMAT}={format} in CATALINA_OPTS");
+        out.edited(&change, owner, ("setenv", "property", &property), &holds);
         out.warnings.push(format!(
             "setenv.sh puts the value on the java command line, where every local user can read \
              it (ps, /proc/PID/cmdline) while AM runs{}: prefer --dir (the special secret store \
@@ -294,23 +351,17 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
                 ""
             }
         ));
-        out.json.push(edit_json(
-            "setenv",
-            &change,
-            "property",
-            &id.java_property(),
-        ));
     }
     if let Some(path) = &targets.docker_env_file {
         let change = store::docker_env::apply(path, id, value, &edit)?;
         let var = id.env_var();
-        out.lines.push(format!(
-            "{} ({var}=..., Docker env-file syntax)",
-            describe(&change.path, change.action, dry_run)
-        ));
-        edited(&change, owner, &mut out);
-        out.json
-            .push(edit_json("docker-env-file", &change, "variable", &var));
+        let holds = format!("{var}=..., Docker env-file syntax");
+        out.edited(
+            &change,
+            owner,
+            ("docker-env-file", "variable", &var),
+            &holds,
+        );
     }
     if let Some(name) = &targets.systemd {
         systemd_target(name, install, dry_run, &mut out)?;
@@ -430,59 +481,6 @@ fn systemd_target(
         "credentials_dir": (change.mode == Mode::Credential).then(|| unit.credentials_dir())}));
     out.systemd = Some((unit, change.mode));
     Ok(())
-}
-
-/// What an edited file's owner and mode call for: a note when the mode was narrowed, a
-/// warning when `--owner` did not apply or every local user can still read the value.
-fn edited(change: &EditChange, owner: Option<Owner>, out: &mut Written) {
-    let shown = escape::path(&change.path);
-    if let Some(before) = change.mode_before
-        && before & 0o777 != change.mode
-    {
-        let verb = if change.dry_run {
-            "would narrow"
-        } else {
-            "narrowed"
-        };
-        out.lines.push(format!(
-            "{verb} mode of {shown}: {before:04o} -> {:04o} (it now holds the secret)",
-            change.mode
-        ));
-    }
-    if change.owner_kept
-        && let Some(o) = change.owner
-    {
-        out.warnings.push(format!(
-            "--owner does not apply to {shown}: an existing file keeps its owner (uid {} gid {}); \
-             amhash never hands an existing script to another account",
-            o.uid, o.gid
-        ));
-    }
-    if change.other_readable {
-        // Group read for AM's group; never group write (AM could then add a command that
-        // whoever sources the file runs), nothing for others.
-        let mode = (change.mode & 0o750) | 0o040;
-        let quoted = escape::shell_word(&shown);
-        let fix = match owner {
-            Some(o) => format!("chgrp {} {quoted} && chmod {mode:04o} {quoted}", o.gid),
-            None => format!(
-                "chmod o-rwx {quoted} (first make sure AM's account reads it as its owner or group)"
-            ),
-        };
-        out.warnings.push(format!(
-            "{shown} holds the secret and every local user can read it (mode {:04o}); amhash left \
-             that because AM's account might read it only through those bits: run {fix}",
-            change.mode
-        ));
-    }
-}
-
-fn edit_json(target: &str, change: &EditChange, key: &str, name: &str) -> Value {
-    json!({"target": target, "path": path_value(&change.path), "action": action_name(change.action),
-        key: name, "mode": format!("{:04o}", change.mode),
-        "mode_before": change.mode_before.map(|m| format!("{m:04o}")),
-        "other_readable": change.other_readable, "owner": owner_value(change.owner),
-        "owner_kept": change.owner_kept})
 }
 
 fn owner_value(owner: Option<Owner>) -> Value {

@@ -127,8 +127,9 @@ pub enum ExchangeError {
 /// What a helper inherits of amhash's environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Env {
-    /// All of it: `amhash-kms` needs the Application Default Credentials variables, proxy
-    /// settings and the like.
+    /// All of it: the network helpers need the credentials variables, proxy settings and
+    /// the like. With one change: loopback addresses are added to `NO_PROXY` and `no_proxy`
+    /// (see [`no_proxy_with_loopback`]).
     Inherit,
     /// None: the helper needs nothing from it, and an `env:VAR` key source of the same
     /// command would otherwise sit in the helper's `/proc/PID/environ` until it protects
@@ -147,17 +148,38 @@ pub struct Reply {
     pub message: String,
 }
 
-/// Runs `path` (the helper `name`) with [`HANDSHAKE_FLAG`], `args` and `env`; once it has
-/// sent [`READY`], writes `input` to it and collects its answer and stderr (see the module
-/// documentation for the channel and the handshake).
+/// What runs at the other end of an [`exchange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Peer {
+    /// An amhash helper: run with [`HANDSHAKE_FLAG`] and the environment given, and sent its
+    /// input only once it has sent [`READY`] (see the module documentation).
+    Helper(Env),
+    /// A system tool that knows no handshake (`systemd-creds`): run with an empty environment
+    /// and `/` as its working directory. Only for tools root installed, at an absolute path
+    /// the caller chose (never a `$PATH` search): nothing waits for them to protect
+    /// themselves.
+    Tool,
+}
+
+/// A helper, with the environment given ([`exchange`] takes an [`Env`] for a helper).
+impl From<Env> for Peer {
+    fn from(env: Env) -> Self {
+        Peer::Helper(env)
+    }
+}
+
+/// Runs `path` (`name` in messages) as `peer` with `args`; once it is ready (a helper: it has
+/// sent [`READY`]), writes `input` to it on the socket (its stdin) and collects its answer
+/// from the same socket (its stdout), at most `max_output + 1` bytes, and its stderr (see the
+/// module documentation for the channel and the handshake).
 ///
 /// # Errors
-/// [`ExchangeError`]; a helper that fails is not an error here but a [`Reply`] with its
-/// status (and, if it failed before it was ready, an empty `stdout`).
+/// [`ExchangeError`]; a peer that fails is not an error here but a [`Reply`] with its
+/// status (and, if a helper failed before it was ready, an empty `stdout`).
 pub fn exchange<I, S>(
     path: &Path,
     name: &str,
-    env: Env,
+    peer: impl Into<Peer>,
     args: I,
     input: &[u8],
     max_output: usize,
@@ -167,39 +189,52 @@ where
     S: AsRef<OsStr>,
 {
     let mut command = Command::new(path);
-    if env == Env::Clear {
-        command.env_clear();
-    }
-    command.arg(HANDSHAKE_FLAG).args(args);
-    exchange_within(command, name, input, max_output, Some(READY_TIMEOUT))
+    let ready_timeout = match peer.into() {
+        Peer::Helper(env) => {
+            match env {
+                Env::Clear => {
+                    command.env_clear();
+                }
+                Env::Inherit => {
+                    let current = ["NO_PROXY", "no_proxy"].map(std::env::var_os);
+                    let value = no_proxy_with_loopback(current);
+                    command.env("NO_PROXY", &value).env("no_proxy", &value);
+                }
+            }
+            command.arg(HANDSHAKE_FLAG);
+            Some(READY_TIMEOUT)
+        }
+        Peer::Tool => {
+            command.env_clear().current_dir("/");
+            None
+        }
+    };
+    command.args(args);
+    exchange_within(command, name, input, max_output, ready_timeout)
 }
 
-/// Runs a system tool that knows no handshake (`systemd-creds`) the same way: `path` must be
-/// an absolute path the caller chose (never a `$PATH` search), with an empty environment and
-/// `/` as its working directory; `input` goes to it on the socket (its stdin), its answer
-/// comes back on the same socket (its stdout), at most `max_output + 1` bytes. Only for
-/// tools root installed: nothing waits for them to protect themselves.
-///
-/// # Errors
-/// [`ExchangeError`], as [`exchange`].
-pub fn run_tool<I, S>(
-    path: &Path,
-    name: &str,
-    args: I,
-    input: &[u8],
-    max_output: usize,
-) -> Result<Reply, ExchangeError>
-where
-    I: IntoIterator<Item = S>,
-    S: AsRef<OsStr>,
-{
-    let mut command = Command::new(path);
-    command.env_clear().current_dir("/").args(args);
-    exchange_within(command, name, input, max_output, None)
+/// The `NO_PROXY` a network helper gets: what is set (either spelling) plus the loopback
+/// addresses. Plain http is allowed only to loopback (a Vault Agent, an emulator), and with
+/// `http_proxy` set and no loopback entry in `NO_PROXY` (common on corporate hosts) the
+/// clients would send that request, token and all, in clear to the proxy instead.
+#[must_use]
+pub fn no_proxy_with_loopback(current: [Option<std::ffi::OsString>; 2]) -> std::ffi::OsString {
+    let mut value = std::ffi::OsString::new();
+    for part in current.into_iter().flatten().filter(|v| !v.is_empty()) {
+        if !value.is_empty() {
+            value.push(",");
+        }
+        value.push(part);
+    }
+    if !value.is_empty() {
+        value.push(",");
+    }
+    value.push("127.0.0.1,localhost,::1");
+    value
 }
 
 /// [`exchange`] of a command already given its arguments, with a time limit for [`READY`]
-/// (which tests shorten); `None`: no handshake at all ([`run_tool`]).
+/// (which tests shorten); `None`: no handshake at all ([`Peer::Tool`]).
 fn exchange_within(
     mut command: Command,
     name: &str,

@@ -231,10 +231,18 @@ fn env_is_inherited_or_cleared() {
 }
 
 #[test]
-fn run_tool_gives_a_socket_and_an_empty_environment() {
+fn a_tool_gets_a_socket_and_an_empty_environment() {
     // /usr/bin/env with no arguments prints its environment: nothing. Then a shell shows what
     // its stdin and stdout are, and echoes the input back.
-    let reply = run_tool(Path::new("/usr/bin/env"), "env", ["-0"], b"", 4096).unwrap();
+    let reply = exchange(
+        Path::new("/usr/bin/env"),
+        "env",
+        Peer::Tool,
+        ["-0"],
+        b"",
+        4096,
+    )
+    .unwrap();
     assert!(reply.status.success());
     assert_eq!(
         reply.stdout.as_slice(),
@@ -242,7 +250,15 @@ fn run_tool_gives_a_socket_and_an_empty_environment() {
         "the tool inherited an environment"
     );
     let script = "readlink /proc/self/fd/0 /proc/self/fd/1; pwd; cat";
-    let reply = run_tool(Path::new("/bin/sh"), "sh", ["-c", script], b"secret", 4096).unwrap();
+    let reply = exchange(
+        Path::new("/bin/sh"),
+        "sh",
+        Peer::Tool,
+        ["-c", script],
+        b"secret",
+        4096,
+    )
+    .unwrap();
     assert!(reply.status.success(), "{}", reply.message);
     let out = String::from_utf8(reply.stdout.to_vec()).unwrap();
     let lines: Vec<&str> = out.lines().collect();
@@ -251,6 +267,32 @@ fn run_tool_gives_a_socket_and_an_empty_environment() {
     assert_eq!(lines[2], "/");
     assert_eq!(lines[3], "secret");
     // Bounded: one byte past the limit comes back, no more.
-    let reply = run_tool(Path::new("/bin/sh"), "sh", ["-c", "cat"], &[b'x'; 100], 10).unwrap();
+    let reply = exchange(
+        Path::new("/bin/sh"),
+        "sh",
+        Peer::Tool,
+        ["-c", "cat"],
+        &[b'x'; 100],
+        10,
+    )
+    .unwrap();
     assert_eq!(reply.stdout.len(), 11);
+}
+
+#[test]
+fn no_proxy_keeps_what_is_set_and_adds_loopback() {
+    use std::ffi::OsString;
+    let loopback = "127.0.0.1,localhost,::1";
+    assert_eq!(
+        no_proxy_with_loopback([None, None]),
+        OsString::from(loopback)
+    );
+    assert_eq!(
+        no_proxy_with_loopback([Some("a.example".into()), Some("b.example".into())]),
+        OsString::from(format!("a.example,b.example,{loopback}"))
+    );
+    assert_eq!(
+        no_proxy_with_loopback([Some("".into()), Some(".corp".into())]),
+        OsString::from(format!(".corp,{loopback}"))
+    );
 }

@@ -90,11 +90,26 @@ pub enum KeyringProblem {
 pub enum KeySourceError {
     /// The `SOURCE` string is not one of the three forms (usage error).
     #[error(
-        "invalid key source: {problem}; expected file:PATH, env:VAR or keyring:SERVICE/ACCOUNT"
+        "invalid key source: {problem}; expected file:PATH, env:VAR, keyring:SERVICE/ACCOUNT, vault:, aws-sm:, gcp-sm: or azure-kv:"
     )]
     Parse {
         /// What is wrong.
         problem: ParseProblem,
+    },
+    /// A secrets-manager reference is malformed (usage error).
+    #[error(transparent)]
+    Reference(crate::secrets::ReferenceError),
+    /// A secrets manager could not give the secret (the message names the reference, the
+    /// status and what to check).
+    #[error(transparent)]
+    Manager(crate::secrets::SecretsError),
+    /// A write or delete of a secrets-manager reference (usage error): amhash only reads them.
+    #[error(
+        "cannot store into {reference}: amhash only reads secrets managers; put the key there with the manager's own tools"
+    )]
+    ReadOnly {
+        /// The reference.
+        reference: String,
     },
     /// The keyring backend name is unknown (usage error).
     #[error("unknown keyring backend \"{name}\"; expected auto, secret-service or keyutils")]
@@ -262,7 +277,10 @@ impl crate::error::Error for KeySourceError {
             | Self::UnstorableSecret { .. }
             | Self::FileMode { .. }
             | Self::FileOwner { .. }
-            | Self::UnsafePath { .. } => Fault::Input,
+            | Self::UnsafePath { .. }
+            | Self::Reference(_)
+            | Self::ReadOnly { .. } => Fault::Input,
+            Self::Manager(e) => crate::error::Error::fault(e),
             _ => Fault::Operational,
         }
     }

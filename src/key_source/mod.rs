@@ -112,8 +112,11 @@ use std::fmt;
 use std::os::unix::ffi::OsStringExt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use secrecy::SecretSlice;
+
+use crate::secrets::{self, SecretRef};
 
 use zeroize::Zeroizing;
 
@@ -137,6 +140,11 @@ pub enum KeySource {
         /// The account name (non-empty).
         account: String,
     },
+    /// `vault:`, `aws-sm:`, `gcp-sm:`, `azure-kv:`: a secret in a secrets manager, read
+    /// through the `amhash-secrets` helper (see [`crate::secrets`]) within the time given
+    /// ([`secrets::DEFAULT_TIMEOUT`] when parsed; see [`KeySource::with_fetch_timeout`]).
+    /// Read-only.
+    Manager(SecretRef, Duration),
 }
 
 /// Which OS keyring a `keyring:` source uses.
@@ -170,6 +178,11 @@ impl FromStr for KeySource {
                 problem: ParseProblem::NoScheme,
             });
         };
+        if let Some(reference) = SecretRef::parse(scheme, rest) {
+            return reference
+                .map(|r| Self::Manager(r, secrets::DEFAULT_TIMEOUT))
+                .map_err(KeySourceError::Reference);
+        }
         let source = match scheme {
             "file" => Self::File(PathBuf::from(rest)),
             "env" => Self::Env(rest.to_owned()),
@@ -212,6 +225,7 @@ impl fmt::Display for KeySource {
             Self::File(p) => write!(f, "file:{}", p.display()),
             Self::Env(v) => write!(f, "env:{v}"),
             Self::Keyring { service, account } => write!(f, "keyring:{service}/{account}"),
+            Self::Manager(r, _) => write!(f, "{r}"),
         }
     }
 }
@@ -278,6 +292,10 @@ impl KeySource {
                     })?;
                 (raw, Some(used))
             }
+            Self::Manager(r, timeout) => (
+                secrets::fetch(r, *timeout, None).map_err(KeySourceError::Manager)?,
+                None,
+            ),
         };
         let key = strip_one_line_break(&raw);
         if key.is_empty() {
@@ -325,6 +343,9 @@ impl KeySource {
         match self {
             Self::File(path) => file::create_new(path, secret),
             Self::Env(var) => Err(KeySourceError::EnvNotWritable { var: var.clone() }),
+            Self::Manager(r, _) => Err(KeySourceError::ReadOnly {
+                reference: r.to_string(),
+            }),
             Self::Keyring { service, account } => {
                 keyring::write(backend, service, account, secret, replace_entry)
                     .map_err(|(backend, problem)| keyring_error(backend, service, account, problem))
@@ -343,8 +364,21 @@ impl KeySource {
         match self {
             Self::File(path) => file::delete(path),
             Self::Env(var) => Err(KeySourceError::EnvNotWritable { var: var.clone() }),
+            Self::Manager(r, _) => Err(KeySourceError::ReadOnly {
+                reference: r.to_string(),
+            }),
             Self::Keyring { service, account } => keyring::delete(backend, service, account)
                 .map_err(|(backend, problem)| keyring_error(backend, service, account, problem)),
+        }
+    }
+
+    /// The source with `timeout` as the cap on a secrets manager's fetch (`--secrets-timeout`);
+    /// other sources are returned as they are.
+    #[must_use]
+    pub fn with_fetch_timeout(self, timeout: Duration) -> Self {
+        match self {
+            Self::Manager(r, _) => Self::Manager(r, timeout),
+            other => other,
         }
     }
 
@@ -369,6 +403,7 @@ impl KeySource {
             Self::Env(v) if v.contains('\0') => Some(ParseProblem::Nul),
             Self::Env(v) if v.contains('=') => Some(ParseProblem::VarHasEquals),
             Self::Env(_) => None,
+            Self::Manager(..) => None,
             Self::Keyring { service, account } => {
                 if service.contains('\0') || account.contains('\0') {
                     Some(ParseProblem::Nul)

@@ -113,14 +113,9 @@ fn fmt_detail(message: &str) -> String {
     }
 }
 
-impl crate::error::Error for KmsError {
+crate::error::fault_is! {
     /// Only what the helper itself called a usage error is the input's fault.
-    fn fault(&self) -> Fault {
-        match self {
-            KmsError::Usage { .. } => Fault::Input,
-            _ => Fault::Operational,
-        }
-    }
+    KmsError: Input if KmsError::Usage { .. }, else Operational
 }
 
 /// A located `amhash-kms` executable.

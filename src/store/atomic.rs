@@ -27,7 +27,6 @@
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Write};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Gid, Mode, OFlags, Uid};
@@ -269,21 +268,11 @@ pub fn clean_stale_temps(dir: &Path, names: &[&OsStr]) -> Result<Vec<PathBuf>> {
 /// Lists our temp files in `dir` (no lock, no removal), for doctor.
 pub(crate) fn list_temps(dir: &DirHandle, names: &[&OsStr]) -> Result<Vec<OsString>> {
     let prefixes: Vec<OsString> = names.iter().map(|n| temp_prefix(n)).collect();
-    let rd = rustix::fs::Dir::read_from(&dir.file)
-        .map_err(|e| StoreError::io("list directory", &dir.path, e))?;
-    let mut found = Vec::new();
-    for entry in rd {
-        let entry = entry.map_err(|e| StoreError::io("list directory", &dir.path, e))?;
-        let fname = OsStr::from_bytes(entry.file_name().to_bytes());
-        if prefixes
+    dir.names_where(|name| {
+        prefixes
             .iter()
-            .any(|p| fname.as_encoded_bytes().starts_with(p.as_encoded_bytes()))
-        {
-            found.push(fname.to_os_string());
-        }
-    }
-    found.sort();
-    Ok(found)
+            .any(|p| name.as_encoded_bytes().starts_with(p.as_encoded_bytes()))
+    })
 }
 
 /// [`clean_stale_temps`] for a caller that already holds the lock.
@@ -303,16 +292,8 @@ pub(crate) fn clean_stale_temps_locked(dir: &DirHandle, names: &[&OsStr]) -> Res
 mod tests {
     use super::*;
     use crate::error::Error as _;
+    use crate::test_support::names;
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
-
-    fn listing(dir: &Path) -> Vec<String> {
-        let mut v: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    }
 
     #[test]
     fn writes_exact_bytes_mode_0600() {
@@ -324,7 +305,7 @@ mod tests {
             std::fs::metadata(&p).unwrap().permissions().mode() & 0o7777,
             0o600
         );
-        assert_eq!(listing(td.path()), vec!["password.amadmin"]);
+        assert_eq!(names(td.path()), vec!["password.amadmin"]);
         write_secret(
             &p,
             b"longer value",
@@ -395,7 +376,7 @@ mod tests {
             ),
             "{e}"
         );
-        assert_eq!(listing(td.path()), vec!["d", "link", "real"]);
+        assert_eq!(names(td.path()), vec!["d", "link", "real"]);
     }
 
     #[test]
@@ -434,14 +415,14 @@ mod tests {
                 if let Some(old) = existing {
                     std::fs::write(&p, old).unwrap();
                 }
-                let before = listing(td.path());
+                let before = names(td.path());
                 let w = Writer::failing_for_tests(fault.clone(), None);
                 let e = w
                     .write_secret(&p, &value, &WriteOptions::default())
                     .unwrap_err();
                 assert!(e.to_string().contains("injected fault"), "{e}");
                 assert_eq!(e.fault(), crate::error::Fault::Operational);
-                assert_eq!(listing(td.path()), before, "{fault:?}");
+                assert_eq!(names(td.path()), before, "{fault:?}");
                 match existing {
                     Some(old) => assert_eq!(std::fs::read(&p).unwrap(), old),
                     None => assert!(!p.exists()),
@@ -460,7 +441,7 @@ mod tests {
             w.write_secret(&td.path().join("b"), b"1", &WriteOptions::default())
                 .is_err()
         );
-        assert_eq!(listing(td.path()), vec!["a"]);
+        assert_eq!(names(td.path()), vec!["a"]);
     }
 
     #[test]
@@ -478,7 +459,7 @@ mod tests {
         let removed = clean_stale_temps(td.path(), &[OsStr::new("password.amadmin")]).unwrap();
         assert_eq!(removed.len(), 2);
         assert_eq!(
-            listing(td.path()),
+            names(td.path()),
             vec![
                 ".password.amadmin",
                 ".password.bob.tmp-1",

@@ -3,8 +3,6 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use crate::error::Fault;
-
 use super::{MAX_FILE_LEN, MAX_USER_NAME_LEN};
 use crate::am::{Format, PROP_PASSWORDS_FORMAT};
 
@@ -266,19 +264,15 @@ pub enum StoreError {
     },
 }
 
-impl crate::error::Error for StoreError {
+crate::error::fault_is! {
     /// Bad input or a target refused by policy is the input's fault; I/O, a file too large
     /// to be ours and a lock held too long are operational.
-    fn fault(&self) -> Fault {
-        match self {
-            StoreError::Io { .. }
-            | StoreError::TooLarge { .. }
-            | StoreError::LockTimeout { .. }
-            | StoreError::CredsUnavailable { .. }
-            | StoreError::CredsFailed { .. } => Fault::Operational,
-            _ => Fault::Input,
-        }
-    }
+    StoreError: Operational if StoreError::Io { .. }
+        | StoreError::TooLarge { .. }
+        | StoreError::LockTimeout { .. }
+        | StoreError::CredsUnavailable { .. }
+        | StoreError::CredsFailed { .. },
+    else Input
 }
 
 impl StoreError {

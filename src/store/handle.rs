@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::Read;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
@@ -152,6 +153,25 @@ impl DirHandle {
 
     pub(crate) fn child(&self, name: &std::ffi::OsStr) -> PathBuf {
         self.path.join(name)
+    }
+
+    /// The names in the directory that `keep` accepts, sorted. Read through the fd: the
+    /// listing is of the directory that was opened, wherever its path now leads.
+    pub(crate) fn names_where(
+        &self,
+        keep: impl Fn(&std::ffi::OsStr) -> bool,
+    ) -> Result<Vec<std::ffi::OsString>> {
+        let list_error = |e| StoreError::io("list directory", &self.path, e);
+        let mut found = Vec::new();
+        for entry in rustix::fs::Dir::read_from(&self.file).map_err(list_error)? {
+            let entry = entry.map_err(list_error)?;
+            let name = std::ffi::OsStr::from_bytes(entry.file_name().to_bytes());
+            if keep(name) {
+                found.push(name.to_os_string());
+            }
+        }
+        found.sort();
+        Ok(found)
     }
 
     /// `lstat` of a child: `None` if it does not exist.

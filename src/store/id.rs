@@ -16,6 +16,26 @@ pub struct SecretId {
     user: String,
 }
 
+/// What user names and systemd unit names share: not empty, and only ASCII letters, digits and
+/// the `punctuation` given. The problem as the reason for the caller's error; `other` is the
+/// one for any other character.
+pub(crate) fn check_name(
+    name: &str,
+    punctuation: &[u8],
+    other: &'static str,
+) -> std::result::Result<(), &'static str> {
+    if name.is_empty() {
+        return Err("it is empty");
+    }
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || punctuation.contains(&b))
+    {
+        return Err(other);
+    }
+    Ok(())
+}
+
 impl SecretId {
     /// AM's built-in administrator.
     pub const DEFAULT_USER: &'static str = "amadmin";
@@ -29,20 +49,15 @@ impl SecretId {
             name: user.to_owned(),
             reason,
         };
-        if user.is_empty() {
-            return Err(bad("it is empty"));
-        }
         if user.len() > MAX_USER_NAME_LEN {
             return Err(bad("it is too long"));
         }
-        if !user
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        {
-            return Err(bad(
-                "it contains a character other than a letter, digit, '.', '_' or '-'",
-            ));
-        }
+        check_name(
+            user,
+            b"._-",
+            "it contains a character other than a letter, digit, '.', '_' or '-'",
+        )
+        .map_err(bad)?;
         Ok(SecretId {
             user: user.to_owned(),
         })

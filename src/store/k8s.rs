@@ -108,14 +108,11 @@ pub fn manifest(
 mod tests {
     use super::*;
     use crate::error::{Error as _, Fault};
+    use crate::test_support::{secret_data, yaml};
 
     /// The amadmin secret a manifest carries, parsed as YAML and decoded.
     fn secret_of(manifest: &str) -> Vec<u8> {
-        let doc: serde_norway::Value = serde_norway::from_str(manifest).unwrap();
-        let data = doc["data"]["password.amadmin"].as_str().unwrap();
-        base64::engine::general_purpose::STANDARD
-            .decode(data)
-            .unwrap()
+        secret_data(&yaml(manifest), "password.amadmin")
     }
 
     #[test]

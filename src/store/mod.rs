@@ -61,6 +61,7 @@ pub use handle::{
 };
 pub(crate) use handle::{DirHandle, perm_bits, read_file_with, split_file_path};
 pub use id::SecretId;
+pub(crate) use id::check_name;
 pub(crate) use owner::running_as_root;
 pub use owner::{Owner, name_in_passwd, user_name};
 

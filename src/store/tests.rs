@@ -4,6 +4,7 @@
 use super::*;
 use crate::am::Format;
 use crate::error::Error as _;
+use crate::test_support::{chown, mkdir, mode, owner};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
@@ -71,21 +72,17 @@ fn snapshot(dir: &Path) -> Snapshot {
     out
 }
 
+/// Runs `apply`, which must fail, and checks that it left everything under `dir` as it was;
+/// returns its error.
+fn refused<T>(dir: &Path, apply: impl FnOnce() -> Result<T>) -> StoreError {
+    let before = snapshot(dir);
+    let e = apply().err().unwrap();
+    assert_eq!(snapshot(dir), before, "{e}: something changed");
+    e
+}
+
 fn root() -> bool {
     running_as_root()
-}
-
-fn chown(p: &Path, uid: u32, gid: u32) {
-    std::os::unix::fs::lchown(p, Some(uid), Some(gid)).unwrap();
-}
-
-fn mode_of(p: &Path) -> u32 {
-    std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o7777
-}
-
-fn owner_of(p: &Path) -> (u32, u32) {
-    let md = std::fs::symlink_metadata(p).unwrap();
-    (md.uid(), md.gid())
 }
 
 fn secret_dir() -> tempfile::TempDir {
@@ -246,7 +243,7 @@ fn dir_creates_exact_bytes_mode_0600() {
     assert_eq!(c.backup, None);
     assert!(!c.dry_run);
     assert_eq!(std::fs::read(&f).unwrap(), b"{SSHA-512}abc+/=");
-    assert_eq!(mode_of(&f), 0o600);
+    assert_eq!(mode(&f), 0o600);
     let names: Vec<_> = snapshot(td.path()).into_keys().collect();
     assert_eq!(names, vec![".", "password.amadmin"]);
     let v = read_dir_value(td.path(), &amadmin()).unwrap().unwrap();
@@ -270,8 +267,8 @@ fn dir_replace_keeps_previous_and_owner() {
     assert_eq!(c.backup.as_deref(), Some(prev.as_path()));
     assert_eq!(std::fs::read(&f).unwrap(), b"new");
     assert_eq!(std::fs::read(&prev).unwrap(), b"old");
-    assert_eq!(mode_of(&f), 0o600);
-    assert_eq!(mode_of(&prev), 0o600);
+    assert_eq!(mode(&f), 0o600);
+    assert_eq!(mode(&prev), 0o600);
     if root() {
         assert_eq!(
             c.owner,
@@ -281,11 +278,11 @@ fn dir_replace_keeps_previous_and_owner() {
             })
         );
         assert_eq!(
-            owner_of(&f),
+            owner(&f),
             (1234, 1235),
             "replaced file's owner beats the directory's"
         );
-        assert_eq!(owner_of(&prev), (1234, 1235));
+        assert_eq!(owner(&prev), (1234, 1235));
     }
     // A second rotation moves "new" to .previous.
     install_dir(td.path(), &amadmin(), "newer", &DirOptions::default()).unwrap();
@@ -304,7 +301,7 @@ fn dir_owner_rules_as_root() {
             rustix::process::geteuid().as_raw(),
             rustix::process::getegid().as_raw(),
         );
-        assert_eq!(owner_of(&td.path().join("password.amadmin")), me);
+        assert_eq!(owner(&td.path().join("password.amadmin")), me);
         return;
     }
     // New file: the directory's owner.
@@ -318,7 +315,7 @@ fn dir_owner_rules_as_root() {
             gid: 4001
         })
     );
-    assert_eq!(owner_of(&td.path().join("password.amadmin")), (4000, 4001));
+    assert_eq!(owner(&td.path().join("password.amadmin")), (4000, 4001));
     // Explicit owner beats both the replaced file's and the directory's.
     chown(&td.path().join("password.amadmin"), 1234, 1234);
     let opts = DirOptions {
@@ -329,9 +326,9 @@ fn dir_owner_rules_as_root() {
         ..DirOptions::default()
     };
     install_dir(td.path(), &amadmin(), "w", &opts).unwrap();
-    assert_eq!(owner_of(&td.path().join("password.amadmin")), (2222, 2223));
+    assert_eq!(owner(&td.path().join("password.amadmin")), (2222, 2223));
     assert_eq!(
-        owner_of(&td.path().join("password.amadmin.previous")),
+        owner(&td.path().join("password.amadmin.previous")),
         (1234, 1234),
         ".previous keeps the old owner"
     );
@@ -459,8 +456,7 @@ fn dir_refusals_leave_everything_untouched() {
             "other-writable dir",
             |d| {
                 let s = d.join("s");
-                std::fs::create_dir(&s).unwrap();
-                std::fs::set_permissions(&s, std::fs::Permissions::from_mode(0o1777)).unwrap();
+                mkdir(&s, 0o1777);
                 s
             },
             |e| matches!(e, StoreError::DirWritable { mode: 0o1777, .. }),
@@ -528,8 +524,7 @@ fn dir_symlinked_directory_is_followed() {
     // Deployments commonly link the AM directory; only the target file must not be a link.
     let td = secret_dir();
     let real = td.path().join("real");
-    std::fs::create_dir(&real).unwrap();
-    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o700)).unwrap();
+    mkdir(&real, 0o700);
     std::os::unix::fs::symlink(&real, td.path().join("link")).unwrap();
     install_dir(
         &td.path().join("link"),
@@ -908,7 +903,7 @@ fn env_apply_modes_owner_idempotence() {
     let f = td.path().join("bash.profile");
     let c = env_file::apply(&f, &amadmin(), "v1", &EditOptions::default()).unwrap();
     assert_eq!((c.action, c.mode), (Action::Created, 0o600));
-    assert_eq!(mode_of(&f), 0o600);
+    assert_eq!(mode(&f), 0o600);
     std::fs::write(&f, "# profile\nexport PATH=/x\n").unwrap();
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
     if root() {
@@ -920,9 +915,9 @@ fn env_apply_modes_owner_idempotence() {
         std::fs::read_to_string(&f).unwrap(),
         "# profile\nexport PATH=/x\nexport PASSWORD_AMADMIN='v2'\n"
     );
-    assert_eq!(mode_of(&f), 0o640);
+    assert_eq!(mode(&f), 0o640);
     if root() {
-        assert_eq!(owner_of(&f), (1234, 1234));
+        assert_eq!(owner(&f), (1234, 1234));
     }
     let before = snapshot(td.path());
     let c = env_file::apply(&f, &amadmin(), "v2", &EditOptions::default()).unwrap();
@@ -958,25 +953,19 @@ fn env_apply_refuses_symlink_and_missing_dir() {
     std::fs::write(&real, "export A=1\n").unwrap();
     let link = td.path().join("bash.profile");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let before = snapshot(td.path());
-    let e = env_file::apply(&link, &amadmin(), "v", &EditOptions::default())
-        .err()
-        .unwrap();
+    let e = refused(td.path(), || {
+        env_file::apply(&link, &amadmin(), "v", &EditOptions::default())
+    });
     assert!(matches!(e, StoreError::Symlink { .. }), "{e}");
     assert!(matches!(
         env_file::read_path(&link, &amadmin()),
         Err(StoreError::Symlink { .. })
     ));
-    let e = env_file::apply(
-        &td.path().join("no/profile"),
-        &amadmin(),
-        "v",
-        &EditOptions::default(),
-    )
-    .err()
-    .unwrap();
+    let missing = td.path().join("no/profile");
+    let e = refused(td.path(), || {
+        env_file::apply(&missing, &amadmin(), "v", &EditOptions::default())
+    });
     assert!(matches!(e, StoreError::DirMissing { .. }), "{e}");
-    assert_eq!(snapshot(td.path()), before);
 }
 
 /// Sixteen threads each put their own user's entry into one file at once: every entry must
@@ -1153,12 +1142,10 @@ fn setenv_format_conflicts() {
     let td = secret_dir();
     let f = td.path().join("setenv.sh");
     std::fs::write(&f, &input).unwrap();
-    let before = snapshot(td.path());
-    let e = setenv::apply(&f, &amadmin(), "V", Format::Plain, &EditOptions::default())
-        .err()
-        .unwrap();
+    let e = refused(td.path(), || {
+        setenv::apply(&f, &amadmin(), "V", Format::Plain, &EditOptions::default())
+    });
     assert!(matches!(e, StoreError::FormatConflict { .. }));
-    assert_eq!(snapshot(td.path()), before);
 }
 
 #[test]
@@ -1273,7 +1260,7 @@ fn setenv_apply_modes_and_symlink() {
     let f = td.path().join("setenv.sh");
     let c = setenv::apply(&f, &amadmin(), "v", Format::Plain, &EditOptions::default()).unwrap();
     assert_eq!(
-        (c.action, c.mode, mode_of(&f)),
+        (c.action, c.mode, mode(&f)),
         (Action::Created, 0o600, 0o600)
     );
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o750)).unwrap();
@@ -1281,24 +1268,22 @@ fn setenv_apply_modes_and_symlink() {
         chown(&f, 1234, 1234);
     }
     let c = setenv::apply(&f, &amadmin(), "w", Format::Plain, &EditOptions::default()).unwrap();
-    assert_eq!((c.action, mode_of(&f)), (Action::Replaced, 0o750));
+    assert_eq!((c.action, mode(&f)), (Action::Replaced, 0o750));
     if root() {
-        assert_eq!(owner_of(&f), (1234, 1234));
+        assert_eq!(owner(&f), (1234, 1234));
     }
     let link = td.path().join("link.sh");
     std::os::unix::fs::symlink(&f, &link).unwrap();
-    let before = snapshot(td.path());
-    let e = setenv::apply(
-        &link,
-        &amadmin(),
-        "x",
-        Format::Plain,
-        &EditOptions::default(),
-    )
-    .err()
-    .unwrap();
+    let e = refused(td.path(), || {
+        setenv::apply(
+            &link,
+            &amadmin(),
+            "x",
+            Format::Plain,
+            &EditOptions::default(),
+        )
+    });
     assert!(matches!(e, StoreError::Symlink { .. }));
-    assert_eq!(snapshot(td.path()), before);
 }
 
 #[test]
@@ -1456,8 +1441,7 @@ fn edited_mode_table() {
 fn edited_file_in_a_directory_others_can_write_is_refused() {
     let td = secret_dir();
     let shared = td.path().join("shared");
-    std::fs::create_dir(&shared).unwrap();
-    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).unwrap();
+    mkdir(&shared, 0o1777);
     let f = shared.join("profile");
     let e = env_file::apply(&f, &amadmin(), "v", &EditOptions::default())
         .err()

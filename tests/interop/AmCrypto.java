@@ -1,6 +1,7 @@
 // Interop peer for tests/am_interop.rs: the JDK's own SunJCE ciphers used the way AM uses them
 // (com.iplanet.services.util.JCEEncryption, org.forgerock.openam.shared.security.crypto.
 // AESWrapEncryption with PBKDF2KeyDerivation) and the amhash AES-GCM envelope layout.
+// vectors/GenVectors.java builds the checked-in vectors with these same methods.
 //
 //   java tests/interop/AmCrypto.java  < requests  > responses     (JDK 17 or later)
 //
@@ -80,10 +81,9 @@ public class AmCrypto {
         return Arrays.copyOf(d, d.length - pad);
     }
 
-    // AESWrapEncryption.encrypt + formatEncryptedMessage
-    static byte[] wrapEncrypt(String cipher, String password, String digest, int it, int bits, byte[] plain) throws Exception {
-        byte[] salt = new byte[16];
-        RANDOM.nextBytes(salt);
+    // AESWrapEncryption.encrypt + formatEncryptedMessage, with the salt given (AM draws 16 random
+    // bytes; the vector generator fixes them).
+    static byte[] wrapEncrypt(String cipher, String password, String digest, int it, int bits, byte[] salt, byte[] plain) throws Exception {
         Cipher c = wrapCipher(cipher);
         c.init(Cipher.WRAP_MODE, kek(password, digest, it, bits, salt));
         byte[] w = c.wrap(new SecretKeySpec(pkcs5pad(plain), "RAW"));
@@ -138,7 +138,9 @@ public class AmCrypto {
                 byte[] data = dec.decode(f[6]);
                 boolean jce = cipher.equals("jce");
                 if (f[0].equals("am-encrypt")) {
-                    return enc.encodeToString(jce ? jceEncrypt(password, data) : wrapEncrypt(cipher, password, digest, it, bits, data));
+                    byte[] salt = new byte[16];
+                    RANDOM.nextBytes(salt);
+                    return enc.encodeToString(jce ? jceEncrypt(password, data) : wrapEncrypt(cipher, password, digest, it, bits, salt, data));
                 }
                 return enc.encodeToString(jce ? jceDecrypt(password, data) : wrapDecrypt(cipher, password, digest, it, bits, data));
             }

@@ -7,7 +7,6 @@
 use std::path::Path;
 
 use crate::support::*;
-use base64::Engine as _;
 
 const FORMAT_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.format";
 const DIR_PROP: &str = "org.forgerock.openam.secrets.special.user.passwords.dir";
@@ -1336,17 +1335,6 @@ fn setenv_rotation_replaces_the_block_in_place_and_the_jvm_sees_the_new_value() 
 
 // ---------------------------------------------------------------------------------------
 // --k8s-secret
-
-fn yaml(text: &str) -> serde_norway::Value {
-    serde_norway::from_str(text).unwrap_or_else(|e| panic!("not YAML ({e}): {text}"))
-}
-
-fn secret_data(doc: &serde_norway::Value, key: &str) -> Vec<u8> {
-    let b64 = doc["data"][key].as_str().unwrap();
-    base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .unwrap()
-}
 
 #[test]
 fn k8s_secret_on_stdout_is_only_yaml_and_the_report_goes_to_stderr() {

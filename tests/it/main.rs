@@ -41,6 +41,8 @@ mod pty;
 mod random;
 mod reference;
 mod root_safety;
+#[cfg(feature = "secrets")]
+mod secrets;
 mod services;
 #[cfg(feature = "strength")]
 mod strength_helper;

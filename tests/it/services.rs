@@ -3,11 +3,14 @@
 //! `systemd-analyze` (CI runs as root on Debian, where both come with systemd); nothing here
 //! needs systemd as PID 1. The AM account is played by uid 65534 through `setpriv`.
 
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use super::support::{AMHASH as BIN, SALT, describe, ok_stdout as ok, require_root, run as amhash};
+use super::support::{
+    AMHASH as BIN, SALT, describe, mode, mode_owner, names_if_any, ok_stdout as ok, private_dir,
+    require_root, run as amhash,
+};
 
 const PASSWORD: &str = "services-test-password-Xq7#Lr2!vP9";
 
@@ -36,11 +39,14 @@ fn value_file(dir: &Path, password: &str) -> (PathBuf, String) {
     (path, value)
 }
 
-/// A root tree `ROOT/etc` (0755) with a minimal `tomcat9.service`, plus a work directory.
+/// A root tree `ROOT/etc` (0755) with a minimal `tomcat9.service`, plus a work directory
+/// holding the value of [`PASSWORD`] in a file.
 struct Tree {
     _tmp: tempfile::TempDir,
     root: PathBuf,
     work: PathBuf,
+    value_file: PathBuf,
+    value: String,
 }
 
 fn tree() -> Tree {
@@ -57,30 +63,46 @@ fn tree() -> Tree {
         "[Service]\nExecStart=/bin/true\n",
     )
     .unwrap();
+    let (value_file, value) = value_file(&work, PASSWORD);
     Tree {
         _tmp: tmp,
         root,
         work,
+        value_file,
+        value,
     }
+}
+
+/// A fresh [`tree`] where PASSWORD's value was installed for tomcat9 in `mode`: the tree and
+/// install's output.
+fn installed(mode: &str) -> (Tree, Output) {
+    let t = tree();
+    let out = install_systemd(&t, &t.value_file, mode);
+    (t, out)
 }
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
+/// `install --systemd UNIT` of the value in `value` into the tree, and `more`.
+fn install_args<'a>(t: &'a Tree, unit: &'a str, value: &'a Path, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "install",
+        "--systemd",
+        unit,
+        "--root",
+        s(&t.root),
+        "--value-file",
+        s(value),
+    ];
+    args.extend_from_slice(more);
+    args
+}
+
 fn install_systemd(t: &Tree, value: &Path, mode: &str) -> Output {
     amhash(
-        &[
-            "install",
-            "--systemd",
-            "tomcat9",
-            "--root",
-            s(&t.root),
-            "--systemd-mode",
-            mode,
-            "--value-file",
-            s(value),
-        ],
+        &install_args(t, "tomcat9", value, &["--systemd-mode", mode]),
         b"",
     )
 }
@@ -90,20 +112,9 @@ fn drop_in(t: &Tree) -> PathBuf {
         .join("etc/systemd/system/tomcat9.service.d/amhash-amadmin.conf")
 }
 
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
-}
-
 /// The one file in `dir`.
 fn only_file(dir: &Path) -> PathBuf {
-    let names = listing(dir);
+    let names = names_if_any(dir);
     assert_eq!(names.len(), 1, "{names:?}");
     dir.join(&names[0])
 }
@@ -165,9 +176,7 @@ fn as_nobody(script: &str) -> Output {
 #[test]
 fn the_credential_decrypts_to_the_exact_value_and_verify_and_doctor_agree() {
     require_systemd_tools();
-    let t = tree();
-    let (vf, value) = value_file(&t.work, PASSWORD);
-    let out = install_systemd(&t, &vf, "credential");
+    let (t, out) = installed("credential");
     let text = ok(&out);
     assert!(
         text.contains("org.forgerock.openam.secrets.special.user.passwords.dir=/run/credentials/tomcat9.service"),
@@ -176,18 +185,10 @@ fn the_credential_decrypts_to_the_exact_value_and_verify_and_doctor_agree() {
     assert!(text.contains("passwords.format=PLAIN"), "{text}");
     assert!(text.contains("systemctl daemon-reload"), "{text}");
     let store = t.root.join("etc/credstore.encrypted");
-    assert_eq!(std::fs::metadata(&store).unwrap().mode() & 0o7777, 0o700);
+    assert_eq!(mode(&store), 0o700);
     let cred = only_file(&store);
-    let meta = std::fs::metadata(&cred).unwrap();
-    assert_eq!(
-        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
-        (0o600, 0, 0)
-    );
-    let meta = std::fs::metadata(drop_in(&t)).unwrap();
-    assert_eq!(
-        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
-        (0o644, 0, 0)
-    );
+    assert_eq!(mode_owner(&cred), (0o600, 0, 0));
+    assert_eq!(mode_owner(&drop_in(&t)), (0o644, 0, 0));
     let conf = std::fs::read_to_string(drop_in(&t)).unwrap();
     let name = cred.file_name().unwrap().to_str().unwrap();
     assert!(
@@ -199,7 +200,7 @@ fn the_credential_decrypts_to_the_exact_value_and_verify_and_doctor_agree() {
     // The credential holds the exact value, and only under its name.
     let plain = decrypt(&cred);
     assert_eq!(plain.status.code(), Some(0), "{}", describe(&plain));
-    assert_eq!(String::from_utf8(plain.stdout).unwrap(), value);
+    assert_eq!(String::from_utf8(plain.stdout).unwrap(), t.value);
     let wrong = Command::new("/usr/bin/systemd-creds")
         .args(["decrypt", "--name=password.other"])
         .arg(&cred)
@@ -208,7 +209,7 @@ fn the_credential_decrypts_to_the_exact_value_and_verify_and_doctor_agree() {
         .unwrap();
     assert_ne!(wrong.status.code(), Some(0));
     // Nothing of the value in what install printed.
-    assert!(!text.contains(&value) && !String::from_utf8_lossy(&out.stderr).contains(&value));
+    assert!(!text.contains(&t.value) && !String::from_utf8_lossy(&out.stderr).contains(&t.value));
 
     assert_eq!(verify_systemd(&t, PASSWORD).status.code(), Some(0));
     assert_eq!(
@@ -227,25 +228,15 @@ fn the_credential_decrypts_to_the_exact_value_and_verify_and_doctor_agree() {
         assert!(report.contains(want), "{want}\n{report}");
     }
     // --json names the store directory AM must be told about.
-    let json = ok(&amhash(
-        &[
-            "--json",
-            "install",
-            "--systemd",
-            "tomcat9",
-            "--root",
-            s(&t.root),
-            "--value-file",
-            s(&vf),
-        ],
-        b"",
-    ));
+    let mut args = vec!["--json"];
+    args.extend(install_args(&t, "tomcat9", &t.value_file, &[]));
+    let json = ok(&amhash(&args, b""));
     assert!(
         json.contains(r#""org.forgerock.openam.secrets.special.user.passwords.dir":"/run/credentials/tomcat9.service""#),
         "{json}"
     );
     // Idempotent: the same value again writes nothing.
-    let again = ok(&install_systemd(&t, &vf, "auto"));
+    let again = ok(&install_systemd(&t, &t.value_file, "auto"));
     assert!(again.contains("unchanged"), "{again}");
     assert_eq!(only_file(&store), cred);
 
@@ -267,9 +258,8 @@ fn the_credential_decrypts_to_the_exact_value_and_verify_and_doctor_agree() {
 fn systemd_analyze_verify_accepts_the_unit_with_the_drop_in_in_both_modes() {
     require_systemd_tools();
     for mode in ["credential", "env-file"] {
-        let t = tree();
-        let (vf, _) = value_file(&t.work, PASSWORD);
-        ok(&install_systemd(&t, &vf, mode));
+        let (t, out) = installed(mode);
+        ok(&out);
         let unit = t.root.join("etc/systemd/system/tomcat9.service");
         let analyze = || {
             Command::new("/usr/bin/systemd-analyze")
@@ -298,10 +288,9 @@ fn systemd_analyze_verify_accepts_the_unit_with_the_drop_in_in_both_modes() {
 #[test]
 fn a_reinstall_replaces_the_pair_and_a_failed_write_leaves_the_old_pair() {
     require_systemd_tools();
-    let t = tree();
+    let (t, out) = installed("credential");
+    ok(&out);
     let store = t.root.join("etc/credstore.encrypted");
-    let (v1, _) = value_file(&t.work, PASSWORD);
-    ok(&install_systemd(&t, &v1, "credential"));
     let first = only_file(&store);
     let (v2, value2) = value_file(&t.work, "second-password-for-services-9!Qz");
     let out = ok(&install_systemd(&t, &v2, "credential"));
@@ -317,7 +306,7 @@ fn a_reinstall_replaces_the_pair_and_a_failed_write_leaves_the_old_pair() {
 
     // No file may grow: the new credential's write fails (EFBIG), exit 3.
     let snapshot = |dir: &Path| -> Vec<(String, Vec<u8>)> {
-        listing(dir)
+        names_if_any(dir)
             .into_iter()
             .map(|n| {
                 let c = std::fs::read(dir.join(&n)).unwrap();
@@ -332,15 +321,7 @@ fn a_reinstall_replaces_the_pair_and_a_failed_write_leaves_the_old_pair() {
         .arg("-c")
         .arg(r#"trap "" XFSZ; ulimit -f 0; exec "$0" "$@""#)
         .arg(BIN)
-        .args([
-            "install",
-            "--systemd",
-            "tomcat9",
-            "--root",
-            s(&t.root),
-            "--value-file",
-            s(&v3),
-        ])
+        .args(install_args(&t, "tomcat9", &v3, &[]))
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -401,24 +382,18 @@ fn systemd_env_value(content: &str, var: &str) -> Option<String> {
 #[test]
 fn the_environment_file_fallback_parses_back_exactly_and_verify_and_doctor_agree() {
     require_root();
-    let t = tree();
-    let (vf, value) = value_file(&t.work, PASSWORD);
-    let out = install_systemd(&t, &vf, "env-file");
+    let (t, out) = installed("env-file");
     let text = ok(&out);
     assert!(text.contains("EnvironmentFile"), "{text}");
     let store = t.root.join("etc/credstore");
-    assert_eq!(std::fs::metadata(&store).unwrap().mode() & 0o7777, 0o700);
+    assert_eq!(mode(&store), 0o700);
     let file = only_file(&store);
-    let meta = std::fs::metadata(&file).unwrap();
-    assert_eq!(
-        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
-        (0o600, 0, 0)
-    );
+    assert_eq!(mode_owner(&file), (0o600, 0, 0));
     let content = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(content, format!("PASSWORD_AMADMIN='{value}'\n"));
+    assert_eq!(content, format!("PASSWORD_AMADMIN='{}'\n", t.value));
     assert_eq!(
         systemd_env_value(&content, "PASSWORD_AMADMIN").as_deref(),
-        Some(value.as_str())
+        Some(t.value.as_str())
     );
     let conf = std::fs::read_to_string(drop_in(&t)).unwrap();
     let name = file.file_name().unwrap().to_str().unwrap();
@@ -452,7 +427,6 @@ fn a_tree_the_am_account_owns_or_links_is_refused_and_nothing_is_written() {
     require_root();
     // The AM account owns etc/systemd and plants `system` as a link to its own directory.
     let t = tree();
-    let (vf, _) = value_file(&t.work, PASSWORD);
     let outside = t.work.join("outside");
     std::fs::create_dir(&outside).unwrap();
     std::os::unix::fs::chown(&outside, Some(65534), Some(65534)).unwrap();
@@ -462,58 +436,44 @@ fn a_tree_the_am_account_owns_or_links_is_refused_and_nothing_is_written() {
     let planted = as_nobody(&format!("ln -s {} {}/system", s(&outside), s(&systemd)));
     assert_eq!(planted.status.code(), Some(0), "{}", describe(&planted));
     for mode in ["env-file", "credential"] {
-        let out = install_systemd(&t, &vf, mode);
+        let out = install_systemd(&t, &t.value_file, mode);
         assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
         assert!(
             String::from_utf8_lossy(&out.stderr).contains("uid 65534"),
             "{}",
             describe(&out)
         );
-        assert!(listing(&outside).is_empty());
+        assert!(names_if_any(&outside).is_empty());
         assert!(!t.root.join("etc/credstore").exists());
         assert!(!t.root.join("etc/credstore.encrypted").exists());
     }
 
     // A credential directory the AM account owns.
     let t = tree();
-    let (vf, _) = value_file(&t.work, PASSWORD);
     let store = t.root.join("etc/credstore.encrypted");
     std::fs::create_dir(&store).unwrap();
     std::os::unix::fs::chown(&store, Some(65534), Some(65534)).unwrap();
-    let out = install_systemd(&t, &vf, "credential");
+    let out = install_systemd(&t, &t.value_file, "credential");
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(listing(&store).is_empty());
+    assert!(names_if_any(&store).is_empty());
     assert!(!t.root.join("etc/systemd/system/tomcat9.service.d").exists());
 
     // A drop-in directory the AM account can write.
     let t = tree();
-    let (vf, _) = value_file(&t.work, PASSWORD);
     let d = t.root.join("etc/systemd/system/tomcat9.service.d");
     std::fs::create_dir(&d).unwrap();
     std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o777)).unwrap();
-    let out = install_systemd(&t, &vf, "env-file");
+    let out = install_systemd(&t, &t.value_file, "env-file");
     assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
-    assert!(listing(&d).is_empty());
+    assert!(names_if_any(&d).is_empty());
     assert!(!t.root.join("etc/credstore").exists());
 }
 
 #[test]
 fn unit_names_are_checked_and_a_dry_run_writes_nothing() {
     let t = tree();
-    let (vf, _) = value_file(&t.work, PASSWORD);
     for bad in ["a b", "x.socket", "-x", "a/../b", "x\u{1b}[2J"] {
-        let out = amhash(
-            &[
-                "install",
-                "--systemd",
-                bad,
-                "--root",
-                s(&t.root),
-                "--value-file",
-                s(&vf),
-            ],
-            b"",
-        );
+        let out = amhash(&install_args(&t, bad, &t.value_file, &[]), b"");
         assert_eq!(out.status.code(), Some(2), "{bad}: {}", describe(&out));
         assert!(
             !out.stderr.contains(&0x1b),
@@ -521,26 +481,13 @@ fn unit_names_are_checked_and_a_dry_run_writes_nothing() {
         );
     }
     require_root();
-    let out = amhash(
-        &[
-            "install",
-            "--systemd",
-            "tomcat9",
-            "--root",
-            s(&t.root),
-            "--value-file",
-            s(&vf),
-            "--systemd-mode",
-            "env-file",
-            "--dry-run",
-        ],
-        b"",
-    );
+    let dry_run = ["--systemd-mode", "env-file", "--dry-run"];
+    let out = amhash(&install_args(&t, "tomcat9", &t.value_file, &dry_run), b"");
     let text = ok(&out);
     assert!(text.contains("would create"), "{text}");
-    assert_eq!(listing(&t.root.join("etc")), ["systemd"]);
+    assert_eq!(names_if_any(&t.root.join("etc")), ["systemd"]);
     assert_eq!(
-        listing(&t.root.join("etc/systemd/system")),
+        names_if_any(&t.root.join("etc/systemd/system")),
         ["tomcat9.service"]
     );
 }
@@ -569,9 +516,7 @@ fn docker_env_value(content: &str, var: &str) -> Option<String> {
 #[test]
 fn the_docker_env_file_round_trips_by_dockers_rules_and_keeps_the_other_lines() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("d");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let dir = private_dir(tmp.path(), "d");
     let (vf, value) = value_file(tmp.path(), PASSWORD);
     let env = dir.join("am.env");
     std::fs::write(
@@ -605,7 +550,7 @@ fn the_docker_env_file_round_trips_by_dockers_rules_and_keeps_the_other_lines() 
         docker_env_value(&content, "JAVA_OPTS").as_deref(),
         Some("-Xmx2g # not a comment")
     );
-    assert_eq!(std::fs::metadata(&env).unwrap().mode() & 0o7777, 0o600);
+    assert_eq!(mode(&env), 0o600);
     let verify = |pw: &str| {
         amhash(
             &["verify", "--docker-env-file", s(&env)],
@@ -628,7 +573,7 @@ fn the_docker_env_file_round_trips_by_dockers_rules_and_keeps_the_other_lines() 
         ],
         b"",
     ));
-    assert_eq!(std::fs::metadata(&fresh).unwrap().mode() & 0o7777, 0o600);
+    assert_eq!(mode(&fresh), 0o600);
     assert_eq!(
         std::fs::read_to_string(&fresh).unwrap(),
         format!("PASSWORD_AMADMIN={value}\n")
@@ -638,9 +583,7 @@ fn the_docker_env_file_round_trips_by_dockers_rules_and_keeps_the_other_lines() 
 #[test]
 fn compose_snippet_names_the_written_file_and_run_secrets() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("secrets");
-    std::fs::create_dir(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let dir = private_dir(tmp.path(), "secrets");
     let (vf, _) = value_file(tmp.path(), PASSWORD);
     let text = ok(&amhash(
         &[
@@ -714,7 +657,7 @@ fn the_ansible_example_rotates_twice_against_localhost() {
         let log = String::from_utf8_lossy(&out.stdout);
         assert!(log.contains("failed=0"), "{log}");
         let password = std::fs::read_to_string(&pw).unwrap();
-        assert_eq!(std::fs::metadata(&pw).unwrap().mode() & 0o7777, 0o600);
+        assert_eq!(mode(&pw), 0o600);
         // Nothing secret in Ansible's output.
         let value = std::fs::read_to_string(store.join("password.amadmin")).unwrap();
         assert!(
@@ -724,11 +667,11 @@ fn the_ansible_example_rotates_twice_against_localhost() {
         password
     };
     let first = rotate(1);
-    assert_eq!(listing(&store), ["password.amadmin"]);
+    assert_eq!(names_if_any(&store), ["password.amadmin"]);
     let second = rotate(2);
     assert_ne!(first, second);
     assert_eq!(
-        listing(&store),
+        names_if_any(&store),
         ["password.amadmin", "password.amadmin.previous"]
     );
     let verify = |file: &str, pw: &str| {
@@ -742,7 +685,7 @@ fn the_ansible_example_rotates_twice_against_localhost() {
     assert_eq!(verify("password.amadmin", &second), Some(0));
     assert_eq!(verify("password.amadmin.previous", &first), Some(0));
     // Every copy of the value and password left the hosts and the controller's temp dir.
-    let leftovers: Vec<String> = listing(&std::env::temp_dir())
+    let leftovers: Vec<String> = names_if_any(&std::env::temp_dir())
         .into_iter()
         .filter(|n| n.ends_with(".amhash"))
         .collect();

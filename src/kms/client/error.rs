@@ -5,7 +5,6 @@ use std::io;
 use google_cloud_gax::error::Error as GaxError;
 
 use super::Rpc;
-use crate::error::Fault;
 
 /// Failures of a KMS operation in the helper. Every message names the key and says what to
 /// check; none contains plaintext or ciphertext.
@@ -183,18 +182,14 @@ pub enum ClientError {
     },
 }
 
-impl crate::error::Error for ClientError {
+crate::error::fault_is! {
     /// Bad input or options are the input's fault (the helper exits 2); everything else is
     /// a Cloud KMS or network failure (exit 3).
-    fn fault(&self) -> Fault {
-        match self {
-            ClientError::EmptyInput { .. }
-            | ClientError::InputTooLarge { .. }
-            | ClientError::CiphertextEncoding
-            | ClientError::Endpoint { .. } => Fault::Input,
-            _ => Fault::Operational,
-        }
-    }
+    ClientError: Input if ClientError::EmptyInput { .. }
+        | ClientError::InputTooLarge { .. }
+        | ClientError::CiphertextEncoding
+        | ClientError::Endpoint { .. },
+    else Operational
 }
 
 /// The status name of a failed call: `PERMISSION_DENIED`, or `HTTP 418`, or the error kind.
@@ -260,19 +255,7 @@ pub(super) fn one_line(s: &str) -> String {
 
 /// The error and its sources on one line (the client's top-level message alone is often
 /// just "cannot connect to endpoint").
-pub(super) fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut source = e.source();
-    while let Some(inner) = source {
-        let text = inner.to_string();
-        if !s.contains(&text) {
-            s.push_str(": ");
-            s.push_str(&text);
-        }
-        source = inner.source();
-    }
-    s
-}
+pub(super) use crate::error::chain as error_chain;
 
 pub(super) fn transient_detail(e: &GaxError) -> String {
     match e.status() {

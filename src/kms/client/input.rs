@@ -41,28 +41,8 @@ pub fn check_endpoint(endpoint: &str, anonymous: bool) -> Result<(), ClientError
         endpoint: endpoint.to_owned(),
         why,
     };
-    let (https, rest) = if let Some(r) = endpoint.strip_prefix("https://") {
-        (true, r)
-    } else if let Some(r) = endpoint.strip_prefix("http://") {
-        (false, r)
-    } else {
-        return Err(bad("expected an http:// or https:// URL"));
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') || endpoint.chars().any(char::is_whitespace)
-    {
-        return Err(bad("expected scheme://host[:port]"));
-    }
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("")
-    } else {
-        authority.split(':').next().unwrap_or("")
-    };
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if !https && !loopback && !anonymous {
+    let parsed = crate::endpoint::parse(endpoint).map_err(bad)?;
+    if !parsed.carries_credentials() && !anonymous {
         return Err(bad(
             "plain http would send the credentials unencrypted; use https, a loopback address, or --kms-anonymous",
         ));

@@ -6,6 +6,7 @@ use std::time::Duration;
 use google_cloud_gax::error::Error as GaxError;
 use google_cloud_gax::retry_policy::NeverRetry;
 use google_cloud_kms_v1::client::KeyManagementService;
+use google_cloud_kms_v1::model::PublicKey;
 use google_cloud_kms_v1::model::crypto_key_version::CryptoKeyVersionAlgorithm;
 use zeroize::Zeroizing;
 
@@ -76,52 +77,56 @@ impl<'a> Ctx<'a> {
     {
         let (mut transient, mut unreachable, mut integrity) = (0u32, 0u32, 0u32);
         loop {
-            let delay = match attempt().await {
+            let failure = match attempt().await {
                 Ok(v) => return Ok(v),
-                Err(AttemptError::Integrity(what)) => {
-                    retry_after(&mut integrity, INTEGRITY_ATTEMPTS, |_| 50).ok_or_else(|| {
-                        CallError::Final(ClientError::Integrity {
-                            method: rpc.name(),
-                            key: name.to_string(),
+                Err(failure) => failure,
+            };
+            // What the error says when this failure is the last one.
+            let (method, key) = (rpc.name(), name.to_string());
+            let endpoint = || self.opts.endpoint_for_display().to_owned();
+            let delay = match failure {
+                AttemptError::Integrity(what) => {
+                    retry_after(&mut integrity, INTEGRITY_ATTEMPTS, |_| 50).ok_or(
+                        ClientError::Integrity {
+                            method,
+                            key,
                             what,
                             attempts: integrity,
-                        })
-                    })?
+                        },
+                    )
                 }
-                Err(AttemptError::Rpc(e)) => match classify(&e) {
+                AttemptError::Rpc(e) => match classify(&e) {
                     Retry::Permanent => return Err(CallError::Permanent(e)),
-                    Retry::Credentials => {
-                        return Err(CallError::Final(ClientError::Credentials {
-                            method: rpc.name(),
-                            key: name.to_string(),
-                            detail: one_line(&error_chain(&e)),
-                        }));
-                    }
+                    Retry::Credentials => Err(ClientError::Credentials {
+                        method,
+                        key,
+                        detail: one_line(&error_chain(&e)),
+                    }),
                     Retry::Transient => {
                         retry_after(&mut transient, TRANSIENT_ATTEMPTS, |n| 200 << (n - 1))
-                            .ok_or_else(|| {
-                                CallError::Final(ClientError::Unavailable {
-                                    method: rpc.name(),
-                                    key: name.to_string(),
-                                    endpoint: self.opts.endpoint_for_display().to_owned(),
-                                    attempts: transient,
-                                    detail: transient_detail(&e),
-                                })
-                            })?
+                            .ok_or_else(|| ClientError::Unavailable {
+                                method,
+                                key,
+                                endpoint: endpoint(),
+                                attempts: transient,
+                                detail: transient_detail(&e),
+                            })
                     }
                     Retry::Unreachable => {
                         retry_after(&mut unreachable, UNREACHABLE_ATTEMPTS, |n| 100 << (n - 1))
                             .ok_or_else(|| {
-                                CallError::Final(ClientError::Unreachable {
-                                    method: rpc.name(),
-                                    key: name.to_string(),
-                                    endpoint: self.opts.endpoint_for_display().to_owned(),
-                                    detail: one_line(&error_chain(&e)),
-                                })
-                            })?
+                                let detail = one_line(&error_chain(&e));
+                                ClientError::Unreachable {
+                                    method,
+                                    key,
+                                    endpoint: endpoint(),
+                                    detail,
+                                }
+                            })
                     }
                 },
-            };
+            }
+            .map_err(CallError::Final)?;
             tokio::time::sleep(delay).await;
         }
     }
@@ -163,29 +168,7 @@ impl<'a> Ctx<'a> {
         if !key.is_version() {
             return Ok((self.encrypt_api(key, plaintext).await?, key.clone()));
         }
-        let r = self
-            .call(Rpc::GetPublicKey, key, || async {
-                let pk = self
-                    .client
-                    .get_public_key()
-                    .set_name(key.to_string())
-                    .send()
-                    .await?;
-                ensure(
-                    pk.pem_crc32c == Some(crc(pk.pem.as_bytes())),
-                    "the public key does not match its pem_crc32c",
-                )?;
-                ensure(
-                    key.is_version_of(&pk.name),
-                    format!(
-                        "the response names {} instead of the requested version",
-                        one_line(&pk.name)
-                    ),
-                )?;
-                Ok(pk)
-            })
-            .await;
-        match r {
+        match self.public_key(key).await {
             Ok(pk) => {
                 let algorithm = algorithm_name(&pk.algorithm);
                 Ok((
@@ -200,6 +183,25 @@ impl<'a> Ctx<'a> {
             }
             Err(e) => self.finish(Rpc::GetPublicKey, key, Err(e)),
         }
+    }
+
+    /// `GetPublicKey` of a key version, its response checked.
+    async fn public_key(&self, key: &KmsKeyName) -> Result<PublicKey, CallError> {
+        self.call(Rpc::GetPublicKey, key, || async {
+            let pk = self
+                .client
+                .get_public_key()
+                .set_name(key.to_string())
+                .send()
+                .await?;
+            ensure(
+                pk.pem_crc32c == Some(crc(pk.pem.as_bytes())),
+                "the public key does not match its pem_crc32c",
+            )?;
+            ensure_named(key, &pk.name, "the requested version")?;
+            Ok(pk)
+        })
+        .await
     }
 
     async fn encrypt_api(
@@ -226,13 +228,7 @@ impl<'a> Ctx<'a> {
                     resp.ciphertext_crc32c == Some(crc(&resp.ciphertext)),
                     "the ciphertext does not match its ciphertext_crc32c",
                 )?;
-                ensure(
-                    name.is_version_of(&resp.name),
-                    format!(
-                        "the response names {} instead of a version of the requested key",
-                        one_line(&resp.name)
-                    ),
-                )?;
+                ensure_named(name, &resp.name, "a version of the requested key")?;
                 Ok(resp.ciphertext.to_vec())
             })
             .await;
@@ -247,17 +243,7 @@ impl<'a> Ctx<'a> {
         if !key.is_version() {
             return self.decrypt_api(key, ciphertext).await;
         }
-        let r = self
-            .call(Rpc::AsymmetricDecrypt, key, || async {
-                let resp = send_decrypt!(self.client.asymmetric_decrypt(), key, ciphertext);
-                ensure(
-                    resp.verified_ciphertext_crc32c,
-                    "Cloud KMS did not confirm the ciphertext checksum (verified_ciphertext_crc32c is false)",
-                )?;
-                checked_plaintext(&resp.plaintext, resp.plaintext_crc32c)
-            })
-            .await;
-        match r {
+        match self.asymmetric_decrypt_api(key, ciphertext).await {
             Ok(p) => Ok(p),
             // A version of a symmetric key: Decrypt takes the key and finds the version itself.
             Err(CallError::Permanent(e)) if is_failed_precondition(&e) => {
@@ -265,6 +251,23 @@ impl<'a> Ctx<'a> {
             }
             Err(e) => self.finish(Rpc::AsymmetricDecrypt, key, Err(e)),
         }
+    }
+
+    /// `AsymmetricDecrypt` with a key version, its response checked.
+    async fn asymmetric_decrypt_api(
+        &self,
+        key: &KmsKeyName,
+        ciphertext: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CallError> {
+        self.call(Rpc::AsymmetricDecrypt, key, || async {
+            let resp = send_decrypt!(self.client.asymmetric_decrypt(), key, ciphertext);
+            ensure(
+                resp.verified_ciphertext_crc32c,
+                "Cloud KMS did not confirm the ciphertext checksum (verified_ciphertext_crc32c is false)",
+            )?;
+            checked_plaintext(&resp.plaintext, resp.plaintext_crc32c)
+        })
+        .await
     }
 
     async fn decrypt_api(
@@ -293,6 +296,15 @@ fn checked_plaintext(
         "the plaintext does not match its plaintext_crc32c",
     )?;
     Ok(plaintext)
+}
+
+/// The check that a response names the key version asked for, or a version of the key asked
+/// for (`what`, in the message).
+fn ensure_named(requested: &KmsKeyName, named: &str, what: &str) -> Result<(), AttemptError> {
+    ensure(
+        requested.is_version_of(named),
+        format!("the response names {} instead of {what}", one_line(named)),
+    )
 }
 
 /// A check of a response: an integrity failure (retried, see the module documentation)

@@ -3,7 +3,7 @@
 //! - The binary is taken from a fixed list of absolute paths ([`CANDIDATES`]), never from
 //!   `$PATH`, and must be a regular file owned by root that group and others cannot write.
 //! - It runs with an empty environment and `/` as its working directory
-//!   ([`crate::helper::run_tool`]).
+//!   ([`crate::helper::Peer::Tool`]).
 //! - The secret goes to it only on its stdin and its answer comes back on its stdout, both one
 //!   end of a Unix socket pair (never argv, the environment or a pipe, which
 //!   `/proc/PID/fd/0` could reopen); the output is read bounded ([`MAX_OUTPUT`]).
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use zeroize::Zeroizing;
 
-use crate::helper::{self, ExchangeError, Reply};
+use crate::helper::{self, ExchangeError, Peer, Reply};
 
 use super::super::{Result, StoreError};
 
@@ -166,7 +166,7 @@ impl Tool {
 }
 
 fn run(path: &Path, args: &[&str], input: &[u8]) -> std::result::Result<Reply, ExchangeError> {
-    helper::run_tool(path, "systemd-creds", args, input, MAX_OUTPUT)
+    helper::exchange(path, "systemd-creds", Peer::Tool, args, input, MAX_OUTPUT)
 }
 
 fn failed(op: &'static str, message: String) -> StoreError {

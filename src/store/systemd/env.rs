@@ -67,8 +67,8 @@ enum State {
     PreValue,
     Value,
     ValueEscape,
-    Single,
-    Double,
+    /// Inside `'...'` or `"..."`: the quote that ends it.
+    Quoted(u8),
     DoubleEscape,
     Comment,
     CommentEscape,
@@ -121,8 +121,7 @@ pub fn parse(content: &[u8]) -> Vec<(String, Zeroizing<Vec<u8>>)> {
                 keep = 0;
                 State::PreKey
             }
-            State::PreValue if c == b'\'' => State::Single,
-            State::PreValue if c == b'"' => State::Double,
+            State::PreValue if c == b'\'' || c == b'"' => State::Quoted(c),
             State::PreValue | State::Value if c == b'\\' => State::ValueEscape,
             State::PreValue if blank(c) => State::PreValue,
             State::PreValue | State::Value => {
@@ -140,24 +139,15 @@ pub fn parse(content: &[u8]) -> Vec<(String, Zeroizing<Vec<u8>>)> {
                 }
                 State::Value
             }
-            State::Single if c == b'\'' => {
+            State::Quoted(quote) if c == quote => {
                 keep = value.len();
                 State::PreValue
             }
-            State::Single => {
+            State::Quoted(b'"') if c == b'\\' => State::DoubleEscape,
+            State::Quoted(quote) => {
                 value.push(c);
                 keep = value.len();
-                State::Single
-            }
-            State::Double if c == b'"' => {
-                keep = value.len();
-                State::PreValue
-            }
-            State::Double if c == b'\\' => State::DoubleEscape,
-            State::Double => {
-                value.push(c);
-                keep = value.len();
-                State::Double
+                State::Quoted(quote)
             }
             State::DoubleEscape => {
                 match c {
@@ -169,7 +159,7 @@ pub fn parse(content: &[u8]) -> Vec<(String, Zeroizing<Vec<u8>>)> {
                     }
                 }
                 keep = value.len();
-                State::Double
+                State::Quoted(b'"')
             }
             State::Comment if c == b'\\' => State::CommentEscape,
             State::Comment if nl(c) => State::PreKey,
@@ -179,7 +169,7 @@ pub fn parse(content: &[u8]) -> Vec<(String, Zeroizing<Vec<u8>>)> {
     // An unterminated quote at the end of the file: systemd keeps what it read.
     if matches!(
         state,
-        State::Single | State::Double | State::DoubleEscape | State::Value | State::ValueEscape
+        State::Quoted(_) | State::DoubleEscape | State::Value | State::ValueEscape
     ) {
         push(&mut key, &mut value, keep);
     }

@@ -2,7 +2,6 @@
 //! the parent module's doc).
 
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use rustix::fs::{AtFlags, Stat};
@@ -307,12 +306,7 @@ fn holds_value(
 /// Names in `dir` that belong to `unit` and `id`, other than `keep`: old secret files and
 /// temp files of a killed run.
 fn others(dir: &DirHandle, unit: &Unit, id: &SecretId, keep: &str) -> Result<Vec<OsString>> {
-    let rd = rustix::fs::Dir::read_from(&dir.file)
-        .map_err(|e| StoreError::io("list directory", &dir.path, e))?;
-    let mut found = Vec::new();
-    for entry in rd {
-        let entry = entry.map_err(|e| StoreError::io("list directory", &dir.path, e))?;
-        let name = OsStr::from_bytes(entry.file_name().to_bytes());
+    dir.names_where(|name| {
         let text = name.to_string_lossy();
         // A temp file of the writer: "." + target + ".tmp-" + 16 hex.
         let target = text
@@ -320,12 +314,8 @@ fn others(dir: &DirHandle, unit: &Unit, id: &SecretId, keep: &str) -> Result<Vec
             .and_then(|t| t.split_once(".tmp-"))
             .map(|(t, _)| t);
         let ours = is_ours(&text, unit, id) || target.is_some_and(|t| is_ours(t, unit, id));
-        if ours && text != keep {
-            found.push(name.to_os_string());
-        }
-    }
-    found.sort();
-    Ok(found)
+        ours && text != keep
+    })
 }
 
 fn clean(dir: &DirHandle, unit: &Unit, id: &SecretId, keep: &str, change: &mut SystemdChange) {

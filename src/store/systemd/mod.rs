@@ -49,7 +49,7 @@ mod install;
 
 use std::path::{Path, PathBuf};
 
-use super::{Result, SecretId, StoreError};
+use super::{Result, SecretId, StoreError, check_name};
 
 pub use install::{
     Mode, ModeChoice, SystemdChange, SystemdFacts, SystemdOptions, SystemdValue, inspect, install,
@@ -96,17 +96,12 @@ impl Unit {
             name: name.to_owned(),
             reason,
         };
-        if name.is_empty() {
-            return Err(bad("it is empty"));
-        }
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'.' | b'@' | b'-'))
-        {
-            return Err(bad(
-                "it contains a character other than a letter, digit, ':', '_', '.', '@' or '-' (escaped names are not supported)",
-            ));
-        }
+        check_name(
+            name,
+            b":_.@-",
+            "it contains a character other than a letter, digit, ':', '_', '.', '@' or '-' (escaped names are not supported)",
+        )
+        .map_err(bad)?;
         if name.starts_with('-') || name.starts_with('.') {
             return Err(bad("it starts with '-' or '.'"));
         }

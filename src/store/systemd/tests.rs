@@ -1,9 +1,10 @@
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use super::install::choose_mode;
 use super::*;
 use crate::store::{Action, Fault, Writer, running_as_root};
+use crate::test_support::{mode, mode_owner, names_if_any};
 use secrecy::ExposeSecret;
 
 fn id() -> SecretId {
@@ -109,15 +110,22 @@ fn opts(root: &Path, choice: ModeChoice) -> SystemdOptions {
     }
 }
 
-fn listing(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    v.sort();
-    v
+/// A fresh [`tree`], the unit `name`, and [`opts`] for `choice` in that tree.
+fn fixture(name: &str, choice: ModeChoice) -> (tempfile::TempDir, Unit, SystemdOptions) {
+    let td = tree();
+    let o = opts(td.path(), choice);
+    (td, Unit::new(name).unwrap(), o)
+}
+
+/// The drop-in's file name, for a writer that fails on it.
+const DROP_IN: Option<&str> = Some("amhash-amadmin.conf");
+
+/// [`opts`] with a writer that fails with `fault` (on the file `name` only, if given).
+fn failing(root: &Path, choice: ModeChoice, fault: Fault, name: Option<&str>) -> SystemdOptions {
+    SystemdOptions {
+        writer: Writer::failing_for_tests(fault, name),
+        ..opts(root, choice)
+    }
 }
 
 /// Root and a usable `systemd-creds` (CI has both): a test that needs them fails without.
@@ -189,29 +197,16 @@ fn auto_falls_back_where_systemd_creds_is_missing_or_too_old() {
 
 #[test]
 fn env_file_mode_installs_reads_back_and_replaces_atomically() {
-    let td = tree();
+    let (td, unit, o) = fixture("tomcat9", ModeChoice::EnvFile);
     let root = td.path();
-    let unit = Unit::new("tomcat9").unwrap();
-    let o = opts(root, ModeChoice::EnvFile);
     let first = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
     assert_eq!(first.action, Action::Created);
     assert_eq!(first.mode, Mode::EnvFile);
-    let meta = std::fs::metadata(&first.secret_path).unwrap();
-    assert_eq!(meta.mode() & 0o7777, 0o600);
+    assert_eq!(mode(&first.secret_path), 0o600);
+    assert_eq!(mode(&root.join("etc/credstore")), 0o700);
+    assert_eq!(mode(&first.drop_in_path), 0o644);
     assert_eq!(
-        std::fs::metadata(root.join("etc/credstore"))
-            .unwrap()
-            .mode()
-            & 0o7777,
-        0o700
-    );
-    let drop_in = std::fs::metadata(&first.drop_in_path).unwrap();
-    assert_eq!(drop_in.mode() & 0o7777, 0o644);
-    assert_eq!(
-        std::fs::metadata(root.join("etc/systemd/system/tomcat9.service.d"))
-            .unwrap()
-            .mode()
-            & 0o7777,
+        mode(&root.join("etc/systemd/system/tomcat9.service.d")),
         0o755
     );
     let got = read_value(root, &unit, &id()).unwrap().unwrap();
@@ -221,35 +216,29 @@ fn env_file_mode_installs_reads_back_and_replaces_atomically() {
     assert_eq!(again.action, Action::Unchanged);
     assert_eq!(again.secret_path, first.secret_path);
     // A failing drop-in write leaves the old pair, and no new file.
-    let before = listing(&root.join("etc/credstore"));
-    let failing = SystemdOptions {
-        writer: Writer::failing_for_tests(Fault::BeforeRename, Some("amhash-amadmin.conf")),
-        ..opts(root, ModeChoice::EnvFile)
-    };
-    install(&unit, &id(), "{SSHA-512}two", &failing).unwrap_err();
-    assert_eq!(listing(&root.join("etc/credstore")), before);
+    let before = names_if_any(&root.join("etc/credstore"));
+    let broken = failing(root, ModeChoice::EnvFile, Fault::BeforeRename, DROP_IN);
+    install(&unit, &id(), "{SSHA-512}two", &broken).unwrap_err();
+    assert_eq!(names_if_any(&root.join("etc/credstore")), before);
     let got = read_value(root, &unit, &id()).unwrap().unwrap();
     assert!(got.value.matches("{SSHA-512}one"));
     // A failing secret write leaves the old pair too.
-    let failing = SystemdOptions {
-        writer: Writer::failing_for_tests(Fault::AfterBytes(3), None),
-        ..opts(root, ModeChoice::EnvFile)
-    };
-    install(&unit, &id(), "{SSHA-512}two", &failing).unwrap_err();
-    assert_eq!(listing(&root.join("etc/credstore")), before);
+    let broken = failing(root, ModeChoice::EnvFile, Fault::AfterBytes(3), None);
+    install(&unit, &id(), "{SSHA-512}two", &broken).unwrap_err();
+    assert_eq!(names_if_any(&root.join("etc/credstore")), before);
     // The drop-in renamed into place but its directory fsync failing: the error is reported
     // and the new file stays, because the drop-in on disk names it (never a drop-in naming
     // a missing file). The next install is then unchanged and tidies the old file away.
-    let failing = SystemdOptions {
-        writer: Writer::failing_for_tests(Fault::AfterRename, Some("amhash-amadmin.conf")),
-        ..opts(root, ModeChoice::EnvFile)
-    };
-    install(&unit, &id(), "{SSHA-512}three", &failing).unwrap_err();
+    let broken = failing(root, ModeChoice::EnvFile, Fault::AfterRename, DROP_IN);
+    install(&unit, &id(), "{SSHA-512}three", &broken).unwrap_err();
     let got = read_value(root, &unit, &id()).unwrap().unwrap();
     assert!(got.value.matches("{SSHA-512}three"));
     let back = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
     assert_eq!(back.action, Action::Replaced);
-    assert_eq!(listing(&root.join("etc/credstore")).len(), before.len());
+    assert_eq!(
+        names_if_any(&root.join("etc/credstore")).len(),
+        before.len()
+    );
     // A new value: a new file, the drop-in names it, the old one is gone.
     let first = back;
     let second = install(&unit, &id(), "{SSHA-512}two", &o).unwrap();
@@ -264,41 +253,25 @@ fn env_file_mode_installs_reads_back_and_replaces_atomically() {
 
 #[test]
 fn dry_run_creates_nothing() {
-    let td = tree();
+    let (td, unit, o) = fixture("tomcat9", ModeChoice::EnvFile);
     let root = td.path();
-    let unit = Unit::new("tomcat9").unwrap();
-    let o = SystemdOptions {
-        dry_run: true,
-        ..opts(root, ModeChoice::EnvFile)
-    };
+    let o = SystemdOptions { dry_run: true, ..o };
     let change = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
     assert_eq!(change.action, Action::Created);
     assert!(!change.created_dirs.is_empty());
-    assert!(listing(&root.join("etc")).is_empty());
+    assert!(names_if_any(&root.join("etc")).is_empty());
 }
 
 #[test]
 fn credential_mode_decrypts_to_the_value_and_switching_modes_cleans_up() {
     require_creds();
-    let td = tree();
+    let (td, unit, o) = fixture("am@blue", ModeChoice::Credential);
     let root = td.path();
-    let unit = Unit::new("am@blue").unwrap();
-    let o = opts(root, ModeChoice::Credential);
     let first = install(&unit, &id(), "{SSHA-512}one", &o).unwrap();
     assert_eq!(first.mode, Mode::Credential);
     assert!(first.key.is_some());
-    let meta = std::fs::metadata(&first.secret_path).unwrap();
-    assert_eq!(
-        (meta.mode() & 0o7777, meta.uid(), meta.gid()),
-        (0o600, 0, 0)
-    );
-    assert_eq!(
-        std::fs::metadata(root.join("etc/credstore.encrypted"))
-            .unwrap()
-            .mode()
-            & 0o7777,
-        0o700
-    );
+    assert_eq!(mode_owner(&first.secret_path), (0o600, 0, 0));
+    assert_eq!(mode(&root.join("etc/credstore.encrypted")), 0o700);
     let got = read_value(root, &unit, &id()).unwrap().unwrap();
     assert!(got.value.matches("{SSHA-512}one"));
     assert_eq!(
@@ -306,13 +279,10 @@ fn credential_mode_decrypts_to_the_value_and_switching_modes_cleans_up() {
         Action::Unchanged
     );
     // Failure between the credential and the drop-in: the old pair, no new credential.
-    let before = listing(&root.join("etc/credstore.encrypted"));
-    let failing = SystemdOptions {
-        writer: Writer::failing_for_tests(Fault::BeforeRename, Some("amhash-amadmin.conf")),
-        ..opts(root, ModeChoice::Credential)
-    };
-    install(&unit, &id(), "{SSHA-512}two", &failing).unwrap_err();
-    assert_eq!(listing(&root.join("etc/credstore.encrypted")), before);
+    let before = names_if_any(&root.join("etc/credstore.encrypted"));
+    let broken = failing(root, ModeChoice::Credential, Fault::BeforeRename, DROP_IN);
+    install(&unit, &id(), "{SSHA-512}two", &broken).unwrap_err();
+    assert_eq!(names_if_any(&root.join("etc/credstore.encrypted")), before);
     assert!(
         read_value(root, &unit, &id())
             .unwrap()
@@ -328,10 +298,10 @@ fn credential_mode_decrypts_to_the_value_and_switching_modes_cleans_up() {
         &opts(root, ModeChoice::EnvFile),
     )
     .unwrap();
-    assert!(listing(&root.join("etc/credstore.encrypted")).is_empty());
+    assert!(names_if_any(&root.join("etc/credstore.encrypted")).is_empty());
     let back = install(&unit, &id(), "{SSHA-512}three", &o).unwrap();
     assert_eq!(back.removed, vec![env.secret_path]);
-    assert!(listing(&root.join("etc/credstore")).is_empty());
+    assert!(names_if_any(&root.join("etc/credstore")).is_empty());
     let facts = inspect(root, &unit, &id()).unwrap();
     assert_eq!(facts.secret.unwrap().0, back.secret_path);
     assert!(facts.leftovers.is_empty());
@@ -360,7 +330,7 @@ fn a_tree_another_account_owns_or_links_is_refused() {
     std::os::unix::fs::symlink(elsewhere.path(), root.join("etc/credstore")).unwrap();
     let e = install(&unit, &id(), "v", &opts(root, ModeChoice::EnvFile)).unwrap_err();
     assert!(matches!(e, StoreError::Symlink { .. }), "{e}");
-    assert!(listing(elsewhere.path()).is_empty());
+    assert!(names_if_any(elsewhere.path()).is_empty());
     // A group-writable etc.
     let td = tree();
     std::fs::set_permissions(
@@ -378,9 +348,7 @@ fn a_tree_another_account_owns_or_links_is_refused() {
 
 #[test]
 fn fallback_refuses_what_an_environment_file_cannot_carry() {
-    let td = tree();
-    let unit = Unit::new("tomcat9").unwrap();
-    let o = opts(td.path(), ModeChoice::EnvFile);
+    let (td, unit, o) = fixture("tomcat9", ModeChoice::EnvFile);
     for v in ["a'b", "a\nb"] {
         assert!(matches!(
             install(&unit, &id(), v, &o).unwrap_err(),
@@ -392,5 +360,5 @@ fn fallback_refuses_what_an_environment_file_cannot_carry() {
         install(&unit, &dashed, "v", &o).unwrap_err(),
         StoreError::EnvVarNotExportable { .. }
     ));
-    assert!(listing(&td.path().join("etc")).is_empty());
+    assert!(names_if_any(&td.path().join("etc")).is_empty());
 }

@@ -2,19 +2,26 @@
 //! ([`Run`], [`run`]), one set of output assertions ([`assert_error`], [`assert_ok`],
 //! [`line`], [`json`]), one fixture type ([`Fixture`]), and the shared vectors and secrets.
 //! Submodules: [`child`] (tests that re-run this binary as a child process), [`fake_kms`]
-//! and [`kms`] (a loopback Cloud KMS and the runs against it).
+//! and [`kms`] (a loopback Cloud KMS and the runs against it), [`fake_http`] (the loopback
+//! server the secrets-manager fakes run on), [`moto`] (a local AWS for the `aws-sm:` tests),
+//! [`shared`] (file helpers the library's unit tests use too).
 #![allow(dead_code)] // each test module uses a subset
 
 pub mod child;
+#[cfg(feature = "secrets")]
+pub mod fake_http;
 #[cfg(feature = "kms")]
 pub mod fake_kms;
 #[cfg(feature = "kms")]
 pub mod kms;
+#[cfg(feature = "secrets")]
+pub mod moto;
+pub mod shared;
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::io::Write as _;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -23,6 +30,7 @@ use base64::Engine as _;
 use proptest::test_runner::{RngAlgorithm, TestRng};
 
 pub use child::*;
+pub use shared::*;
 
 // ---- shared vectors and secrets ----------------------------------------------------------
 
@@ -158,9 +166,31 @@ impl Run {
     /// The program at `exe` (a copy of amhash, a helper, python3, ...).
     pub fn new(exe: impl AsRef<OsStr>) -> Self {
         let mut cmd = Command::new(exe);
-        // No colour by the caller's choice, and no Google credentials reached by chance.
-        cmd.env_remove("NO_COLOR")
-            .env_remove("GOOGLE_APPLICATION_CREDENTIALS");
+        // No colour by the caller's choice, and no cloud or Vault credentials or settings
+        // reached by chance.
+        cmd.env_remove("NO_COLOR");
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let proxy = ["http_proxy", "https_proxy", "all_proxy", "no_proxy"]
+                .iter()
+                .any(|p| name.eq_ignore_ascii_case(p));
+            if proxy
+                || [
+                    "GOOGLE_",
+                    "CLOUDSDK_",
+                    "GCE_",
+                    "VAULT_",
+                    "AWS_",
+                    "AZURE_",
+                    "IDENTITY_",
+                    "MSI_",
+                ]
+                .iter()
+                .any(|p| name.starts_with(p))
+            {
+                cmd.env_remove(&*name);
+            }
+        }
         Run {
             cmd,
             stdin: Vec::new(),
@@ -580,28 +610,8 @@ pub fn write_file(dir: &Path, name: &str, content: impl AsRef<[u8]>, mode: u32) 
 /// other writable).
 pub fn private_dir(parent: &Path, name: &str) -> PathBuf {
     let dir = parent.join(name);
-    std::fs::create_dir(&dir).unwrap();
-    set_mode(&dir, 0o700);
+    mkdir(&dir, 0o700);
     dir
-}
-
-pub fn set_mode(p: &Path, mode: u32) {
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// Permission bits (symlinks not followed).
-pub fn mode(p: &Path) -> u32 {
-    std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
-}
-
-/// (uid, gid), symlinks not followed.
-pub fn owner(p: &Path) -> (u32, u32) {
-    let m = std::fs::symlink_metadata(p).unwrap();
-    (m.uid(), m.gid())
-}
-
-pub fn chown(p: &Path, uid: u32, gid: u32) {
-    std::os::unix::fs::lchown(p, Some(uid), Some(gid)).unwrap();
 }
 
 pub fn read(p: &Path) -> Vec<u8> {
@@ -666,16 +676,6 @@ fn walk(root: &Path, p: &Path, map: &mut BTreeMap<PathBuf, Entry>) {
             },
         );
     }
-}
-
-/// The names in a directory, sorted.
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    v.sort();
-    v
 }
 
 /// `bash -c SCRIPT` with positional args, returns stdout (must exit 0).

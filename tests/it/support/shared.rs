@@ -1,0 +1,70 @@
+//! Helpers the library's unit tests share with the integration tests: `src/lib.rs` includes
+//! this file (under `cfg(test)`) as `crate::test_support`, so one copy serves both crates. It
+//! may use only what both have: std, base64, serde_norway.
+
+// Each crate uses a part of it.
+#![allow(dead_code)]
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use base64::Engine as _;
+
+/// The names in `dir`, sorted (the directory must exist).
+pub fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// [`names`], and none where `dir` does not exist (yet).
+pub fn names_if_any(dir: &Path) -> Vec<String> {
+    if dir.exists() { names(dir) } else { Vec::new() }
+}
+
+/// A new directory `p` with permission bits `mode`.
+pub fn mkdir(p: &Path, mode: u32) {
+    std::fs::create_dir(p).unwrap();
+    set_mode(p, mode);
+}
+
+pub fn set_mode(p: &Path, mode: u32) {
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+/// Permission bits (symlinks not followed).
+pub fn mode(p: &Path) -> u32 {
+    std::fs::symlink_metadata(p).unwrap().mode() & 0o7777
+}
+
+/// (permission bits, uid, gid), symlinks not followed.
+pub fn mode_owner(p: &Path) -> (u32, u32, u32) {
+    let m = std::fs::symlink_metadata(p).unwrap();
+    (m.mode() & 0o7777, m.uid(), m.gid())
+}
+
+/// (uid, gid), symlinks not followed.
+pub fn owner(p: &Path) -> (u32, u32) {
+    let m = std::fs::symlink_metadata(p).unwrap();
+    (m.uid(), m.gid())
+}
+
+pub fn chown(p: &Path, uid: u32, gid: u32) {
+    std::os::unix::fs::lchown(p, Some(uid), Some(gid)).unwrap();
+}
+
+/// Text that must be YAML (a Kubernetes Secret manifest), parsed.
+pub fn yaml(text: &str) -> serde_norway::Value {
+    serde_norway::from_str(text).unwrap_or_else(|e| panic!("not YAML ({e}): {text}"))
+}
+
+/// The `data` entry `key` of a Kubernetes Secret, decoded.
+pub fn secret_data(doc: &serde_norway::Value, key: &str) -> Vec<u8> {
+    let b64 = doc["data"][key].as_str().unwrap();
+    base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap()
+}
