@@ -366,21 +366,14 @@ impl KeyVaultOnly {
     }
 }
 
-// As for `Unconfigured`: the `#[async_trait]` expansion, written out.
+#[async_trait::async_trait]
 impl TokenCredential for KeyVaultOnly {
-    fn get_token<'s, 'a, 'b, 'c, 'f>(
-        &'s self,
-        scopes: &'a [&'b str],
-        options: Option<TokenRequestOptions<'c>>,
-    ) -> Pin<Box<dyn Future<Output = azure_core::Result<AccessToken>> + Send + 'f>>
-    where
-        's: 'f,
-        'a: 'f,
-        'b: 'f,
-        'c: 'f,
-        Self: 'f,
-    {
-        Box::pin(self.token(scopes, options))
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        self.token(scopes, options).await
     }
 }
 
@@ -438,22 +431,14 @@ impl Unconfigured {
     }
 }
 
-// `TokenCredential` is an `#[async_trait]` trait; this is that macro's expansion of its one
-// method, written out (async-trait is not a dependency of this crate).
+#[async_trait::async_trait]
 impl TokenCredential for Unconfigured {
-    fn get_token<'s, 'a, 'b, 'c, 'f>(
-        &'s self,
-        scopes: &'a [&'b str],
-        options: Option<TokenRequestOptions<'c>>,
-    ) -> Pin<Box<dyn Future<Output = azure_core::Result<AccessToken>> + Send + 'f>>
-    where
-        's: 'f,
-        'a: 'f,
-        'b: 'f,
-        'c: 'f,
-        Self: 'f,
-    {
-        Box::pin(self.token(scopes, options))
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        self.token(scopes, options).await
     }
 }
 

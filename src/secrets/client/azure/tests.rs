@@ -49,25 +49,17 @@ fn chained_credential_messages_fit_on_one_line() {
 #[derive(Debug)]
 struct Unreachable;
 
+#[async_trait::async_trait]
 impl TokenCredential for Unreachable {
-    fn get_token<'s, 'a, 'b, 'c, 'f>(
-        &'s self,
-        _scopes: &'a [&'b str],
-        _options: Option<TokenRequestOptions<'c>>,
-    ) -> Pin<Box<dyn Future<Output = azure_core::Result<AccessToken>> + Send + 'f>>
-    where
-        's: 'f,
-        'a: 'f,
-        'b: 'f,
-        'c: 'f,
-        Self: 'f,
-    {
-        Box::pin(async {
-            Err(azure_core::Error::with_message(
-                ErrorKind::Credential,
-                "asked",
-            ))
-        })
+    async fn get_token(
+        &self,
+        _scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Err(azure_core::Error::with_message(
+            ErrorKind::Credential,
+            "asked",
+        ))
     }
 }
 
