@@ -45,7 +45,7 @@ pub mod client;
 use std::time::Duration;
 
 pub use field::{FieldError, select_field};
-pub use reference::{AwsRef, AzureRef, GcpRef, ReferenceError, SecretRef, VaultRef};
+pub use reference::{AwsRef, AzureRef, GcpRef, Location, ReferenceError, SecretRef, VaultRef};
 pub use remote::{SecretsError, fetch};
 
 /// Name of the helper binary, looked up next to the running executable.

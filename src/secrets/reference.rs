@@ -15,8 +15,6 @@ pub struct VaultRef {
     /// `MOUNT/PATH`: at least two non-empty segments, no `.` or `..` segment. Which leading
     /// segments are the mount, Vault itself answers (see the client).
     pub path: String,
-    /// The KV field (Vault KV secrets are always maps of fields).
-    pub field: String,
 }
 
 /// `aws-sm:SECRET_ID[?stage=STAGE|?version=ID][#FIELD]`.
@@ -26,8 +24,6 @@ pub struct AwsRef {
     pub id: String,
     /// Which version: by staging label or by id; `None` is `AWSCURRENT`.
     pub version: Option<AwsVersion>,
-    /// The JSON field to take, if any.
-    pub field: Option<String>,
 }
 
 /// How an AWS secret version is chosen.
@@ -48,8 +44,6 @@ pub struct GcpRef {
     pub secret: String,
     /// `latest` or a version number.
     pub version: String,
-    /// The JSON field to take, if any.
-    pub field: Option<String>,
 }
 
 impl GcpRef {
@@ -72,13 +66,23 @@ pub struct AzureRef {
     pub name: String,
     /// A version id; `None` is the current version.
     pub version: Option<String>,
-    /// The JSON field to take, if any.
+}
+
+/// A reference to a secret in a secrets manager: where it is, and which field of it to take.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SecretRef {
+    /// The service and the secret in it.
+    pub location: Location,
+    /// `#FIELD`: the member of the secret's JSON object (or of a Vault KV map) to take;
+    /// `None` takes the whole secret. Always `Some` for Vault (the parser requires it: a KV
+    /// secret is a map of fields). The same for every service, so applied in one place, after
+    /// the fetch.
     pub field: Option<String>,
 }
 
-/// A reference to a secret in a secrets manager.
+/// Where a secret is: the service and the secret's name in it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SecretRef {
+pub enum Location {
     /// HashiCorp Vault KV.
     Vault(VaultRef),
     /// AWS Secrets Manager.
@@ -99,8 +103,8 @@ pub struct ReferenceError {
     pub problem: &'static str,
 }
 
-/// Parses one scheme's part after `scheme:` (without `#FIELD`), given the field.
-type Parser = fn(&str, Option<String>) -> Result<SecretRef, &'static str>;
+/// Parses one scheme's part after `scheme:` (without `#FIELD`).
+type Parser = fn(&str) -> Result<Location, &'static str>;
 
 /// The schemes of this module, for [`crate::key_source`]'s parser.
 pub const SCHEMES: [&str; 4] = ["vault", "aws-sm", "gcp-sm", "azure-kv"];
@@ -144,29 +148,24 @@ impl SecretRef {
             if body.is_empty() {
                 return Err(bad("it is empty"));
             }
-            parse(body, field).map_err(bad)
+            let location = parse(body).map_err(bad)?;
+            if matches!(location, Location::Vault(_)) && field.is_none() {
+                return Err(bad(
+                    "a Vault KV secret is a map of fields: name one with #FIELD",
+                ));
+            }
+            Ok(SecretRef { location, field })
         })())
     }
 
     /// The scheme (`vault`, `aws-sm`, `gcp-sm`, `azure-kv`).
     #[must_use]
     pub fn scheme(&self) -> &'static str {
-        match self {
-            SecretRef::Vault(_) => "vault",
-            SecretRef::AwsSm(_) => "aws-sm",
-            SecretRef::GcpSm(_) => "gcp-sm",
-            SecretRef::AzureKv(_) => "azure-kv",
-        }
-    }
-
-    /// The `#FIELD`, if any.
-    #[must_use]
-    pub fn field(&self) -> Option<&str> {
-        match self {
-            SecretRef::Vault(r) => Some(&r.field),
-            SecretRef::AwsSm(r) => r.field.as_deref(),
-            SecretRef::GcpSm(r) => r.field.as_deref(),
-            SecretRef::AzureKv(r) => r.field.as_deref(),
+        match self.location {
+            Location::Vault(_) => "vault",
+            Location::AwsSm(_) => "aws-sm",
+            Location::GcpSm(_) => "gcp-sm",
+            Location::AzureKv(_) => "azure-kv",
         }
     }
 }
@@ -184,8 +183,7 @@ impl FromStr for SecretRef {
     }
 }
 
-fn parse_vault(body: &str, field: Option<String>) -> Result<SecretRef, &'static str> {
-    let field = field.ok_or("a Vault KV secret is a map of fields: name one with #FIELD")?;
+fn parse_vault(body: &str) -> Result<Location, &'static str> {
     let segments: Vec<&str> = body.split('/').collect();
     if segments.len() < 2 {
         return Err("MOUNT/PATH needs a mount and a path");
@@ -199,9 +197,8 @@ fn parse_vault(body: &str, field: Option<String>) -> Result<SecretRef, &'static 
     if body.contains(['?', '%']) {
         return Err("MOUNT/PATH contains '?' or '%'");
     }
-    Ok(SecretRef::Vault(VaultRef {
+    Ok(Location::Vault(VaultRef {
         path: body.to_owned(),
-        field,
     }))
 }
 
@@ -210,7 +207,7 @@ fn aws_id_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "/_+=.@-:".contains(c)
 }
 
-fn parse_aws(body: &str, field: Option<String>) -> Result<SecretRef, &'static str> {
+fn parse_aws(body: &str) -> Result<Location, &'static str> {
     let (id, query) = match body.split_once('?') {
         Some((id, query)) => (id, Some(query)),
         None => (body, None),
@@ -238,10 +235,9 @@ fn parse_aws(body: &str, field: Option<String>) -> Result<SecretRef, &'static st
             return Err("after '?' expected stage=STAGE or version=ID");
         }),
     };
-    Ok(SecretRef::AwsSm(AwsRef {
+    Ok(Location::AwsSm(AwsRef {
         id: id.to_owned(),
         version,
-        field,
     }))
 }
 
@@ -282,7 +278,7 @@ fn check_arn(id: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
-fn parse_gcp(body: &str, field: Option<String>) -> Result<SecretRef, &'static str> {
+fn parse_gcp(body: &str) -> Result<Location, &'static str> {
     let parts: Vec<&str> = body.split('/').collect();
     let (project, secret, version) = match parts.as_slice() {
         ["projects", p, "secrets", s] => (*p, *s, "latest"),
@@ -315,15 +311,14 @@ fn parse_gcp(body: &str, field: Option<String>) -> Result<SecretRef, &'static st
     if !version_ok {
         return Err("the version must be `latest` or a number");
     }
-    Ok(SecretRef::GcpSm(GcpRef {
+    Ok(Location::GcpSm(GcpRef {
         project: project.to_owned(),
         secret: secret.to_owned(),
         version: version.to_owned(),
-        field,
     }))
 }
 
-fn parse_azure(body: &str, field: Option<String>) -> Result<SecretRef, &'static str> {
+fn parse_azure(body: &str) -> Result<Location, &'static str> {
     const URL: &str = "the vault URL must be https://HOST[:PORT] with a lower-case host name";
     let endpoint = crate::endpoint::parse(body).map_err(|_| URL)?;
     let rest = body.split_once("://").map_or("", |(_, rest)| rest);
@@ -359,14 +354,13 @@ fn parse_azure(body: &str, field: Option<String>) -> Result<SecretRef, &'static 
     }) {
         return Err("the version must be letters and digits");
     }
-    Ok(SecretRef::AzureKv(AzureRef {
+    Ok(Location::AzureKv(AzureRef {
         vault_url: format!(
             "{}://{authority}",
             if endpoint.https { "https" } else { "http" }
         ),
         name: name.to_owned(),
         version: version.map(str::to_owned),
-        field,
     }))
 }
 
@@ -374,9 +368,9 @@ impl fmt::Display for SecretRef {
     /// The canonical reference (never a secret).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:", self.scheme())?;
-        match self {
-            SecretRef::Vault(r) => f.write_str(&r.path)?,
-            SecretRef::AwsSm(r) => {
+        match &self.location {
+            Location::Vault(r) => f.write_str(&r.path)?,
+            Location::AwsSm(r) => {
                 f.write_str(&r.id)?;
                 match &r.version {
                     Some(AwsVersion::Stage(s)) => write!(f, "?stage={s}")?,
@@ -384,15 +378,15 @@ impl fmt::Display for SecretRef {
                     None => {}
                 }
             }
-            SecretRef::GcpSm(r) => f.write_str(&r.version_name())?,
-            SecretRef::AzureKv(r) => {
+            Location::GcpSm(r) => f.write_str(&r.version_name())?,
+            Location::AzureKv(r) => {
                 write!(f, "{}/secrets/{}", r.vault_url, r.name)?;
                 if let Some(v) = &r.version {
                     write!(f, "/{v}")?;
                 }
             }
         }
-        match self.field() {
+        match &self.field {
             Some(field) => write!(f, "#{field}"),
             None => Ok(()),
         }
@@ -417,30 +411,34 @@ mod tests {
 
     #[test]
     fn each_form_parses_and_writes_back() {
-        let SecretRef::Vault(v) = ok("vault:secret/am/prod#password") else {
+        let v = ok("vault:secret/am/prod#password");
+        let Location::Vault(vault) = &v.location else {
             panic!()
         };
         assert_eq!(
-            (v.path.as_str(), v.field.as_str()),
-            ("secret/am/prod", "password")
+            (vault.path.as_str(), v.field.as_deref()),
+            ("secret/am/prod", Some("password"))
         );
-        let SecretRef::AwsSm(a) = ok("aws-sm:prod/am-encryption") else {
+        let a = ok("aws-sm:prod/am-encryption");
+        let Location::AwsSm(aws) = &a.location else {
             panic!()
         };
         assert_eq!(
-            (a.id.as_str(), &a.version, &a.field),
+            (aws.id.as_str(), &aws.version, &a.field),
             ("prod/am-encryption", &None, &None)
         );
         let arn = "aws-sm:arn:aws:secretsmanager:eu-west-1:123456789012:secret:am-AbCdEf?stage=AWSPREVIOUS#pwd";
-        let SecretRef::AwsSm(a) = ok(arn) else {
+        let a = ok(arn);
+        let Location::AwsSm(aws) = &a.location else {
             panic!()
         };
-        assert_eq!(a.version, Some(AwsVersion::Stage("AWSPREVIOUS".into())));
+        assert_eq!(aws.version, Some(AwsVersion::Stage("AWSPREVIOUS".into())));
         assert_eq!(a.field.as_deref(), Some("pwd"));
         ok("aws-sm:am?version=EXAMPLE1-90ab-cdef-fedc-ba987SECRET1");
         ok("aws-sm:arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:am/prod-AbCdEf");
         ok("aws-sm:arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:am-AbCdEf#pwd");
-        let SecretRef::GcpSm(g) = ok("gcp-sm:projects/my-proj/secrets/am_key/versions/3#k") else {
+        let Location::GcpSm(g) = ok("gcp-sm:projects/my-proj/secrets/am_key/versions/3#k").location
+        else {
             panic!()
         };
         assert_eq!(
@@ -452,8 +450,8 @@ mod tests {
             g.to_string(),
             "gcp-sm:projects/my-proj/secrets/am_key/versions/latest"
         );
-        let SecretRef::AzureKv(z) =
-            ok("azure-kv:https://am-vault.vault.azure.net/secrets/am-enc/0123abcd#f")
+        let Location::AzureKv(z) =
+            ok("azure-kv:https://am-vault.vault.azure.net/secrets/am-enc/0123abcd#f").location
         else {
             panic!()
         };

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use crate::error::Fault;
-use crate::secrets::SecretRef;
+use crate::secrets::{Location, SecretRef};
 
 /// The kinds of failure, each with its own hint and retry rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,11 +120,11 @@ impl FetchError {
 
 /// What to check, for each service and class.
 fn hint(reference: &SecretRef, class: Class) -> &'static str {
-    let service = match reference {
-        SecretRef::Vault(_) => &VAULT,
-        SecretRef::AwsSm(_) => &AWS,
-        SecretRef::GcpSm(_) => &GOOGLE,
-        SecretRef::AzureKv(_) => &AZURE,
+    let service = match reference.location {
+        Location::Vault(_) => &VAULT,
+        Location::AwsSm(_) => &AWS,
+        Location::GcpSm(_) => &GOOGLE,
+        Location::AzureKv(_) => &AZURE,
     };
     match class {
         Class::Credentials => service.credentials,

@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 
 pub use error::{Class, Failure, FetchError};
 
-use super::{MAX_SECRET, SecretRef, select_field};
+use super::{Location, MAX_SECRET, SecretRef, select_field};
 
 /// Attempts for [`Class::Transient`] and [`Class::Unreachable`].
 const TRANSIENT_ATTEMPTS: u32 = 5;
@@ -50,11 +50,11 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
         .map_err(|e| FetchError::new(reference, Failure::new(Class::Setup, "runtime", e)))?;
     let result = rt.block_on(async {
         let call = async {
-            match reference {
-                SecretRef::Vault(r) => vault::fetch(r).await,
-                SecretRef::AwsSm(r) => aws::fetch(r).await,
-                SecretRef::GcpSm(r) => gcp::fetch(r).await,
-                SecretRef::AzureKv(r) => azure::fetch(r).await,
+            match &reference.location {
+                Location::Vault(r) => vault::fetch(r).await,
+                Location::AwsSm(r) => aws::fetch(r).await,
+                Location::GcpSm(r) => gcp::fetch(r).await,
+                Location::AzureKv(r) => azure::fetch(r).await,
             }
         };
         match tokio::time::timeout(timeout, call).await {
@@ -69,7 +69,7 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
     // Do not wait for a timed-out request (or a DNS lookup on the blocking pool).
     rt.shutdown_background();
     let raw = result.map_err(|f| FetchError::new(reference, f))?;
-    let value = match reference.field() {
+    let value = match &reference.field {
         Some(field) => select_field(&raw, field)
             .map_err(|e| FetchError::new(reference, Failure::new(Class::Field, "field", e)))?,
         None => raw,

@@ -223,10 +223,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The credential of the chain in the module documentation.
-fn credential(
-    options: ClientOptions,
-    http: Arc<dyn HttpClient>,
-) -> Result<Arc<dyn TokenCredential>, Failure> {
+fn credential(options: ClientOptions, http: Arc<dyn HttpClient>) -> Result<Source, Failure> {
     let setup = |e: azure_core::Error| {
         Failure::new(
             Class::Credentials,
@@ -261,7 +258,7 @@ fn credential(
             }),
         )
         .map_err(setup)?;
-        return Ok(credential);
+        return Ok(Source::Sdk(credential));
     }
 
     // 2. Workload identity (a federated token in a file).
@@ -279,7 +276,7 @@ fn credential(
             ..WorkloadIdentityCredentialOptions::default()
         }))
         .map_err(setup)?;
-        return Ok(credential);
+        return Ok(Source::Sdk(credential));
     }
 
     let managed = |options: ClientOptions| {
@@ -295,15 +292,14 @@ fn credential(
             return Err(missing("IDENTITY_ENDPOINT", &["IDENTITY_HEADER"]));
         }
         check_identity_endpoint(&endpoint)?;
-        let credential: Arc<dyn TokenCredential> = managed(options).map_err(setup)?;
-        return Ok(credential);
+        return Ok(Source::Sdk(managed(options).map_err(setup)?));
     }
 
     // 4. Nothing configured: the VM's managed identity if IMDS is there, then the CLIs. No
     // IDENTITY_ENDPOINT here, so the SDK's managed identity is the IMDS one.
     let imds: Arc<dyn TokenCredential> = managed(options).map_err(setup)?;
     let tools: Arc<dyn TokenCredential> = DeveloperToolsCredential::new(None).map_err(setup)?;
-    Ok(Arc::new(Unconfigured { http, imds, tools }))
+    Ok(Source::Unconfigured(Unconfigured { http, imds, tools }))
 }
 
 /// The scopes of Key Vault's data plane, one a cloud (public, China, US Government,
@@ -319,7 +315,7 @@ pub(crate) const KEY_VAULT_SCOPES: [&str; 4] = [
 /// documentation): the vault's challenge names the scope, and a vault (or whoever answers for
 /// it) must not get a token for another resource.
 struct KeyVaultOnly {
-    inner: Arc<dyn TokenCredential>,
+    inner: Source,
 }
 
 impl fmt::Debug for KeyVaultOnly {
@@ -344,26 +340,24 @@ impl fmt::Display for ForeignScope {
 
 impl std::error::Error for ForeignScope {}
 
-impl KeyVaultOnly {
-    async fn token(
-        &self,
-        scopes: &[&str],
-        options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        if let Some(foreign) = scopes.iter().find(|s| !KEY_VAULT_SCOPES.contains(s)) {
-            return Err(azure_core::Error::new(
-                ErrorKind::Other,
-                ForeignScope((*foreign).to_owned()),
-            ));
-        }
-        if scopes.is_empty() {
-            return Err(azure_core::Error::new(
-                ErrorKind::Other,
-                ForeignScope("no scope".to_owned()),
-            ));
-        }
-        self.inner.get_token(scopes, options).await
-    }
+/// Where [`KeyVaultOnly`] gets its tokens: a credential of the SDK (rows 1 to 3 of the chain),
+/// or row 4, which tries two of them in turn.
+enum Source {
+    Sdk(Arc<dyn TokenCredential>),
+    Unconfigured(Unconfigured),
+}
+
+/// `Ok` if every one of `scopes` (at least one) is Key Vault's.
+fn key_vault_scopes_only(scopes: &[&str]) -> azure_core::Result<()> {
+    let foreign = match scopes.iter().find(|s| !KEY_VAULT_SCOPES.contains(s)) {
+        Some(foreign) => *foreign,
+        None if scopes.is_empty() => "no scope",
+        None => return Ok(()),
+    };
+    Err(azure_core::Error::new(
+        ErrorKind::Other,
+        ForeignScope(foreign.to_owned()),
+    ))
 }
 
 #[async_trait::async_trait]
@@ -373,7 +367,11 @@ impl TokenCredential for KeyVaultOnly {
         scopes: &[&str],
         options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
-        self.token(scopes, options).await
+        key_vault_scopes_only(scopes)?;
+        match &self.inner {
+            Source::Sdk(credential) => credential.get_token(scopes, options).await,
+            Source::Unconfigured(chain) => chain.token(scopes, options).await,
+        }
     }
 }
 
@@ -428,17 +426,6 @@ impl Unconfigured {
                 ),
             )),
         }
-    }
-}
-
-#[async_trait::async_trait]
-impl TokenCredential for Unconfigured {
-    async fn get_token(
-        &self,
-        scopes: &[&str],
-        options: Option<TokenRequestOptions<'_>>,
-    ) -> azure_core::Result<AccessToken> {
-        self.token(scopes, options).await
     }
 }
 
