@@ -3,8 +3,9 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 
-use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use amhash::cipher::{AmCipher, KdfDigest};
 use amhash::key_source::{KeySource, KeyringBackend};
@@ -108,7 +109,7 @@ pub struct NewPasswordArgs {
 
     /// With --random: store the new password in SOURCE (file:PATH, created 0600, never
     /// overwritten; or keyring:SERVICE/ACCOUNT) instead of showing it.
-    #[arg(long, value_name = "SOURCE", requires = "random", value_parser = parse_key_source)]
+    #[arg(long, value_name = "SOURCE", requires = "random", value_parser = parsed::<KeySource>)]
     pub password_out: Option<KeySource>,
 }
 
@@ -129,37 +130,61 @@ pub struct GenerateArgs {
     pub salt_hex: Option<String>,
 }
 
+/// The places AM reads the value from, where `install` writes it and `verify` and `doctor`
+/// read it: described once for both, what differs between writing and reading is said by the
+/// command's own help.
 #[derive(Debug, Args)]
-#[group(id = "value", required = true, multiple = false)]
-pub struct ValueArgs {
-    /// Read the stored value from DIR/password.<user> (the special secret store directory).
-    #[arg(long, value_name = "DIR", group = "value")]
+#[group(skip)]
+pub struct Places {
+    /// DIR/password.<user>, the special secret store directory (AM's default:
+    /// .../openam/security/secrets/userpasswords): no trailing newline, mode 0600. DIR must
+    /// exist and not be writable by group or others.
+    #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
 
-    /// Read the stored value from the `export PASSWORD_<USER>=` line of a shell profile.
-    #[arg(long, value_name = "FILE", group = "value")]
+    /// The one `export PASSWORD_<USER>='...'` line of a shell profile (e.g. the AM user's
+    /// ~/.bash_profile); every other byte of the file is kept.
+    #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
 
-    /// Read the stored value from the amhash block of a Tomcat setenv.sh.
-    #[arg(long, value_name = "FILE", group = "value")]
+    /// The marked amhash block of Tomcat's setenv.sh, which adds -Dpassword.<user>=VALUE and
+    /// the format property to CATALINA_OPTS.
+    #[arg(long, value_name = "FILE")]
     pub setenv: Option<PathBuf>,
 
-    /// Read the value amhash installed for a systemd service (its drop-in, then the
-    /// credential, decrypted with systemd-creds, or the EnvironmentFile).
-    #[arg(long, value_name = "UNIT", group = "value")]
+    /// A systemd service (e.g. tomcat9.service; `.service` is added): an encrypted credential
+    /// in /etc/credstore.encrypted (systemd-creds, TPM2 and host key where there is a TPM2,
+    /// else the host key) and a drop-in UNIT.d/amhash-<user>.conf with
+    /// LoadCredentialEncrypted=, so AM reads /run/credentials/UNIT; where systemd-creds is
+    /// missing or older than 250, an EnvironmentFile= (0600 root) with PASSWORD_<USER>.
+    /// Read back through the drop-in, decrypting the credential with systemd-creds.
+    #[arg(long, value_name = "UNIT")]
     pub systemd: Option<String>,
 
-    /// Read the stored value from the `PASSWORD_<USER>=` line of a Docker env-file.
-    #[arg(long, value_name = "FILE", group = "value")]
+    /// The one `PASSWORD_<USER>=VALUE` line of a Docker / Podman env-file (no quotes, no
+    /// export; a new file is 0600). A value that syntax cannot carry is refused.
+    #[arg(long, value_name = "FILE")]
     pub docker_env_file: Option<PathBuf>,
+}
+
+/// The ids of [`Places`]' arguments, for the groups that hold them.
+const PLACES: [&str; 5] = ["dir", "env_file", "setenv", "systemd", "docker_env_file"];
+
+#[derive(Debug, Args)]
+#[group(skip)]
+#[command(group(ArgGroup::new("value").required(true).args(PLACES).args(["hash", "hash_file"])))]
+pub struct ValueArgs {
+    // Read the stored value from one of these.
+    #[command(flatten)]
+    pub places: Places,
 
     /// The {SSHA-512} value to check. Prefer --hash-file: a command line is visible to other
     /// local users, and a fast salted hash can be brute-forced.
-    #[arg(long, value_name = "VALUE", group = "value")]
+    #[arg(long, value_name = "VALUE")]
     pub hash: Option<String>,
 
     /// Read the value from PATH (one trailing newline is accepted).
-    #[arg(long, value_name = "PATH", group = "value")]
+    #[arg(long, value_name = "PATH")]
     pub hash_file: Option<PathBuf>,
 }
 
@@ -185,27 +210,16 @@ pub struct VerifyArgs {
 }
 
 #[derive(Debug, Args)]
-#[group(id = "target", required = true, multiple = true)]
+#[group(skip)]
+#[command(group(ArgGroup::new("target").required(true).multiple(true).args(PLACES).arg("k8s_secret")))]
 pub struct TargetArgs {
-    /// Write DIR/password.<user> (no trailing newline, mode 0600, atomically). DIR must exist
-    /// and not be writable by group or others. Default AM location:
-    /// .../openam/security/secrets/userpasswords.
-    #[arg(long, value_name = "DIR", group = "target")]
-    pub dir: Option<PathBuf>,
-
-    /// Keep one `export PASSWORD_<USER>='...'` line in a shell profile (e.g. the AM user's
-    /// ~/.bash_profile); every other byte of the file is kept.
-    #[arg(long, value_name = "FILE", group = "target")]
-    pub env_file: Option<PathBuf>,
-
-    /// Keep a marked block in Tomcat's setenv.sh adding -Dpassword.<user>=VALUE and the
-    /// format property to CATALINA_OPTS.
-    #[arg(long, value_name = "FILE", group = "target")]
-    pub setenv: Option<PathBuf>,
+    // Write the value to any of these.
+    #[command(flatten)]
+    pub places: Places,
 
     /// Write a Kubernetes Secret manifest named NAME (key password.<user>) to stdout, or to
     /// --out FILE.
-    #[arg(long, value_name = "NAME", group = "target")]
+    #[arg(long, value_name = "NAME")]
     pub k8s_secret: Option<String>,
 
     /// Namespace of the Kubernetes Secret.
@@ -216,14 +230,6 @@ pub struct TargetArgs {
     #[arg(long, value_name = "FILE", requires = "k8s_secret")]
     pub out: Option<PathBuf>,
 
-    /// Give a systemd service the value (e.g. tomcat9.service; `.service` is added): an
-    /// encrypted credential in /etc/credstore.encrypted (systemd-creds, TPM2 and host key
-    /// where there is a TPM2, else the host key) and a drop-in UNIT.d/amhash-<user>.conf with
-    /// LoadCredentialEncrypted=, so AM reads /run/credentials/UNIT; where systemd-creds is
-    /// missing or older than 250, an EnvironmentFile= (0600 root) with PASSWORD_<USER>.
-    #[arg(long, value_name = "UNIT", group = "target")]
-    pub systemd: Option<String>,
-
     /// With --systemd: auto (a credential where systemd-creds works, else the environment
     /// file), credential (or fail), env-file.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = SystemdMode::Auto, requires = "systemd")]
@@ -233,11 +239,6 @@ pub struct TargetArgs {
     /// directory from DIR down must be root's and not writable by group or others.
     #[arg(long, value_name = "DIR", requires = "systemd")]
     pub root: Option<PathBuf>,
-
-    /// Keep one `PASSWORD_<USER>=VALUE` line in a Docker / Podman env-file (no quotes, no
-    /// export; a new file is 0600). A value that syntax cannot carry is refused.
-    #[arg(long, value_name = "FILE", group = "target")]
-    pub docker_env_file: Option<PathBuf>,
 
     /// With --dir: also print the docker compose `secrets:` snippet for the file written
     /// and the AM setting for /run/secrets, where Compose and Swarm mount it.
@@ -341,7 +342,7 @@ pub struct DoctorArgs {
 
     /// The format configured in AM (PLAIN, ENCRYPTED_PLAIN or GOOGLE_KMS_ENCRYPTED), when it
     /// is not in a setenv.sh.
-    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
+    #[arg(long, value_name = "FORMAT", value_parser = parsed::<amhash::am::Format>)]
     pub format: Option<amhash::am::Format>,
 
     /// A value your own AM encrypted (see install --am-sample): doctor says whether the
@@ -358,11 +359,6 @@ pub struct DoctorArgs {
 
     #[command(flatten)]
     pub keys: KeyArgs,
-}
-
-fn parse_format(text: &str) -> Result<amhash::am::Format, String> {
-    text.parse()
-        .map_err(|e: amhash::am::UnknownFormat| e.to_string())
 }
 
 /// How to encrypt a value.
@@ -388,7 +384,7 @@ pub struct EncryptArgs {
     /// (AESWrapEncryption with the RFC 3394 wrap, as ForgeRock's class does) or aeswrap-pad
     /// (the RFC 5649 wrap, which a community OpenAM fork uses on Java 17 and later). Which one
     /// your AM reads is not told by its Java version: let --am-sample find out.
-    #[arg(long, value_name = "CIPHER", default_value = "jce", value_parser = parse_am_cipher)]
+    #[arg(long, value_name = "CIPHER", default_value = "jce", value_parser = parsed::<AmCipher>)]
     pub am_cipher: AmCipher,
 
     /// With --encrypt am: a file holding any value your own AM encrypted (the output of
@@ -410,12 +406,12 @@ pub struct KeyArgs {
     /// vault:MOUNT/PATH#FIELD, aws-sm:ID[#FIELD], gcp-sm:projects/P/secrets/S[#FIELD],
     /// azure-kv:https://VAULT.vault.azure.net/secrets/NAME[#FIELD]. Holds the AM encryption
     /// password for --encrypt am, or 64 hex characters for aes-gcm.
-    #[arg(long, value_name = "SOURCE", value_parser = parse_key_source)]
+    #[arg(long, value_name = "SOURCE", value_parser = parsed::<KeySource>)]
     pub key: Option<KeySource>,
 
     /// OS keyring for keyring: sources: auto (Secret Service when a session bus answers,
     /// else the kernel keyutils user keyring), secret-service or keyutils.
-    #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parse_backend)]
+    #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parsed::<KeyringBackend>)]
     pub keyring_backend: KeyringBackend,
 
     /// Cap on fetching a --key from a secrets manager (vault:, aws-sm:, gcp-sm:, azure-kv:),
@@ -430,7 +426,7 @@ pub struct KeyArgs {
 
     /// AESWrap key derivation digest, as AM's org.forgerock.openam.encryption.key.digest:
     /// SHA1, SHA256, SHA384 or SHA512.
-    #[arg(long, value_name = "DIGEST", default_value = "SHA1", value_parser = parse_digest)]
+    #[arg(long, value_name = "DIGEST", default_value = "SHA1", value_parser = parsed::<KdfDigest>)]
     pub am_kdf_digest: KdfDigest,
 
     /// AESWrap PBKDF2 iterations, as AM's org.forgerock.openam.encryption.key.iterations
@@ -451,7 +447,7 @@ pub struct KeyArgs {
 pub struct KmsArgs {
     /// Cloud KMS key: projects/P/locations/L/keyRings/R/cryptoKeys/K (symmetric) or
     /// .../cryptoKeys/K/cryptoKeyVersions/V (asymmetric decrypt key version).
-    #[arg(long, value_name = "NAME", value_parser = parse_kms_key)]
+    #[arg(long, value_name = "NAME", value_parser = parsed::<KmsKeyName>)]
     pub kms_key: Option<KmsKeyName>,
 
     /// Cloud KMS endpoint (regional or private endpoint, emulator).
@@ -494,11 +490,11 @@ pub enum KeyCommand {
     #[command(after_help = EXIT_CODES)]
     Generate {
         /// Where to put the key: file:PATH or keyring:SERVICE/ACCOUNT.
-        #[arg(long, value_name = "SOURCE", value_parser = parse_key_source)]
+        #[arg(long, value_name = "SOURCE", value_parser = parsed::<KeySource>)]
         out: KeySource,
 
         /// OS keyring for keyring: sources (auto, secret-service, keyutils).
-        #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parse_backend)]
+        #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parsed::<KeyringBackend>)]
         keyring_backend: KeyringBackend,
     },
     /// Store a secret read from the terminal (twice, without echo) or the first line of stdin,
@@ -506,38 +502,22 @@ pub enum KeyCommand {
     #[command(after_help = EXIT_CODES)]
     Store {
         /// Where to store it: keyring:SERVICE/ACCOUNT or file:PATH.
-        #[arg(value_name = "SOURCE", value_parser = parse_key_source)]
+        #[arg(value_name = "SOURCE", value_parser = parsed::<KeySource>)]
         source: KeySource,
 
         /// OS keyring for keyring: sources (auto, secret-service, keyutils).
-        #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parse_backend)]
+        #[arg(long, value_name = "BACKEND", default_value = "auto", value_parser = parsed::<KeyringBackend>)]
         keyring_backend: KeyringBackend,
     },
 }
 
-fn parse_key_source(text: &str) -> Result<KeySource, String> {
-    text.parse()
-        .map_err(|e: amhash::key_source::KeySourceError| e.to_string())
-}
-
-fn parse_backend(text: &str) -> Result<KeyringBackend, String> {
-    text.parse()
-        .map_err(|e: amhash::key_source::KeySourceError| e.to_string())
-}
-
-fn parse_digest(text: &str) -> Result<KdfDigest, String> {
-    text.parse()
-        .map_err(|e: amhash::cipher::CipherError| e.to_string())
-}
-
-fn parse_am_cipher(text: &str) -> Result<AmCipher, String> {
-    text.parse()
-        .map_err(|e: amhash::cipher::CipherError| e.to_string())
-}
-
-fn parse_kms_key(text: &str) -> Result<KmsKeyName, String> {
-    text.parse()
-        .map_err(|e: amhash::kms::KeyNameError| e.to_string())
+/// The value parser of every argument whose type parses itself: the library's one-line
+/// message is clap's error text.
+fn parsed<T: FromStr>(text: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|e: T::Err| e.to_string())
 }
 
 /// Parses the command line. Usage errors are reported on one line and exit 2; `--help`

@@ -126,7 +126,7 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
         // Validate the manifest's names now, not after the other targets were written.
         store::k8s::manifest(name, args.targets.namespace.as_deref(), &id, "x")?;
     }
-    if let Some(unit) = &args.targets.systemd {
+    if let Some(unit) = &args.targets.places.systemd {
         Unit::new(unit)?;
     }
     let mut report = Report::new(Outcome::Success);
@@ -180,20 +180,20 @@ pub fn run(args: InstallArgs) -> Result<Report, Failure> {
     // AM reads PASSWORD_<USER> and -Dpassword.<user> from its own process, which keeps the
     // environment and system properties it started with: those targets need a restart.
     let mut restart = Vec::new();
-    if targets.env_file.is_some() {
+    if targets.places.env_file.is_some() {
         restart.push(id.env_var());
     }
-    if targets.setenv.is_some() {
+    if targets.places.setenv.is_some() {
         restart.push(format!("-D{}", id.java_property()));
     }
-    if targets.docker_env_file.is_some() {
+    if targets.places.docker_env_file.is_some() {
         restart.push(format!("{} (recreate the container)", id.env_var()));
     }
-    let cached = targets.dir.is_some() || targets.k8s_secret.is_some();
+    let cached = targets.places.dir.is_some() || targets.k8s_secret.is_some();
     let mut settings = am_settings(
         format,
         kms_key.as_deref(),
-        targets.dir.as_deref(),
+        targets.places.dir.as_deref(),
         &restart,
         cached,
     );
@@ -272,7 +272,7 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
     let (id, owner, value, format) = (id, *owner, *value, *format);
     let targets = &args.targets;
     let mut out = Written::default();
-    if let Some(dir) = &targets.dir {
+    if let Some(dir) = &targets.places.dir {
         let opts = DirOptions {
             owner,
             backup: !args.no_backup,
@@ -320,13 +320,13 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
         dry_run,
         writer: writer.clone(),
     };
-    if let Some(path) = &targets.env_file {
+    if let Some(path) = &targets.places.env_file {
         let change = store::env_file::apply(path, id, value, &edit)?;
         let var = id.shell_env_var()?;
         let holds = format!("export {var}");
         out.edited(&change, owner, ("env-file", "variable", &var), &holds);
     }
-    if let Some(path) = &targets.setenv {
+    if let Some(path) = &targets.places.setenv {
         let Some(format) = format else {
             return Err(Failure::input(
                 "AM cannot read this value, so it cannot go into setenv.sh",
@@ -352,7 +352,7 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
             }
         ));
     }
-    if let Some(path) = &targets.docker_env_file {
+    if let Some(path) = &targets.places.docker_env_file {
         let change = store::docker_env::apply(path, id, value, &edit)?;
         let var = id.env_var();
         let holds = format!("{var}=..., Docker env-file syntax");
@@ -363,7 +363,7 @@ fn apply_targets(install: &Install<'_>, dry_run: bool) -> Result<Written, Failur
             &holds,
         );
     }
-    if let Some(name) = &targets.systemd {
+    if let Some(name) = &targets.places.systemd {
         systemd_target(name, install, dry_run, &mut out)?;
     }
     if let Some(name) = &targets.k8s_secret {

@@ -55,7 +55,7 @@ fn read_value(
             amhash::escape::path(place)
         ))
     };
-    if let Some(dir) = &value.dir {
+    if let Some(dir) = &value.places.dir {
         let found = store::dir::read_dir_value(dir, &id)?;
         let found = found.ok_or_else(|| missing(dir, id.file_name()))?;
         if found.trailing_newline() {
@@ -68,7 +68,7 @@ fn read_value(
             found.value().value().expose_secret().to_string(),
         ));
     }
-    if let Some(path) = &value.env_file {
+    if let Some(path) = &value.places.env_file {
         let found = store::env_file::read_path(path, &id)?;
         let var = id.env_var();
         let found = found.ok_or_else(|| missing(path, format!("{var} assignment")))?;
@@ -76,7 +76,7 @@ fn read_value(
             found.value.value().expose_secret().to_string(),
         ));
     }
-    if let Some(path) = &value.setenv {
+    if let Some(path) = &value.places.setenv {
         let found = store::setenv::read_path(path, &id)?;
         let found = found
             .ok_or_else(|| missing(path, format!("amhash block for {}", id.java_property())))?;
@@ -84,12 +84,12 @@ fn read_value(
             found.value.value().expose_secret().to_string(),
         ));
     }
-    if let Some(path) = &value.docker_env_file {
+    if let Some(path) = &value.places.docker_env_file {
         let found = store::docker_env::read_path(path, &id)?;
         let found = found.ok_or_else(|| missing(path, format!("{}= line", id.env_var())))?;
         return Ok(Zeroizing::new(found.value().expose_secret().to_string()));
     }
-    if let Some(unit) = &value.systemd {
+    if let Some(unit) = &value.places.systemd {
         let unit = store::systemd::Unit::new(unit)?;
         let root = root.unwrap_or(Path::new("/"));
         let found = store::systemd::read_value(root, &unit, &id)?;
