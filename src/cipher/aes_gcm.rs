@@ -31,7 +31,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use super::{CipherError, Scheme, decode_base64_lenient, random_bytes};
+use super::{
+    CipherError, InvalidInput, MalformedValue, Scheme, decode_base64_lenient, random_bytes,
+};
 
 /// The first four bytes of every envelope.
 pub const MAGIC: [u8; 4] = *b"AMHG";
@@ -55,11 +57,13 @@ impl LocalKey {
     /// A key from 32 raw bytes.
     ///
     /// # Errors
-    /// [`CipherError::KeyLength`] unless `bytes` is 32 bytes long.
+    /// [`InvalidInput::KeyLength`] unless `bytes` is 32 bytes long.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CipherError> {
         let mut key = Zeroizing::new([0u8; Self::LEN]);
         if bytes.len() != Self::LEN {
-            return Err(CipherError::KeyLength { len: bytes.len() });
+            return Err(CipherError::Invalid(InvalidInput::KeyLength {
+                len: bytes.len(),
+            }));
         }
         key.copy_from_slice(bytes);
         Ok(LocalKey(key))
@@ -69,16 +73,18 @@ impl LocalKey {
     /// else (the caller strips one trailing newline).
     ///
     /// # Errors
-    /// [`CipherError::KeyText`], which never quotes the text.
+    /// [`InvalidInput::KeyText`], which never quotes the text.
     pub fn from_hex(text: &str) -> Result<Self, CipherError> {
         if text.len() != 2 * Self::LEN {
-            return Err(CipherError::KeyText {
+            return Err(CipherError::Invalid(InvalidInput::KeyText {
                 problem: "wrong length",
-            });
+            }));
         }
         let mut key = Zeroizing::new([0u8; Self::LEN]);
-        hex::decode_to_slice(text, key.as_mut_slice()).map_err(|_| CipherError::KeyText {
-            problem: "a character is not hexadecimal",
+        hex::decode_to_slice(text, key.as_mut_slice()).map_err(|_| {
+            CipherError::Invalid(InvalidInput::KeyText {
+                problem: "a character is not hexadecimal",
+            })
         })?;
         Ok(LocalKey(key))
     }
@@ -114,7 +120,7 @@ impl LocalKey {
 /// Encrypts `plaintext` into an envelope, as base64 text, with a fresh random nonce.
 ///
 /// # Errors
-/// [`CipherError::Random`] when the OS random generator fails, [`CipherError::PlaintextTooLong`]
+/// [`CipherError::Random`] when the OS random generator fails, [`InvalidInput::PlaintextTooLong`]
 /// past GCM's limit (64 GiB).
 pub fn gcm_seal(key: &LocalKey, plaintext: &[u8]) -> Result<String, CipherError> {
     let mut nonce = [0u8; NONCE_LEN];
@@ -128,7 +134,7 @@ pub fn gcm_seal(key: &LocalKey, plaintext: &[u8]) -> Result<String, CipherError>
 /// that reveals the XOR of the plaintexts and lets anyone forge tags. Use [`gcm_seal`].
 ///
 /// # Errors
-/// [`CipherError::PlaintextTooLong`] past GCM's limit.
+/// [`InvalidInput::PlaintextTooLong`] past GCM's limit.
 #[doc(hidden)]
 pub fn gcm_seal_with_nonce(
     key: &LocalKey,
@@ -145,8 +151,10 @@ pub fn gcm_seal_with_nonce(
     let tag = key
         .cipher()
         .encrypt_in_place_detached(Nonce::from_slice(nonce), aad, body)
-        .map_err(|_| CipherError::PlaintextTooLong {
-            len: plaintext.len(),
+        .map_err(|_| {
+            CipherError::Invalid(InvalidInput::PlaintextTooLong {
+                len: plaintext.len(),
+            })
         })?;
     out.extend_from_slice(&tag);
     Ok(STANDARD.encode(out.as_slice()))
@@ -155,33 +163,37 @@ pub fn gcm_seal_with_nonce(
 /// Decrypts an envelope given as base64 text.
 ///
 /// # Errors
-/// Malformed: [`CipherError::Empty`], [`CipherError::Base64`], [`CipherError::UnknownScheme`],
-/// [`CipherError::WrongScheme`] (an AM value), [`CipherError::UnsupportedVersion`],
-/// [`CipherError::Truncated`]. [`CipherError::WrongKeyOrTampered`] when authentication fails.
+/// Malformed: [`MalformedValue::Empty`], [`MalformedValue::Base64`], [`MalformedValue::UnknownScheme`],
+/// [`MalformedValue::WrongScheme`] (an AM value), [`MalformedValue::UnsupportedVersion`],
+/// [`MalformedValue::Truncated`]. [`CipherError::WrongKeyOrTampered`] when authentication fails.
 pub fn gcm_open(key: &LocalKey, value: &str) -> Result<Zeroizing<Vec<u8>>, CipherError> {
     let bytes = decode_base64_lenient(value)?;
     match Scheme::detect(&bytes) {
         Some(Scheme::AesGcm) => {}
         Some(found) => {
-            return Err(CipherError::WrongScheme {
+            return Err(CipherError::Malformed(MalformedValue::WrongScheme {
                 expected: "an amhash AES-GCM envelope",
                 found,
-            });
+            }));
         }
         None => {
-            return Err(CipherError::UnknownScheme {
+            return Err(CipherError::Malformed(MalformedValue::UnknownScheme {
                 first: bytes.first().copied().unwrap_or(0),
-            });
+            }));
         }
     }
-    let truncated = CipherError::Truncated {
+    let truncated = CipherError::Malformed(MalformedValue::Truncated {
         scheme: Scheme::AesGcm,
         len: bytes.len(),
         min: MIN_LEN,
-    };
+    });
     match bytes.get(MAGIC.len()) {
         Some(&VERSION) => {}
-        Some(&found) => return Err(CipherError::UnsupportedVersion { found }),
+        Some(&found) => {
+            return Err(CipherError::Malformed(MalformedValue::UnsupportedVersion {
+                found,
+            }));
+        }
         None => return Err(truncated),
     }
     if bytes.len() < MIN_LEN {

@@ -37,7 +37,7 @@ use aes_kw::{KekAes128, KekAes192, KekAes256};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use super::{AmCipher, CipherError, Scheme};
+use super::{AmCipher, CipherError, InvalidInput, MalformedValue, Scheme};
 
 /// The version byte of AESWrap values.
 pub const VERSION: u8 = 0x02;
@@ -90,7 +90,7 @@ impl FromStr for KdfDigest {
             .and_then(|_| s.get(4..))
             .map(|bits| format!("SHA{bits}"));
         KdfDigest::from_name(without_hyphen.as_deref().unwrap_or(s))
-            .ok_or_else(|| CipherError::UnknownDigest(s.to_owned()))
+            .ok_or_else(|| CipherError::Invalid(InvalidInput::UnknownDigest(s.to_owned())))
     }
 }
 
@@ -121,14 +121,16 @@ impl AmKdf {
     /// Checked settings.
     ///
     /// # Errors
-    /// [`CipherError::BadIterations`] outside 10 000 ..= 2^31-1,
-    /// [`CipherError::BadKeySize`] unless `key_bits` is 128, 192 or 256.
+    /// [`InvalidInput::BadIterations`] outside 10 000 ..= 2^31-1,
+    /// [`InvalidInput::BadKeySize`] unless `key_bits` is 128, 192 or 256.
     pub fn new(digest: KdfDigest, iterations: u32, key_bits: u32) -> Result<Self, CipherError> {
         if !(Self::MIN_ITERATIONS..=Self::MAX_ITERATIONS).contains(&iterations) {
-            return Err(CipherError::BadIterations(iterations));
+            return Err(CipherError::Invalid(InvalidInput::BadIterations(
+                iterations,
+            )));
         }
         if !matches!(key_bits, 128 | 192 | 256) {
-            return Err(CipherError::BadKeySize(key_bits));
+            return Err(CipherError::Invalid(InvalidInput::BadKeySize(key_bits)));
         }
         Ok(AmKdf {
             digest,
@@ -220,7 +222,7 @@ macro_rules! with_kek {
 fn password_bytes(password: &SecretString) -> Result<&[u8], CipherError> {
     let pw = password.expose_secret();
     if pw.trim().is_empty() {
-        return Err(CipherError::BlankPassword);
+        return Err(CipherError::Invalid(InvalidInput::BlankPassword));
     }
     Ok(pw.as_bytes())
 }
@@ -237,17 +239,21 @@ fn pkcs5_pad(data: &[u8]) -> Zeroizing<Vec<u8>> {
 
 /// Removes PKCS#5 padding as AM's `pkcs5unpad` does: last byte 1..=8, all padding bytes equal.
 fn pkcs5_unpad(data: &mut Zeroizing<Vec<u8>>) -> Result<(), CipherError> {
-    let pad = usize::from(*data.last().ok_or(CipherError::BadInnerPadding)?);
+    let pad = usize::from(
+        *data
+            .last()
+            .ok_or(CipherError::Malformed(MalformedValue::BadInnerPadding))?,
+    );
     let keep = data
         .len()
         .checked_sub(pad)
         .filter(|_| (1..=SEMIBLOCK).contains(&pad))
-        .ok_or(CipherError::BadInnerPadding)?;
+        .ok_or(CipherError::Malformed(MalformedValue::BadInnerPadding))?;
     if data
         .get(keep..)
         .is_none_or(|p| p.iter().any(|&b| usize::from(b) != pad))
     {
-        return Err(CipherError::BadInnerPadding);
+        return Err(CipherError::Malformed(MalformedValue::BadInnerPadding));
     }
     data.truncate(keep);
     Ok(())
@@ -259,8 +265,8 @@ fn pkcs5_unpad(data: &mut Zeroizing<Vec<u8>>) -> Result<(), CipherError> {
 /// (use [`super::am_encrypt`]), or equal plaintexts give equal values.
 ///
 /// # Errors
-/// [`CipherError::BlankPassword`], [`CipherError::PlaintextTooShort`] (KW with fewer than 8
-/// bytes), [`CipherError::PlaintextTooLong`] (KWP over 2^32 bytes).
+/// [`InvalidInput::BlankPassword`], [`InvalidInput::PlaintextTooShort`] (KW with fewer than 8
+/// bytes), [`InvalidInput::PlaintextTooLong`] (KWP over 2^32 bytes).
 #[doc(hidden)]
 pub fn encrypt_with_salt(
     wrap: KeyWrap,
@@ -271,9 +277,9 @@ pub fn encrypt_with_salt(
 ) -> Result<Vec<u8>, CipherError> {
     let pw = password_bytes(password)?;
     if wrap == KeyWrap::Kw && plaintext.len() < SEMIBLOCK {
-        return Err(CipherError::PlaintextTooShort {
+        return Err(CipherError::Invalid(InvalidInput::PlaintextTooShort {
             len: plaintext.len(),
-        });
+        }));
     }
     let padded = pkcs5_pad(plaintext);
     let kek = kdf.derive(pw, salt);
@@ -287,8 +293,10 @@ pub fn encrypt_with_salt(
         KeyWrap::Kw => k.wrap(&padded, wrapped),
         KeyWrap::Kwp => k.wrap_with_padding(&padded, wrapped),
     })
-    .map_err(|_| CipherError::PlaintextTooLong {
-        len: plaintext.len(),
+    .map_err(|_| {
+        CipherError::Invalid(InvalidInput::PlaintextTooLong {
+            len: plaintext.len(),
+        })
     })?;
     Ok(out)
 }
@@ -296,45 +304,51 @@ pub fn encrypt_with_salt(
 /// Decrypts the decoded bytes of an AESWrap value, trying KW and then KWP.
 ///
 /// # Errors
-/// Malformed: [`CipherError::UnknownScheme`], [`CipherError::Truncated`],
-/// [`CipherError::SaltPastEnd`], [`CipherError::SaltTooShort`], [`CipherError::BadLength`],
-/// [`CipherError::BadInnerPadding`]. [`CipherError::WrongKeyOrTampered`] when neither wrap's
+/// Malformed: [`MalformedValue::UnknownScheme`], [`MalformedValue::Truncated`],
+/// [`MalformedValue::SaltPastEnd`], [`MalformedValue::SaltTooShort`], [`MalformedValue::BadLength`],
+/// [`MalformedValue::BadInnerPadding`]. [`CipherError::WrongKeyOrTampered`] when neither wrap's
 /// integrity check passes: wrong password, other KDF settings, or changed data.
 pub fn decrypt(
     password: &SecretString,
     kdf: &AmKdf,
     bytes: &[u8],
 ) -> Result<(AmCipher, Zeroizing<Vec<u8>>), CipherError> {
-    let truncated = |min| CipherError::Truncated {
-        scheme: Scheme::AmAesWrap,
-        len: bytes.len(),
-        min,
+    let truncated = |min| {
+        CipherError::Malformed(MalformedValue::Truncated {
+            scheme: Scheme::AmAesWrap,
+            len: bytes.len(),
+            min,
+        })
     };
     let (&version, rest) = bytes.split_first().ok_or_else(|| truncated(2))?;
     if version != VERSION {
-        return Err(CipherError::UnknownScheme { first: version });
+        return Err(CipherError::Malformed(MalformedValue::UnknownScheme {
+            first: version,
+        }));
     }
     let (&salt_len, rest) = rest.split_first().ok_or_else(|| truncated(2))?;
     let salt_len = usize::from(salt_len);
     if salt_len > rest.len() {
-        return Err(CipherError::SaltPastEnd {
+        return Err(CipherError::Malformed(MalformedValue::SaltPastEnd {
             declared: salt_len,
             available: rest.len(),
-        });
+        }));
     }
     if salt_len < MIN_SALT_LEN {
-        return Err(CipherError::SaltTooShort { declared: salt_len });
+        return Err(CipherError::Malformed(MalformedValue::SaltTooShort {
+            declared: salt_len,
+        }));
     }
     let (salt, wrapped) = rest.split_at(salt_len);
     if wrapped.len() < MIN_WRAPPED {
         return Err(truncated(2 + salt_len + MIN_WRAPPED));
     }
     if wrapped.len() % SEMIBLOCK != 0 {
-        return Err(CipherError::BadLength {
+        return Err(CipherError::Malformed(MalformedValue::BadLength {
             scheme: Scheme::AmAesWrap,
             len: wrapped.len(),
             block: SEMIBLOCK,
-        });
+        }));
     }
     let kek = kdf.derive(password_bytes(password)?, salt);
     let mut out = Zeroizing::new(vec![0u8; wrapped.len() - SEMIBLOCK]);

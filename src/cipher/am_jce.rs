@@ -40,7 +40,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
-use super::{CipherError, Scheme};
+use super::{CipherError, InvalidInput, MalformedValue, Scheme};
 
 /// The first three bytes of every JCE value.
 pub const HEADER: [u8; 3] = [0x01, 0x02, 0x02];
@@ -78,10 +78,10 @@ fn derive(password: &[u8]) -> Zeroizing<[u8; 16]> {
 fn password_bytes(password: &SecretString) -> Result<&[u8], CipherError> {
     let pw = password.expose_secret();
     if pw.trim().is_empty() {
-        return Err(CipherError::BlankPassword);
+        return Err(CipherError::Invalid(InvalidInput::BlankPassword));
     }
     if !pw.bytes().all(|b| (0x20..=0x7e).contains(&b)) {
-        return Err(CipherError::NonAsciiPassword);
+        return Err(CipherError::Invalid(InvalidInput::NonAsciiPassword));
     }
     Ok(pw.as_bytes())
 }
@@ -90,7 +90,7 @@ fn password_bytes(password: &SecretString) -> Result<&[u8], CipherError> {
 /// IV from the password, so there is no random input.
 ///
 /// # Errors
-/// [`CipherError::BlankPassword`], [`CipherError::NonAsciiPassword`].
+/// [`InvalidInput::BlankPassword`], [`InvalidInput::NonAsciiPassword`].
 pub fn encrypt(password: &SecretString, plaintext: &[u8]) -> Result<Vec<u8>, CipherError> {
     let dk = derive(password_bytes(password)?);
     let (key, iv) = split(&dk);
@@ -106,32 +106,32 @@ pub fn encrypt(password: &SecretString, plaintext: &[u8]) -> Result<Vec<u8>, Cip
 /// Decrypts the decoded bytes of a JCE value.
 ///
 /// # Errors
-/// Malformed: [`CipherError::UnknownScheme`], [`CipherError::Truncated`],
-/// [`CipherError::BadLength`]. [`CipherError::WrongKeyOrTampered`] when the stored IV is not the
+/// Malformed: [`MalformedValue::UnknownScheme`], [`MalformedValue::Truncated`],
+/// [`MalformedValue::BadLength`]. [`CipherError::WrongKeyOrTampered`] when the stored IV is not the
 /// one the password gives or the padding is wrong. Password errors as for [`encrypt`].
 pub fn decrypt(password: &SecretString, bytes: &[u8]) -> Result<Zeroizing<Vec<u8>>, CipherError> {
     let wrong = CipherError::WrongKeyOrTampered {
         scheme: Scheme::AmJce,
     };
-    let rest = bytes
-        .strip_prefix(&HEADER)
-        .ok_or(CipherError::UnknownScheme {
+    let rest = bytes.strip_prefix(&HEADER).ok_or(CipherError::Malformed(
+        MalformedValue::UnknownScheme {
             first: bytes.first().copied().unwrap_or(0),
-        })?;
+        },
+    ))?;
     if bytes.len() < MIN_LEN {
-        return Err(CipherError::Truncated {
+        return Err(CipherError::Malformed(MalformedValue::Truncated {
             scheme: Scheme::AmJce,
             len: bytes.len(),
             min: MIN_LEN,
-        });
+        }));
     }
     let (stored_iv, ct) = rest.split_at(IV_LEN);
     if ct.len() % BLOCK != 0 {
-        return Err(CipherError::BadLength {
+        return Err(CipherError::Malformed(MalformedValue::BadLength {
             scheme: Scheme::AmJce,
             len: ct.len(),
             block: BLOCK,
-        });
+        }));
     }
     let dk = derive(password_bytes(password)?);
     let (key, iv) = split(&dk);

@@ -84,17 +84,17 @@ impl fmt::Display for Scheme {
 /// Decodes a base64 value and tells its scheme.
 ///
 /// # Errors
-/// [`CipherError::Empty`] or [`CipherError::Base64`] when the text is not base64,
-/// [`CipherError::UnknownScheme`] when the bytes match no scheme.
+/// [`MalformedValue::Empty`] or [`MalformedValue::Base64`] when the text is not base64,
+/// [`MalformedValue::UnknownScheme`] when the bytes match no scheme.
 pub fn detect_scheme(value: &str) -> Result<Scheme, CipherError> {
     let bytes = decode_base64_lenient(value)?;
     Scheme::detect(&bytes).ok_or_else(|| unknown_scheme(&bytes))
 }
 
 fn unknown_scheme(bytes: &[u8]) -> CipherError {
-    CipherError::UnknownScheme {
+    CipherError::Malformed(MalformedValue::UnknownScheme {
         first: bytes.first().copied().unwrap_or(0),
-    }
+    })
 }
 
 /// An AM encryption: the cipher AM uses to read a value encrypted with its encryption password.
@@ -138,7 +138,7 @@ crate::names::names! {
         AesWrap => "aeswrap",
         AesWrapPad => "aeswrap-pad",
     }
-    unknown: CipherError = CipherError::UnknownCipher
+    unknown: CipherError = |name| CipherError::Invalid(InvalidInput::UnknownCipher(name))
 }
 
 /// The plaintext of an AM value and the cipher that opened it.
@@ -166,8 +166,8 @@ impl Decrypted {
 /// AESWrap values get a fresh random 16-byte salt from the operating system.
 ///
 /// # Errors
-/// [`CipherError::BlankPassword`], [`CipherError::NonAsciiPassword`] (JCE only),
-/// [`CipherError::PlaintextTooShort`] (RFC 3394 needs at least 8 bytes of plaintext),
+/// [`InvalidInput::BlankPassword`], [`InvalidInput::NonAsciiPassword`] (JCE only),
+/// [`InvalidInput::PlaintextTooShort`] (RFC 3394 needs at least 8 bytes of plaintext),
 /// [`CipherError::Random`] when the OS random generator fails.
 pub fn am_encrypt(
     cipher: AmCipher,
@@ -196,7 +196,7 @@ pub fn am_encrypt(
 ///
 /// # Errors
 /// Malformed input ([`ErrorKind::Malformed`]): not base64, empty, unknown leading bytes, an
-/// amhash AES-GCM value ([`CipherError::WrongScheme`]), too short, bad lengths.
+/// amhash AES-GCM value ([`MalformedValue::WrongScheme`]), too short, bad lengths.
 /// [`CipherError::WrongKeyOrTampered`] when the password (or for AESWrap the KDF settings) is
 /// not the one the value was made with, or the value was changed. Password errors as for
 /// [`am_encrypt`]. A JCE value changed inside its ciphertext may decrypt without error (JCE has
@@ -216,10 +216,10 @@ pub fn am_decrypt(
             let (cipher, plaintext) = am_aeswrap::decrypt(am_password, kdf, &bytes)?;
             Ok(Decrypted { cipher, plaintext })
         }
-        Some(found @ Scheme::AesGcm) => Err(CipherError::WrongScheme {
+        Some(found @ Scheme::AesGcm) => Err(CipherError::Malformed(MalformedValue::WrongScheme {
             expected: "an AM encrypted value",
             found,
-        }),
+        })),
         None => Err(unknown_scheme(&bytes)),
     }
 }
@@ -229,11 +229,11 @@ pub fn am_decrypt(
 /// be standard, padded base64 (RFC 4648 §4), with no spaces inside a line.
 ///
 /// # Errors
-/// [`CipherError::Empty`] for empty or blank text, [`CipherError::Base64`] otherwise.
+/// [`MalformedValue::Empty`] for empty or blank text, [`MalformedValue::Base64`] otherwise.
 pub fn decode_base64_lenient(text: &str) -> Result<Vec<u8>, CipherError> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(CipherError::Empty);
+        return Err(CipherError::Malformed(MalformedValue::Empty));
     }
     // Line breaks are the only thing allowed between the base64 characters: a CR must be part of
     // a CRLF pair, so a stray CR is left in and rejected by the decoder.
@@ -241,8 +241,10 @@ pub fn decode_base64_lenient(text: &str) -> Result<Vec<u8>, CipherError> {
         .split('\n')
         .map(|line| line.strip_suffix('\r').unwrap_or(line))
         .collect();
-    STANDARD.decode(joined).map_err(|e| CipherError::Base64 {
-        reason: e.to_string(),
+    STANDARD.decode(joined).map_err(|e| {
+        CipherError::Malformed(MalformedValue::Base64 {
+            reason: e.to_string(),
+        })
     })
 }
 
@@ -270,6 +272,30 @@ pub enum ErrorKind {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CipherError {
+    /// The value is not well formed in its scheme.
+    #[error(transparent)]
+    Malformed(#[from] MalformedValue),
+    /// Authentication, key-wrap integrity, password check or padding failed.
+    #[error("could not decrypt the {scheme} value: the key is wrong or the data was altered")]
+    WrongKeyOrTampered {
+        /// The scheme the value is in.
+        scheme: Scheme,
+    },
+    /// A parameter, a password, a plaintext or a key that the cipher cannot take.
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+    /// The operating system random generator failed.
+    #[error("the operating system random number generator failed: {reason}")]
+    Random {
+        /// The OS error.
+        reason: String,
+    },
+}
+
+/// A value that is not well formed in its scheme ([`ErrorKind::Malformed`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MalformedValue {
     /// The value is empty or only whitespace.
     #[error("the encrypted value is empty: pass the base64 text of an encrypted value")]
     Empty,
@@ -350,12 +376,13 @@ pub enum CipherError {
         "the AM AESWrap value decrypted but its PKCS#5 padding is invalid: it was not made by AM"
     )]
     BadInnerPadding,
-    /// Authentication, key-wrap integrity, password check or padding failed.
-    #[error("could not decrypt the {scheme} value: the key is wrong or the data was altered")]
-    WrongKeyOrTampered {
-        /// The scheme the value is in.
-        scheme: Scheme,
-    },
+}
+
+/// A parameter, a password, a plaintext or a key the cipher cannot take
+/// ([`ErrorKind::InvalidInput`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidInput {
     /// The AM encryption password is empty or only whitespace (AM refuses such passwords).
     #[error("the AM encryption password is empty or blank: pass the encryption password of AM")]
     BlankPassword,
@@ -412,42 +439,17 @@ pub enum CipherError {
         /// What is wrong, without any character of the key.
         problem: &'static str,
     },
-    /// The operating system random generator failed.
-    #[error("the operating system random number generator failed: {reason}")]
-    Random {
-        /// The OS error.
-        reason: String,
-    },
 }
 
 impl CipherError {
     /// The kind of this error.
     #[must_use]
     pub fn kind(&self) -> ErrorKind {
-        use CipherError as E;
         match self {
-            E::Empty
-            | E::Base64 { .. }
-            | E::UnknownScheme { .. }
-            | E::WrongScheme { .. }
-            | E::Truncated { .. }
-            | E::SaltPastEnd { .. }
-            | E::SaltTooShort { .. }
-            | E::BadLength { .. }
-            | E::UnsupportedVersion { .. }
-            | E::BadInnerPadding => ErrorKind::Malformed,
-            E::WrongKeyOrTampered { .. } => ErrorKind::WrongKeyOrTampered,
-            E::BlankPassword
-            | E::NonAsciiPassword
-            | E::BadIterations(_)
-            | E::BadKeySize(_)
-            | E::UnknownDigest(_)
-            | E::UnknownCipher(_)
-            | E::PlaintextTooShort { .. }
-            | E::PlaintextTooLong { .. }
-            | E::KeyLength { .. }
-            | E::KeyText { .. } => ErrorKind::InvalidInput,
-            E::Random { .. } => ErrorKind::System,
+            CipherError::Malformed(_) => ErrorKind::Malformed,
+            CipherError::WrongKeyOrTampered { .. } => ErrorKind::WrongKeyOrTampered,
+            CipherError::Invalid(_) => ErrorKind::InvalidInput,
+            CipherError::Random { .. } => ErrorKind::System,
         }
     }
 }

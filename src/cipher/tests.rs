@@ -142,7 +142,10 @@ fn kw_refuses_plaintext_below_8_bytes_and_kwp_takes_it() {
     let kdf = AmKdf::default();
     let e = am_encrypt(AmCipher::AesWrap, &pw("password"), &kdf, b"1234567").unwrap_err();
     assert!(
-        matches!(e, CipherError::PlaintextTooShort { len: 7 }),
+        matches!(
+            e,
+            CipherError::Invalid(InvalidInput::PlaintextTooShort { len: 7 })
+        ),
         "{e}"
     );
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
@@ -198,11 +201,17 @@ fn jce_refuses_non_ascii_password() {
     let kdf = AmKdf::default();
     for bad in ["pässwörd", "pass\u{7f}", "tab\there", "new\nline", "€"] {
         let e = am_encrypt(AmCipher::Jce, &pw(bad), &kdf, PUB_PLAIN).unwrap_err();
-        assert!(matches!(e, CipherError::NonAsciiPassword), "{bad:?}: {e}");
+        assert!(
+            matches!(e, CipherError::Invalid(InvalidInput::NonAsciiPassword)),
+            "{bad:?}: {e}"
+        );
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         assert!(e.to_string().contains("ASCII"));
         let e = am_err(bad, &kdf, PUB_JCE);
-        assert!(matches!(e, CipherError::NonAsciiPassword), "{bad:?}: {e}");
+        assert!(
+            matches!(e, CipherError::Invalid(InvalidInput::NonAsciiPassword)),
+            "{bad:?}: {e}"
+        );
     }
     // Printable ASCII, space included, is fine.
     let v = am_encrypt(AmCipher::Jce, &pw(" !~pass word"), &kdf, PUB_PLAIN).unwrap();
@@ -218,12 +227,15 @@ fn blank_password_refused_by_every_am_cipher() {
     for cipher in [AmCipher::Jce, AmCipher::AesWrap, AmCipher::AesWrapPad] {
         for blank in ["", "   "] {
             let e = am_encrypt(cipher, &pw(blank), &kdf, PUB_PLAIN).unwrap_err();
-            assert!(matches!(e, CipherError::BlankPassword), "{cipher}: {e}");
+            assert!(
+                matches!(e, CipherError::Invalid(InvalidInput::BlankPassword)),
+                "{cipher}: {e}"
+            );
         }
     }
     assert!(matches!(
         am_err("", &kdf, PUB_AESWRAP),
-        CipherError::BlankPassword
+        CipherError::Invalid(InvalidInput::BlankPassword)
     ));
 }
 
@@ -259,11 +271,11 @@ fn kdf_parameter_validation() {
     }
     assert!(matches!(
         AmKdf::new(KdfDigest::Sha1, 9_999, 128),
-        Err(CipherError::BadIterations(9_999))
+        Err(CipherError::Invalid(InvalidInput::BadIterations(9_999)))
     ));
     assert!(matches!(
         AmKdf::new(KdfDigest::Sha1, 10_000, 100),
-        Err(CipherError::BadKeySize(100))
+        Err(CipherError::Invalid(InvalidInput::BadKeySize(100)))
     ));
     let d = AmKdf::default();
     assert_eq!(
@@ -293,7 +305,10 @@ fn digest_parsing_is_case_insensitive() {
         "SHA-3",
     ] {
         let e = bad.parse::<KdfDigest>().unwrap_err();
-        assert!(matches!(e, CipherError::UnknownDigest(_)), "{bad:?}");
+        assert!(
+            matches!(e, CipherError::Invalid(InvalidInput::UnknownDigest(_))),
+            "{bad:?}"
+        );
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
     }
 }
@@ -314,7 +329,10 @@ fn cipher_parsing_is_case_insensitive() {
     }
     for bad in ["", "aes", "aeswrappad", "aeswrap_pad", "gcm", " jce"] {
         let e = bad.parse::<AmCipher>().unwrap_err();
-        assert!(matches!(e, CipherError::UnknownCipher(_)), "{bad:?}");
+        assert!(
+            matches!(e, CipherError::Invalid(InvalidInput::UnknownCipher(_))),
+            "{bad:?}"
+        );
     }
 }
 
@@ -349,13 +367,16 @@ fn base64_lenient_accepts_line_breaks_and_outer_whitespace_only() {
     ];
     for bad in malformed {
         let e = decode_base64_lenient(&bad).unwrap_err();
-        assert!(matches!(e, CipherError::Base64 { .. }), "{bad:?}: {e}");
+        assert!(
+            matches!(e, CipherError::Malformed(MalformedValue::Base64 { .. })),
+            "{bad:?}: {e}"
+        );
         assert!((e.kind() == ErrorKind::Malformed));
     }
     for empty in ["", " ", "\n", "\r\n \t"] {
         assert!(matches!(
             decode_base64_lenient(empty),
-            Err(CipherError::Empty)
+            Err(CipherError::Malformed(MalformedValue::Empty))
         ));
     }
 }
@@ -386,7 +407,9 @@ fn detection_by_leading_bytes() {
     assert_eq!(detect_scheme(&gcm).unwrap(), Scheme::AesGcm);
     assert!(matches!(
         detect_scheme("AwAA"),
-        Err(CipherError::UnknownScheme { first: 3 })
+        Err(CipherError::Malformed(MalformedValue::UnknownScheme {
+            first: 3
+        }))
     ));
 }
 
@@ -410,7 +433,10 @@ fn local_key_text_parsing() {
     ];
     for text in bad {
         let e = LocalKey::from_hex(text).err().unwrap();
-        assert!(matches!(e, CipherError::KeyText { .. }), "{text:?}");
+        assert!(
+            matches!(e, CipherError::Invalid(InvalidInput::KeyText { .. })),
+            "{text:?}"
+        );
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
         assert!(
             !e.to_string().contains("0011"),
@@ -420,7 +446,7 @@ fn local_key_text_parsing() {
     for len in [0, 16, 31, 33, 64] {
         assert!(matches!(
             LocalKey::from_bytes(&vec![1; len]),
-            Err(CipherError::KeyLength { len: l }) if l == len
+            Err(CipherError::Invalid(InvalidInput::KeyLength { len: l })) if l == len
         ));
     }
     let a = LocalKey::generate().unwrap();
@@ -586,19 +612,19 @@ fn jce_negative_table() {
     }
     assert!(matches!(
         am_err("password", &kdf, &b64(&good[..good.len() - 1])),
-        CipherError::BadLength {
+        CipherError::Malformed(MalformedValue::BadLength {
             scheme: Scheme::AmJce,
             len: 31,
             block: 8
-        }
+        })
     ));
     assert!(matches!(
         am_err("password", &kdf, &b64(&good[..11])),
-        CipherError::Truncated {
+        CipherError::Malformed(MalformedValue::Truncated {
             scheme: Scheme::AmJce,
             len: 11,
             min: 19
-        }
+        })
     ));
 }
 
@@ -760,14 +786,14 @@ fn aeswrap_negative_table() {
     }
     assert!(matches!(
         am_err("password", &kdf, &with(1, 0xff)),
-        CipherError::SaltPastEnd {
+        CipherError::Malformed(MalformedValue::SaltPastEnd {
             declared: 255,
             available: 56
-        }
+        })
     ));
     assert!(matches!(
         am_err("password", &kdf, &with(1, 8)),
-        CipherError::SaltTooShort { declared: 8 }
+        CipherError::Malformed(MalformedValue::SaltTooShort { declared: 8 })
     ));
 }
 
@@ -782,7 +808,10 @@ fn aeswrap_authentic_but_unpadded_is_malformed() {
     v.extend_from_slice(&salt);
     v.extend_from_slice(&wrapped);
     let e = am_err("password", &kdf, &b64(&v));
-    assert!(matches!(e, CipherError::BadInnerPadding), "{e}");
+    assert!(
+        matches!(e, CipherError::Malformed(MalformedValue::BadInnerPadding)),
+        "{e}"
+    );
     assert!((e.kind() == ErrorKind::Malformed));
 }
 
@@ -867,22 +896,22 @@ fn gcm_negative_table() {
     }
     assert!(matches!(
         gcm_err(&key, &b64(&v2)),
-        CipherError::UnsupportedVersion { found: 2 }
+        CipherError::Malformed(MalformedValue::UnsupportedVersion { found: 2 })
     ));
     assert!(matches!(
         gcm_err(&key, PUB_JCE),
-        CipherError::WrongScheme {
+        CipherError::Malformed(MalformedValue::WrongScheme {
             found: Scheme::AmJce,
             ..
-        }
+        })
     ));
     let gcm = gcm_seal(&key, b"x").unwrap();
     assert!(matches!(
         am_err("password", &AmKdf::default(), &gcm),
-        CipherError::WrongScheme {
+        CipherError::Malformed(MalformedValue::WrongScheme {
             found: Scheme::AesGcm,
             ..
-        }
+        })
     ));
 }
 
@@ -906,7 +935,7 @@ proptest! {
                           password in "\\PC{0,12}[^\\s]") {
         let kdf = AmKdf::default();
         match am_encrypt(AmCipher::AesWrap, &pw(&password), &kdf, &plain) {
-            Err(CipherError::PlaintextTooShort { len }) => prop_assert!(len < 8 && plain.len() < 8),
+            Err(CipherError::Invalid(InvalidInput::PlaintextTooShort { len })) => prop_assert!(len < 8 && plain.len() < 8),
             Err(e) => prop_assert!(false, "unexpected error {}", e),
             Ok(v) => {
                 prop_assert!(plain.len() >= 8);
