@@ -64,8 +64,8 @@ pub trait Error: std::error::Error {
 }
 
 /// Implements [`Error`] for `$ty`: every error of it is `$fault`'s fault, or (with `if`) the
-/// errors `$pattern` matches are `$fault`'s and all others `$other`'s. Written next to each
-/// error type, so its classification reads as one statement.
+/// listed variants are `$fault`'s and all others `$other`'s. Written next to each error type,
+/// so its classification reads as one statement: `Type: Input if A | B, else Operational`.
 macro_rules! fault_is {
     ($(#[$doc:meta])* $ty:ty: $fault:ident) => {
         impl $crate::error::Error for $ty {
@@ -75,11 +75,12 @@ macro_rules! fault_is {
             }
         }
     };
-    ($(#[$doc:meta])* $ty:ty: $fault:ident if $pattern:pat, else $other:ident) => {
+    ($(#[$doc:meta])* $ty:ident: $fault:ident if $($variant:ident)|+, else $other:ident) => {
         impl $crate::error::Error for $ty {
             $(#[$doc])*
             fn fault(&self) -> $crate::error::Fault {
-                if matches!(self, $pattern) {
+                // `{ .. }` matches unit, tuple and struct variants alike.
+                if matches!(self, $($ty::$variant { .. })|+) {
                     $crate::error::Fault::$fault
                 } else {
                     $crate::error::Fault::$other

@@ -96,7 +96,7 @@ pub enum PasswordError {
     },
 }
 
-crate::error::fault_is!(PasswordError: Operational if Self::Io { .. }, else Input);
+crate::error::fault_is!(PasswordError: Operational if Io, else Input);
 
 /// Whether `c` is whitespace to Python's `str.isspace()` / `str.strip()`.
 ///

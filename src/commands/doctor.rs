@@ -13,7 +13,7 @@ use crate::output::Report;
 use amhash::am::{Format, PROP_PASSWORDS_FORMAT};
 use amhash::cipher::Scheme;
 use amhash::error::{Error as _, Fault};
-use amhash::store::{self, FileKind, SecretId};
+use amhash::store::{self, FileKind, Refusal, SecretId};
 use amhash::value::{self, Form};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,7 +117,7 @@ fn inspect_dir(
     let facts = match store::dir::inspect_dir(dir, &id) {
         Ok(facts) => facts,
         // A link another account could have placed: the finding, not a failure of doctor.
-        Err(e @ store::StoreError::UntrustedSymlink { .. }) => {
+        Err(e @ store::StoreError::Refused(Refusal::UntrustedSymlink { .. })) => {
             findings.problem("directory", e.to_string());
             store::DirFacts::default()
         }

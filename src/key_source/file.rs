@@ -61,11 +61,11 @@ fn io_error(action: &'static str, path: &Path, error: std::io::Error) -> KeySour
 
 /// A store error from the safe walk, as a key source error.
 fn walk_error(action: &'static str, path: &Path, e: crate::store::StoreError) -> KeySourceError {
-    use crate::store::StoreError;
+    use crate::store::{Refusal, StoreError};
     match e {
-        StoreError::UntrustedSymlink { .. }
-        | StoreError::UntrustedParent { .. }
-        | StoreError::Symlink { .. } => KeySourceError::UnsafePath {
+        StoreError::Refused(Refusal::UntrustedSymlink { .. })
+        | StoreError::Refused(Refusal::UntrustedParent { .. })
+        | StoreError::Refused(Refusal::Symlink { .. }) => KeySourceError::UnsafePath {
             message: e.to_string(),
         },
         StoreError::DirMissing { path: dir } if action == "create" => KeySourceError::NoParentDir {

@@ -115,7 +115,7 @@ fn fmt_detail(message: &str) -> String {
 
 crate::error::fault_is! {
     /// Only what the helper itself called a usage error is the input's fault.
-    KmsError: Input if KmsError::Usage { .. }, else Operational
+    KmsError: Input if Usage, else Operational
 }
 
 /// A located `amhash-kms` executable.

@@ -10,7 +10,9 @@ use zeroize::Zeroizing;
 
 use super::atomic::{self, WriteOptions, Writer};
 use super::owner::in_group;
-use super::{DirHandle, Owner, Result, StoreError, perm_bits, running_as_root, split_file_path};
+use super::{
+    DirHandle, Owner, Refusal, Result, StoreError, perm_bits, running_as_root, split_file_path,
+};
 
 /// What an install or edit did (or, in a dry run, would do).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -147,10 +149,10 @@ impl ReadValue {
 /// into a file that holds the secret.
 fn refuse_hard_links(dir: &DirHandle, name: &std::ffi::OsStr, st: Option<&Stat>) -> Result<()> {
     match st {
-        Some(st) if st.st_nlink > 1 => Err(StoreError::HardLinked {
+        Some(st) if st.st_nlink > 1 => Err(StoreError::Refused(Refusal::HardLinked {
             path: dir.child(name),
             links: st.st_nlink,
-        }),
+        })),
         _ => Ok(()),
     }
 }

@@ -67,24 +67,10 @@ pub enum StoreError {
         /// The path.
         path: PathBuf,
     },
-    /// The target directory is writable by group or others, so someone else could swap the secret.
-    #[error(
-        "{}: directory is writable by group or others (mode {mode:04o}); run `chmod go-w` on it first", crate::escape::path(.path)
-    )]
-    DirWritable {
-        /// The directory.
-        path: PathBuf,
-        /// Its permission bits.
-        mode: u32,
-    },
-    /// The target is a symbolic link; amhash never writes through one.
-    #[error(
-        "{}: is a symbolic link; refusing to write through it: point amhash at the real file or replace the link with a regular file", crate::escape::path(.path)
-    )]
-    Symlink {
-        /// The link.
-        path: PathBuf,
-    },
+
+    /// A path another account could use against amhash, refused by policy (see [`Refusal`]).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
     /// The target exists but is not a regular file.
     #[error("{}: is a {kind}, not a regular file; remove it or choose another target", crate::escape::path(.path))]
     NotRegularFile {
@@ -153,6 +139,83 @@ pub enum StoreError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// Another process holds the directory lock for longer than the caller wanted to wait.
+    #[error(
+        "{}: another process holds the lock on this directory (waited {waited_secs} s); it may be another amhash or any account that can open the directory: find it with `fuser -v {}`, or wait longer with --lock-timeout SECONDS", crate::escape::path(.path), crate::escape::path(.path)
+    )]
+    LockTimeout {
+        /// The directory.
+        path: PathBuf,
+        /// How long amhash waited, in whole seconds.
+        waited_secs: u64,
+    },
+    /// A systemd unit name amhash does not accept.
+    #[error("invalid systemd unit {name:?}: {reason}; give a service unit such as tomcat9.service")]
+    InvalidUnitName {
+        /// The name as given (escaped when shown by the binary).
+        name: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// `systemd-creds` cannot be used (missing, too old, or failing to report its version).
+    #[error(
+        "systemd-creds cannot be used: {reason}; use --systemd-mode env-file (an EnvironmentFile= readable by root only)"
+    )]
+    CredsUnavailable {
+        /// Why.
+        reason: String,
+    },
+    /// `systemd-creds` failed.
+    #[error("systemd-creds {op} failed: {message}")]
+    CredsFailed {
+        /// encrypt, decrypt.
+        op: &'static str,
+        /// Its one-line message (never a secret: the secret only went to its stdin).
+        message: String,
+    },
+    /// A file is larger than [`MAX_FILE_LEN`].
+    #[error("{}: file is larger than {MAX_FILE_LEN} bytes, which is not a file amhash manages; check the path", crate::escape::path(.path))]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+    },
+    /// An I/O operation failed.
+    #[error("{}: cannot {op}: {source}", crate::escape::path(.path))]
+    Io {
+        /// What we were doing ("open directory", "rename", ...).
+        op: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A refusal by policy: a link, a `..`, an owner, a mode or a hard link that another account
+/// could use to choose what amhash reads or where it writes. Always the input's fault: the
+/// administrator must fix the file or give another path.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The target directory is writable by group or others, so someone else could swap the secret.
+    #[error(
+        "{}: directory is writable by group or others (mode {mode:04o}); run `chmod go-w` on it first", crate::escape::path(.path)
+    )]
+    DirWritable {
+        /// The directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// The target is a symbolic link; amhash never writes through one.
+    #[error(
+        "{}: is a symbolic link; refusing to write through it: point amhash at the real file or replace the link with a regular file", crate::escape::path(.path)
+    )]
+    Symlink {
+        /// The link.
+        path: PathBuf,
+    },
     /// A path goes through a symbolic link that an account other than root and the user
     /// amhash runs as could have placed (see `walk`).
     #[error(
@@ -200,24 +263,6 @@ pub enum StoreError {
         /// `uid N (name)`.
         owner: String,
     },
-    /// Another process holds the directory lock for longer than the caller wanted to wait.
-    #[error(
-        "{}: another process holds the lock on this directory (waited {waited_secs} s); it may be another amhash or any account that can open the directory: find it with `fuser -v {}`, or wait longer with --lock-timeout SECONDS", crate::escape::path(.path), crate::escape::path(.path)
-    )]
-    LockTimeout {
-        /// The directory.
-        path: PathBuf,
-        /// How long amhash waited, in whole seconds.
-        waited_secs: u64,
-    },
-    /// A systemd unit name amhash does not accept.
-    #[error("invalid systemd unit {name:?}: {reason}; give a service unit such as tomcat9.service")]
-    InvalidUnitName {
-        /// The name as given (escaped when shown by the binary).
-        name: String,
-        /// What is wrong with it.
-        reason: &'static str,
-    },
     /// A directory amhash would write a systemd file in, or create one in, belongs to an
     /// account other than root (or the user amhash runs as).
     #[error(
@@ -229,49 +274,12 @@ pub enum StoreError {
         /// `uid N (name)`.
         owner: String,
     },
-    /// `systemd-creds` cannot be used (missing, too old, or failing to report its version).
-    #[error(
-        "systemd-creds cannot be used: {reason}; use --systemd-mode env-file (an EnvironmentFile= readable by root only)"
-    )]
-    CredsUnavailable {
-        /// Why.
-        reason: String,
-    },
-    /// `systemd-creds` failed.
-    #[error("systemd-creds {op} failed: {message}")]
-    CredsFailed {
-        /// encrypt, decrypt.
-        op: &'static str,
-        /// Its one-line message (never a secret: the secret only went to its stdin).
-        message: String,
-    },
-    /// A file is larger than [`MAX_FILE_LEN`].
-    #[error("{}: file is larger than {MAX_FILE_LEN} bytes, which is not a file amhash manages; check the path", crate::escape::path(.path))]
-    TooLarge {
-        /// The file.
-        path: PathBuf,
-    },
-    /// An I/O operation failed.
-    #[error("{}: cannot {op}: {source}", crate::escape::path(.path))]
-    Io {
-        /// What we were doing ("open directory", "rename", ...).
-        op: &'static str,
-        /// The path involved.
-        path: PathBuf,
-        /// The OS error.
-        #[source]
-        source: io::Error,
-    },
 }
 
 crate::error::fault_is! {
     /// Bad input or a target refused by policy is the input's fault; I/O, a file too large
     /// to be ours and a lock held too long are operational.
-    StoreError: Operational if StoreError::Io { .. }
-        | StoreError::TooLarge { .. }
-        | StoreError::LockTimeout { .. }
-        | StoreError::CredsUnavailable { .. }
-        | StoreError::CredsFailed { .. },
+    StoreError: Operational if Io | TooLarge | LockTimeout | CredsUnavailable | CredsFailed,
     else Input
 }
 
@@ -281,16 +289,7 @@ impl StoreError {
     /// operational, such as reading an input file).
     #[must_use]
     pub fn is_refusal(&self) -> bool {
-        matches!(
-            self,
-            StoreError::UntrustedSymlink { .. }
-                | StoreError::UntrustedParent { .. }
-                | StoreError::Symlink { .. }
-                | StoreError::NotYours { .. }
-                | StoreError::DirWritable { .. }
-                | StoreError::HardLinked { .. }
-                | StoreError::NotRootOwned { .. }
-        )
+        matches!(self, StoreError::Refused(_))
     }
 
     pub(crate) fn io(op: &'static str, path: &Path, source: impl Into<io::Error>) -> Self {

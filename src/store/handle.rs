@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 use zeroize::Zeroizing;
 
-use super::{MAX_FILE_LEN, Result, StoreError, walk};
+use super::{MAX_FILE_LEN, Refusal, Result, StoreError, walk};
 
 /// Kind of a file system entry, for messages and doctor facts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,10 +100,10 @@ impl DirHandle {
         let st = self.stat()?;
         let mode = perm_bits(&st);
         if mode & 0o022 != 0 {
-            return Err(StoreError::DirWritable {
+            return Err(StoreError::Refused(Refusal::DirWritable {
                 path: self.path.clone(),
                 mode,
-            });
+            }));
         }
         Ok(st)
     }
@@ -189,9 +189,9 @@ impl DirHandle {
             None => Ok(None),
             Some(st) => match FileKind::of(&st) {
                 FileKind::Regular => Ok(Some(st)),
-                FileKind::Symlink => Err(StoreError::Symlink {
+                FileKind::Symlink => Err(StoreError::Refused(Refusal::Symlink {
                     path: self.child(name),
-                }),
+                })),
                 _ => Err(StoreError::NotRegularFile {
                     path: self.child(name),
                     kind: FileKind::describe(&st),
@@ -219,7 +219,9 @@ impl DirHandle {
         ) {
             Ok(fd) => fd,
             Err(rustix::io::Errno::NOENT) => return Ok(None),
-            Err(rustix::io::Errno::LOOP) => return Err(StoreError::Symlink { path }),
+            Err(rustix::io::Errno::LOOP) => {
+                return Err(StoreError::Refused(Refusal::Symlink { path }));
+            }
             Err(e) => return Err(StoreError::io("open", &path, e)),
         };
         let st = rustix::fs::fstat(&fd).map_err(|e| StoreError::io("stat", &path, e))?;
@@ -284,7 +286,7 @@ pub fn file_mode(path: &Path) -> Result<Option<u32>> {
 /// what it holds.
 ///
 /// # Errors
-/// Those of [`walk::open_file`], [`StoreError::NotRegularFile`], [`StoreError::NotYours`].
+/// Those of [`walk::open_file`], [`StoreError::NotRegularFile`], [`StoreError::Refused(Refusal::NotYours)`].
 pub fn open_trusted_file(path: &Path) -> Result<File> {
     let file = walk::open_file(path)?;
     let st = rustix::fs::fstat(&file).map_err(|e| StoreError::io("stat", path, e))?;
@@ -295,10 +297,10 @@ pub fn open_trusted_file(path: &Path) -> Result<File> {
         });
     }
     if st.st_uid != 0 && st.st_uid != rustix::process::geteuid().as_raw() {
-        return Err(StoreError::NotYours {
+        return Err(StoreError::Refused(Refusal::NotYours {
             path: path.to_path_buf(),
             owner: walk::who(st.st_uid),
-        });
+        }));
     }
     Ok(file)
 }

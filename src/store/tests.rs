@@ -220,7 +220,7 @@ fn error_classes() {
     assert_eq!(io.fault(), crate::error::Fault::Operational);
     let big = StoreError::TooLarge { path: "/x".into() };
     assert_eq!(big.fault(), crate::error::Fault::Operational);
-    let refused = StoreError::Symlink { path: "/x".into() };
+    let refused = StoreError::Refused(Refusal::Symlink { path: "/x".into() });
     assert_eq!(refused.fault(), crate::error::Fault::Input);
     assert!(refused.to_string().starts_with("/x: "));
 }
@@ -404,7 +404,7 @@ fn dir_refusals_leave_everything_untouched() {
                     .unwrap();
                 d.to_path_buf()
             },
-            |e| matches!(e, StoreError::Symlink { .. }),
+            |e| matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
         ),
         (
             "dangling symlink target",
@@ -412,7 +412,7 @@ fn dir_refusals_leave_everything_untouched() {
                 std::os::unix::fs::symlink(d.join("nowhere"), d.join("password.amadmin")).unwrap();
                 d.to_path_buf()
             },
-            |e| matches!(e, StoreError::Symlink { .. }),
+            |e| matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
         ),
         (
             "symlinked .previous",
@@ -426,7 +426,7 @@ fn dir_refusals_leave_everything_untouched() {
                 .unwrap();
                 d.to_path_buf()
             },
-            |e| matches!(e, StoreError::Symlink { .. }),
+            |e| matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
         ),
         (
             "missing dir",
@@ -450,7 +450,12 @@ fn dir_refusals_leave_everything_untouched() {
                 std::fs::set_permissions(&s, std::fs::Permissions::from_mode(0o770)).unwrap();
                 s
             },
-            |e| matches!(e, StoreError::DirWritable { mode: 0o770, .. }),
+            |e| {
+                matches!(
+                    e,
+                    StoreError::Refused(Refusal::DirWritable { mode: 0o770, .. })
+                )
+            },
         ),
         (
             "other-writable dir",
@@ -459,7 +464,12 @@ fn dir_refusals_leave_everything_untouched() {
                 mkdir(&s, 0o1777);
                 s
             },
-            |e| matches!(e, StoreError::DirWritable { mode: 0o1777, .. }),
+            |e| {
+                matches!(
+                    e,
+                    StoreError::Refused(Refusal::DirWritable { mode: 0o1777, .. })
+                )
+            },
         ),
         (
             "target is a directory",
@@ -668,7 +678,7 @@ fn dir_read_back_tolerates_one_newline() {
     std::os::unix::fs::symlink("/etc/hostname", td.path().join("password.amadmin")).unwrap();
     assert!(matches!(
         read_dir_value(td.path(), &id),
-        Err(StoreError::Symlink { .. })
+        Err(StoreError::Refused(Refusal::Symlink { .. }))
     ));
     // Installing over a newline-terminated file fixes it.
     std::fs::remove_file(td.path().join("password.amadmin")).unwrap();
@@ -956,10 +966,13 @@ fn env_apply_refuses_symlink_and_missing_dir() {
     let e = refused(td.path(), || {
         env_file::apply(&link, &amadmin(), "v", &EditOptions::default())
     });
-    assert!(matches!(e, StoreError::Symlink { .. }), "{e}");
+    assert!(
+        matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
+        "{e}"
+    );
     assert!(matches!(
         env_file::read_path(&link, &amadmin()),
-        Err(StoreError::Symlink { .. })
+        Err(StoreError::Refused(Refusal::Symlink { .. }))
     ));
     let missing = td.path().join("no/profile");
     let e = refused(td.path(), || {
@@ -1283,7 +1296,7 @@ fn setenv_apply_modes_and_symlink() {
             &EditOptions::default(),
         )
     });
-    assert!(matches!(e, StoreError::Symlink { .. }));
+    assert!(matches!(e, StoreError::Refused(Refusal::Symlink { .. })));
 }
 
 #[test]
@@ -1447,7 +1460,10 @@ fn edited_file_in_a_directory_others_can_write_is_refused() {
         .err()
         .unwrap();
     assert!(
-        matches!(e, StoreError::DirWritable { mode: 0o1777, .. }),
+        matches!(
+            e,
+            StoreError::Refused(Refusal::DirWritable { mode: 0o1777, .. })
+        ),
         "{e}"
     );
     assert_eq!(e.fault(), crate::error::Fault::Input);
@@ -1496,7 +1512,7 @@ fn walk_follows_trusted_links_and_refuses_others() {
         std::os::unix::fs::lchown(&evil, Some(4242), Some(4242)).unwrap();
         let e = DirHandle::open(&evil.join("inner")).err().unwrap();
         assert!(
-            matches!(&e, StoreError::UntrustedSymlink { link, .. } if *link == evil),
+            matches!(&e, StoreError::Refused(Refusal::UntrustedSymlink { link, .. }) if *link == evil),
             "{e}"
         );
         assert!(e.to_string().contains("owned by uid 4242"), "{e}");
@@ -1581,12 +1597,18 @@ fn trusted_files_follow_a_kubernetes_style_volume_and_refuse_others() {
         // The same volume with the link made by another account: refused.
         std::os::unix::fs::lchown(vol.join("..data"), Some(4242), Some(4242)).unwrap();
         let e = open_trusted_file(&vol.join("key")).err().unwrap();
-        assert!(matches!(e, StoreError::UntrustedSymlink { .. }), "{e}");
+        assert!(
+            matches!(e, StoreError::Refused(Refusal::UntrustedSymlink { .. })),
+            "{e}"
+        );
         // A file another account owns decides nothing.
         std::os::unix::fs::lchown(vol.join("..data"), Some(0), Some(0)).unwrap();
         chown(&stamped.join("key"), 4242, 4242);
         let e = open_trusted_file(&vol.join("key")).err().unwrap();
-        assert!(matches!(e, StoreError::NotYours { .. }), "{e}");
+        assert!(
+            matches!(e, StoreError::Refused(Refusal::NotYours { .. })),
+            "{e}"
+        );
         assert!(e.to_string().contains("uid 4242"), "{e}");
     }
 }

@@ -31,7 +31,7 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, Stat};
 
-use super::{DirHandle, Result, StoreError, perm_bits, user_name};
+use super::{DirHandle, Refusal, Result, StoreError, perm_bits, user_name};
 
 /// How many symbolic links one path may go through (Linux's own limit is 40).
 const MAX_LINKS: usize = 40;
@@ -92,7 +92,7 @@ fn path_flags() -> OFlags {
 ///
 /// # Errors
 /// [`StoreError::DirMissing`], [`StoreError::NotADirectory`],
-/// [`StoreError::UntrustedSymlink`], [`StoreError::Io`] (`ELOOP` for too many links,
+/// [`StoreError::Refused(Refusal::UntrustedSymlink)`], [`StoreError::Io`] (`ELOOP` for too many links,
 /// `EAGAIN` for a directory swapped while it was being opened).
 pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
     let shown = if path.as_os_str().is_empty() {
@@ -125,11 +125,11 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
             }
             Step::Parent => {
                 if let Some((dir, uid)) = &movable {
-                    return Err(StoreError::UntrustedParent {
+                    return Err(StoreError::Refused(Refusal::UntrustedParent {
                         path: shown.to_path_buf(),
                         dir: dir.clone(),
                         reason: format!("owned by {}", who(*uid)),
-                    });
+                    }));
                 }
                 OsString::from("..")
             }
@@ -149,11 +149,11 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
             FileType::Symlink => {
                 let dir_st = rustix::fs::fstat(&cur).map_err(|e| io("stat directory", e))?;
                 if let Some(reason) = distrust(st.st_uid, &dir_st) {
-                    return Err(StoreError::UntrustedSymlink {
+                    return Err(StoreError::Refused(Refusal::UntrustedSymlink {
                         path: shown.to_path_buf(),
                         link: here,
                         reason,
-                    });
+                    }));
                 }
                 links += 1;
                 if links > MAX_LINKS {
@@ -226,7 +226,7 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
 /// the fd it gets.
 ///
 /// # Errors
-/// Those of [`open_dir`] for the directories; [`StoreError::UntrustedSymlink`];
+/// Those of [`open_dir`] for the directories; [`StoreError::Refused(Refusal::UntrustedSymlink)`];
 /// [`StoreError::Io`] (`NotFound` when the file does not exist).
 pub(crate) fn open_file(path: &Path) -> Result<File> {
     let mut target = path.to_path_buf();
@@ -259,11 +259,11 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
             let dir_st = rustix::fs::fstat(&dir.file)
                 .map_err(|e| StoreError::io("stat directory", &parent, e))?;
             if let Some(reason) = distrust(st.st_uid, &dir_st) {
-                return Err(StoreError::UntrustedSymlink {
+                return Err(StoreError::Refused(Refusal::UntrustedSymlink {
                     path: path.to_path_buf(),
                     link: here,
                     reason,
-                });
+                }));
             }
             let link = rustix::fs::readlinkat(&dir.file, &name, Vec::new())
                 .map_err(|e| StoreError::io("read symbolic link", &here, e))?;
@@ -279,7 +279,7 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
         .map(File::from)
         .map_err(|e| match e {
             // Swapped for a link after the check: someone is racing us.
-            rustix::io::Errno::LOOP => StoreError::Symlink { path: here },
+            rustix::io::Errno::LOOP => StoreError::Refused(Refusal::Symlink { path: here }),
             e => StoreError::io("open", path, e),
         });
     }

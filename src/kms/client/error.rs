@@ -185,10 +185,7 @@ pub enum ClientError {
 crate::error::fault_is! {
     /// Bad input or options are the input's fault (the helper exits 2); everything else is
     /// a Cloud KMS or network failure (exit 3).
-    ClientError: Input if ClientError::EmptyInput { .. }
-        | ClientError::InputTooLarge { .. }
-        | ClientError::CiphertextEncoding
-        | ClientError::Endpoint { .. },
+    ClientError: Input if EmptyInput | InputTooLarge | CiphertextEncoding | Endpoint,
     else Operational
 }
 

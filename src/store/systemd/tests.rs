@@ -3,7 +3,7 @@ use std::path::Path;
 
 use super::install::choose_mode;
 use super::*;
-use crate::store::{Action, Fault, Writer, running_as_root};
+use crate::store::{Action, Fault, Refusal, Writer, running_as_root};
 use crate::test_support::{mode, mode_owner, names_if_any};
 use secrecy::ExposeSecret;
 
@@ -320,7 +320,10 @@ fn a_tree_another_account_owns_or_links_is_refused() {
     std::fs::create_dir_all(root.join("etc/systemd/system")).unwrap();
     std::os::unix::fs::chown(root.join("etc/systemd/system"), Some(65534), Some(65534)).unwrap();
     let e = install(&unit, &id(), "v", &opts(root, ModeChoice::EnvFile)).unwrap_err();
-    assert!(matches!(e, StoreError::NotRootOwned { .. }), "{e}");
+    assert!(
+        matches!(e, StoreError::Refused(Refusal::NotRootOwned { .. })),
+        "{e}"
+    );
     assert!(e.is_refusal());
     assert!(!root.join("etc/systemd/system/tomcat9.service.d").exists());
     // etc/credstore is a link (to a directory elsewhere).
@@ -329,7 +332,10 @@ fn a_tree_another_account_owns_or_links_is_refused() {
     let elsewhere = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(elsewhere.path(), root.join("etc/credstore")).unwrap();
     let e = install(&unit, &id(), "v", &opts(root, ModeChoice::EnvFile)).unwrap_err();
-    assert!(matches!(e, StoreError::Symlink { .. }), "{e}");
+    assert!(
+        matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
+        "{e}"
+    );
     assert!(names_if_any(elsewhere.path()).is_empty());
     // A group-writable etc.
     let td = tree();
@@ -339,7 +345,10 @@ fn a_tree_another_account_owns_or_links_is_refused() {
     )
     .unwrap();
     let e = install(&unit, &id(), "v", &opts(td.path(), ModeChoice::EnvFile)).unwrap_err();
-    assert!(matches!(e, StoreError::DirWritable { .. }), "{e}");
+    assert!(
+        matches!(e, StoreError::Refused(Refusal::DirWritable { .. })),
+        "{e}"
+    );
     // No etc at all: not created.
     let td = tempfile::tempdir().unwrap();
     let e = install(&unit, &id(), "v", &opts(td.path(), ModeChoice::EnvFile)).unwrap_err();
