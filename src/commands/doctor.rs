@@ -117,7 +117,12 @@ fn inspect_dir(
     let facts = match store::dir::inspect_dir(dir, &id) {
         Ok(facts) => facts,
         // A link another account could have placed: the finding, not a failure of doctor.
-        Err(e @ store::StoreError::Refused(Refusal::UntrustedSymlink { .. })) => {
+        Err(
+            e @ store::StoreError::Refused {
+                why: Refusal::UntrustedSymlink { .. },
+                ..
+            },
+        ) => {
             findings.problem("directory", e.to_string());
             store::DirFacts::default()
         }

@@ -63,9 +63,18 @@ fn io_error(action: &'static str, path: &Path, error: std::io::Error) -> KeySour
 fn walk_error(action: &'static str, path: &Path, e: crate::store::StoreError) -> KeySourceError {
     use crate::store::{Refusal, StoreError};
     match e {
-        StoreError::Refused(Refusal::UntrustedSymlink { .. })
-        | StoreError::Refused(Refusal::UntrustedParent { .. })
-        | StoreError::Refused(Refusal::Symlink { .. }) => KeySourceError::UnsafePath {
+        StoreError::Refused {
+            why: Refusal::UntrustedSymlink { .. },
+            ..
+        }
+        | StoreError::Refused {
+            why: Refusal::UntrustedParent { .. },
+            ..
+        }
+        | StoreError::Refused {
+            why: Refusal::Symlink,
+            ..
+        } => KeySourceError::UnsafePath {
             message: e.to_string(),
         },
         StoreError::DirMissing { path: dir } if action == "create" => KeySourceError::NoParentDir {

@@ -77,7 +77,7 @@ pub struct DirChange {
 ///
 /// # Errors
 /// [`StoreError::InvalidValue`] (empty value), [`StoreError::DirMissing`],
-/// [`StoreError::NotADirectory`], [`StoreError::Refused(Refusal::DirWritable)`], [`StoreError::Refused(Refusal::Symlink)`],
+/// [`StoreError::NotADirectory`], [`Refusal::DirWritable`], [`Refusal::Symlink`],
 /// [`StoreError::NotRegularFile`], [`StoreError::Io`].
 pub fn install_dir(dir: &Path, id: &SecretId, value: &str, opts: &DirOptions) -> Result<DirChange> {
     check_value(value)?;
@@ -195,7 +195,7 @@ impl DirValue {
 /// Reads `DIR/password.<user>`; `None` if it does not exist. A symlink is refused, not followed.
 ///
 /// # Errors
-/// [`StoreError::DirMissing`], [`StoreError::NotADirectory`], [`StoreError::Refused(Refusal::Symlink)`],
+/// [`StoreError::DirMissing`], [`StoreError::NotADirectory`], [`Refusal::Symlink`],
 /// [`StoreError::NotRegularFile`], [`StoreError::Unreadable`] (not UTF-8), [`StoreError::Io`],
 /// [`StoreError::TooLarge`].
 pub fn read_dir_value(dir: &Path, id: &SecretId) -> Result<Option<DirValue>> {

@@ -149,10 +149,10 @@ impl ReadValue {
 /// into a file that holds the secret.
 fn refuse_hard_links(dir: &DirHandle, name: &std::ffi::OsStr, st: Option<&Stat>) -> Result<()> {
     match st {
-        Some(st) if st.st_nlink > 1 => Err(StoreError::Refused(Refusal::HardLinked {
+        Some(st) if st.st_nlink > 1 => Err(StoreError::Refused {
             path: dir.child(name),
-            links: st.st_nlink,
-        })),
+            why: Refusal::HardLinked { links: st.st_nlink },
+        }),
         _ => Ok(()),
     }
 }

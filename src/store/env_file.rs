@@ -175,7 +175,7 @@ pub fn read(content: &[u8], id: &SecretId, path: &Path) -> Result<Option<EnvValu
 /// Edits the profile at `path` in place (see the module doc).
 ///
 /// # Errors
-/// Those of [`edit`], plus [`StoreError::DirMissing`] (parent), [`StoreError::Refused(Refusal::Symlink)`],
+/// Those of [`edit`], plus [`StoreError::DirMissing`] (parent), [`Refusal::Symlink`],
 /// [`StoreError::NotRegularFile`], [`StoreError::TooLarge`], [`StoreError::Io`].
 pub fn apply(path: &Path, id: &SecretId, value: &str, opts: &EditOptions) -> Result<EditChange> {
     // Validate before touching the file system.
@@ -190,7 +190,7 @@ pub fn apply(path: &Path, id: &SecretId, value: &str, opts: &EditOptions) -> Res
 /// is absent. A symlink is refused.
 ///
 /// # Errors
-/// Those of [`read`], plus [`StoreError::Refused(Refusal::Symlink)`], [`StoreError::NotRegularFile`],
+/// Those of [`read`], plus [`Refusal::Symlink`], [`StoreError::NotRegularFile`],
 /// [`StoreError::DirMissing`], [`StoreError::Io`].
 pub fn read_path(path: &Path, id: &SecretId) -> Result<Option<EnvValue>> {
     read_file_with(path, |content| read(content, id, path))

@@ -68,9 +68,14 @@ pub enum StoreError {
         path: PathBuf,
     },
 
-    /// A path another account could use against amhash, refused by policy (see [`Refusal`]).
-    #[error(transparent)]
-    Refused(#[from] Refusal),
+    /// A path another account could use against amhash, refused by policy.
+    #[error("{}: {why}", crate::escape::path(.path))]
+    Refused {
+        /// The path as given (or the directory or file in it that is refused).
+        path: PathBuf,
+        /// Why.
+        why: Refusal,
+    },
     /// The target exists but is not a regular file.
     #[error("{}: is a {kind}, not a regular file; remove it or choose another target", crate::escape::path(.path))]
     NotRegularFile {
@@ -200,30 +205,23 @@ pub enum StoreError {
 pub enum Refusal {
     /// The target directory is writable by group or others, so someone else could swap the secret.
     #[error(
-        "{}: directory is writable by group or others (mode {mode:04o}); run `chmod go-w` on it first", crate::escape::path(.path)
+        "directory is writable by group or others (mode {mode:04o}); run `chmod go-w` on it first"
     )]
     DirWritable {
-        /// The directory.
-        path: PathBuf,
         /// Its permission bits.
         mode: u32,
     },
     /// The target is a symbolic link; amhash never writes through one.
     #[error(
-        "{}: is a symbolic link; refusing to write through it: point amhash at the real file or replace the link with a regular file", crate::escape::path(.path)
+        "is a symbolic link; refusing to write through it: point amhash at the real file or replace the link with a regular file"
     )]
-    Symlink {
-        /// The link.
-        path: PathBuf,
-    },
+    Symlink,
     /// A path goes through a symbolic link that an account other than root and the user
     /// amhash runs as could have placed (see `walk`).
     #[error(
-        "{}: {} is a symbolic link {reason}; amhash follows only links owned by root or by the user it runs as, in directories no other account can write: check where it points and who controls it, then give the real path", crate::escape::path(.path), crate::escape::path(.link)
+        "{} is a symbolic link {reason}; amhash follows only links owned by root or by the user it runs as, in directories no other account can write: check where it points and who controls it, then give the real path", crate::escape::path(.link)
     )]
     UntrustedSymlink {
-        /// The path as given.
-        path: PathBuf,
         /// The path up to and including the refused link.
         link: PathBuf,
         /// Who owns it or could replace it.
@@ -232,11 +230,9 @@ pub enum Refusal {
     /// A `..` in a path comes after a directory another account owns, which that account
     /// can move anywhere: the rest of the path would be theirs to choose.
     #[error(
-        "{}: the '..' after {} could lead anywhere, since that directory is {reason} and that account can move it: give the path without '..'", crate::escape::path(.path), crate::escape::path(.dir)
+        "the '..' after {} could lead anywhere, since that directory is {reason} and that account can move it: give the path without '..'", crate::escape::path(.dir)
     )]
     UntrustedParent {
-        /// The path as given.
-        path: PathBuf,
         /// The directory another account owns.
         dir: PathBuf,
         /// Who owns it.
@@ -244,33 +240,27 @@ pub enum Refusal {
     },
     /// A file to edit has more than one name (hard links).
     #[error(
-        "{}: has {links} names (hard links): one may be another account's file linked here, whose owner an edit would copy; remove the other links (find them with `find / -samefile`)", crate::escape::path(.path)
+        "has {links} names (hard links): one may be another account's file linked here, whose owner an edit would copy; remove the other links (find them with `find / -samefile`)"
     )]
     HardLinked {
-        /// The file.
-        path: PathBuf,
         /// Its link count.
         links: u64,
     },
     /// A file that decides a secret (a password or a value to install) belongs to another
     /// account, which could have written it.
     #[error(
-        "{}: is owned by {owner}, not by root or you: that account chose what it holds; use a file of your own", crate::escape::path(.path)
+        "is owned by {owner}, not by root or you: that account chose what it holds; use a file of your own"
     )]
     NotYours {
-        /// The file.
-        path: PathBuf,
         /// `uid N (name)`.
         owner: String,
     },
     /// A directory amhash would write a systemd file in, or create one in, belongs to an
     /// account other than root (or the user amhash runs as).
     #[error(
-        "{}: directory is owned by {owner}, not root: systemd's configuration and credentials must be a root-owned tree; fix its owner (chown root:root) first", crate::escape::path(.path)
+        "directory is owned by {owner}, not root: systemd's configuration and credentials must be a root-owned tree; fix its owner (chown root:root) first"
     )]
     NotRootOwned {
-        /// The directory.
-        path: PathBuf,
         /// `uid N (name)`.
         owner: String,
     },
@@ -289,7 +279,16 @@ impl StoreError {
     /// operational, such as reading an input file).
     #[must_use]
     pub fn is_refusal(&self) -> bool {
-        matches!(self, StoreError::Refused(_))
+        self.refusal().is_some()
+    }
+
+    /// Why this path was refused, if this is a refusal by policy.
+    #[must_use]
+    pub fn refusal(&self) -> Option<&Refusal> {
+        match self {
+            StoreError::Refused { why, .. } => Some(why),
+            _ => None,
+        }
     }
 
     pub(crate) fn io(op: &'static str, path: &Path, source: impl Into<io::Error>) -> Self {

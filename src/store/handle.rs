@@ -100,10 +100,10 @@ impl DirHandle {
         let st = self.stat()?;
         let mode = perm_bits(&st);
         if mode & 0o022 != 0 {
-            return Err(StoreError::Refused(Refusal::DirWritable {
+            return Err(StoreError::Refused {
                 path: self.path.clone(),
-                mode,
-            }));
+                why: Refusal::DirWritable { mode },
+            });
         }
         Ok(st)
     }
@@ -189,9 +189,10 @@ impl DirHandle {
             None => Ok(None),
             Some(st) => match FileKind::of(&st) {
                 FileKind::Regular => Ok(Some(st)),
-                FileKind::Symlink => Err(StoreError::Refused(Refusal::Symlink {
+                FileKind::Symlink => Err(StoreError::Refused {
                     path: self.child(name),
-                })),
+                    why: Refusal::Symlink,
+                }),
                 _ => Err(StoreError::NotRegularFile {
                     path: self.child(name),
                     kind: FileKind::describe(&st),
@@ -220,7 +221,10 @@ impl DirHandle {
             Ok(fd) => fd,
             Err(rustix::io::Errno::NOENT) => return Ok(None),
             Err(rustix::io::Errno::LOOP) => {
-                return Err(StoreError::Refused(Refusal::Symlink { path }));
+                return Err(StoreError::Refused {
+                    path,
+                    why: Refusal::Symlink,
+                });
             }
             Err(e) => return Err(StoreError::io("open", &path, e)),
         };
@@ -286,7 +290,7 @@ pub fn file_mode(path: &Path) -> Result<Option<u32>> {
 /// what it holds.
 ///
 /// # Errors
-/// Those of [`walk::open_file`], [`StoreError::NotRegularFile`], [`StoreError::Refused(Refusal::NotYours)`].
+/// Those of [`walk::open_file`], [`StoreError::NotRegularFile`], [`Refusal::NotYours`].
 pub fn open_trusted_file(path: &Path) -> Result<File> {
     let file = walk::open_file(path)?;
     let st = rustix::fs::fstat(&file).map_err(|e| StoreError::io("stat", path, e))?;
@@ -297,10 +301,12 @@ pub fn open_trusted_file(path: &Path) -> Result<File> {
         });
     }
     if st.st_uid != 0 && st.st_uid != rustix::process::geteuid().as_raw() {
-        return Err(StoreError::Refused(Refusal::NotYours {
+        return Err(StoreError::Refused {
             path: path.to_path_buf(),
-            owner: walk::who(st.st_uid),
-        }));
+            why: Refusal::NotYours {
+                owner: walk::who(st.st_uid),
+            },
+        });
     }
     Ok(file)
 }

@@ -328,7 +328,7 @@ pub fn read(content: &[u8], id: &SecretId, path: &Path) -> Result<Option<SetenvV
 /// Edits setenv.sh at `path` in place (see the module doc and `store`'s for owner and mode).
 ///
 /// # Errors
-/// Those of [`edit`], plus [`StoreError::DirMissing`] (parent), [`StoreError::Refused(Refusal::Symlink)`],
+/// Those of [`edit`], plus [`StoreError::DirMissing`] (parent), [`Refusal::Symlink`],
 /// [`StoreError::NotRegularFile`], [`StoreError::TooLarge`], [`StoreError::Io`].
 pub fn apply(
     path: &Path,
@@ -347,7 +347,7 @@ pub fn apply(
 /// Reads the block of `id` from setenv.sh at `path`; `None` if the file or the block is absent.
 ///
 /// # Errors
-/// Those of [`read`], plus [`StoreError::Refused(Refusal::Symlink)`], [`StoreError::NotRegularFile`],
+/// Those of [`read`], plus [`Refusal::Symlink`], [`StoreError::NotRegularFile`],
 /// [`StoreError::DirMissing`], [`StoreError::Io`].
 pub fn read_path(path: &Path, id: &SecretId) -> Result<Option<SetenvValue>> {
     read_file_with(path, |content| read(content, id, path))

@@ -220,7 +220,10 @@ fn error_classes() {
     assert_eq!(io.fault(), crate::error::Fault::Operational);
     let big = StoreError::TooLarge { path: "/x".into() };
     assert_eq!(big.fault(), crate::error::Fault::Operational);
-    let refused = StoreError::Refused(Refusal::Symlink { path: "/x".into() });
+    let refused = StoreError::Refused {
+        path: "/x".into(),
+        why: Refusal::Symlink,
+    };
     assert_eq!(refused.fault(), crate::error::Fault::Input);
     assert!(refused.to_string().starts_with("/x: "));
 }
@@ -404,7 +407,7 @@ fn dir_refusals_leave_everything_untouched() {
                     .unwrap();
                 d.to_path_buf()
             },
-            |e| matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
+            |e| matches!(e.refusal(), Some(Refusal::Symlink)),
         ),
         (
             "dangling symlink target",
@@ -412,7 +415,7 @@ fn dir_refusals_leave_everything_untouched() {
                 std::os::unix::fs::symlink(d.join("nowhere"), d.join("password.amadmin")).unwrap();
                 d.to_path_buf()
             },
-            |e| matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
+            |e| matches!(e.refusal(), Some(Refusal::Symlink)),
         ),
         (
             "symlinked .previous",
@@ -426,7 +429,7 @@ fn dir_refusals_leave_everything_untouched() {
                 .unwrap();
                 d.to_path_buf()
             },
-            |e| matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
+            |e| matches!(e.refusal(), Some(Refusal::Symlink)),
         ),
         (
             "missing dir",
@@ -450,12 +453,7 @@ fn dir_refusals_leave_everything_untouched() {
                 std::fs::set_permissions(&s, std::fs::Permissions::from_mode(0o770)).unwrap();
                 s
             },
-            |e| {
-                matches!(
-                    e,
-                    StoreError::Refused(Refusal::DirWritable { mode: 0o770, .. })
-                )
-            },
+            |e| matches!(e.refusal(), Some(Refusal::DirWritable { mode: 0o770, .. })),
         ),
         (
             "other-writable dir",
@@ -464,12 +462,7 @@ fn dir_refusals_leave_everything_untouched() {
                 mkdir(&s, 0o1777);
                 s
             },
-            |e| {
-                matches!(
-                    e,
-                    StoreError::Refused(Refusal::DirWritable { mode: 0o1777, .. })
-                )
-            },
+            |e| matches!(e.refusal(), Some(Refusal::DirWritable { mode: 0o1777, .. })),
         ),
         (
             "target is a directory",
@@ -678,7 +671,10 @@ fn dir_read_back_tolerates_one_newline() {
     std::os::unix::fs::symlink("/etc/hostname", td.path().join("password.amadmin")).unwrap();
     assert!(matches!(
         read_dir_value(td.path(), &id),
-        Err(StoreError::Refused(Refusal::Symlink { .. }))
+        Err(StoreError::Refused {
+            why: Refusal::Symlink,
+            ..
+        })
     ));
     // Installing over a newline-terminated file fixes it.
     std::fs::remove_file(td.path().join("password.amadmin")).unwrap();
@@ -966,13 +962,13 @@ fn env_apply_refuses_symlink_and_missing_dir() {
     let e = refused(td.path(), || {
         env_file::apply(&link, &amadmin(), "v", &EditOptions::default())
     });
-    assert!(
-        matches!(e, StoreError::Refused(Refusal::Symlink { .. })),
-        "{e}"
-    );
+    assert!(matches!(e.refusal(), Some(Refusal::Symlink)), "{e}");
     assert!(matches!(
         env_file::read_path(&link, &amadmin()),
-        Err(StoreError::Refused(Refusal::Symlink { .. }))
+        Err(StoreError::Refused {
+            why: Refusal::Symlink,
+            ..
+        })
     ));
     let missing = td.path().join("no/profile");
     let e = refused(td.path(), || {
@@ -1296,7 +1292,7 @@ fn setenv_apply_modes_and_symlink() {
             &EditOptions::default(),
         )
     });
-    assert!(matches!(e, StoreError::Refused(Refusal::Symlink { .. })));
+    assert!(matches!(e.refusal(), Some(Refusal::Symlink)));
 }
 
 #[test]
@@ -1460,10 +1456,7 @@ fn edited_file_in_a_directory_others_can_write_is_refused() {
         .err()
         .unwrap();
     assert!(
-        matches!(
-            e,
-            StoreError::Refused(Refusal::DirWritable { mode: 0o1777, .. })
-        ),
+        matches!(e.refusal(), Some(Refusal::DirWritable { mode: 0o1777, .. })),
         "{e}"
     );
     assert_eq!(e.fault(), crate::error::Fault::Input);
@@ -1512,7 +1505,7 @@ fn walk_follows_trusted_links_and_refuses_others() {
         std::os::unix::fs::lchown(&evil, Some(4242), Some(4242)).unwrap();
         let e = DirHandle::open(&evil.join("inner")).err().unwrap();
         assert!(
-            matches!(&e, StoreError::Refused(Refusal::UntrustedSymlink { link, .. }) if *link == evil),
+            matches!(&e, StoreError::Refused { why: Refusal::UntrustedSymlink { link, .. }, .. } if *link == evil),
             "{e}"
         );
         assert!(e.to_string().contains("owned by uid 4242"), "{e}");
@@ -1598,17 +1591,14 @@ fn trusted_files_follow_a_kubernetes_style_volume_and_refuse_others() {
         std::os::unix::fs::lchown(vol.join("..data"), Some(4242), Some(4242)).unwrap();
         let e = open_trusted_file(&vol.join("key")).err().unwrap();
         assert!(
-            matches!(e, StoreError::Refused(Refusal::UntrustedSymlink { .. })),
+            matches!(e.refusal(), Some(Refusal::UntrustedSymlink { .. })),
             "{e}"
         );
         // A file another account owns decides nothing.
         std::os::unix::fs::lchown(vol.join("..data"), Some(0), Some(0)).unwrap();
         chown(&stamped.join("key"), 4242, 4242);
         let e = open_trusted_file(&vol.join("key")).err().unwrap();
-        assert!(
-            matches!(e, StoreError::Refused(Refusal::NotYours { .. })),
-            "{e}"
-        );
+        assert!(matches!(e.refusal(), Some(Refusal::NotYours { .. })), "{e}");
         assert!(e.to_string().contains("uid 4242"), "{e}");
     }
 }

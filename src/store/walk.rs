@@ -92,7 +92,7 @@ fn path_flags() -> OFlags {
 ///
 /// # Errors
 /// [`StoreError::DirMissing`], [`StoreError::NotADirectory`],
-/// [`StoreError::Refused(Refusal::UntrustedSymlink)`], [`StoreError::Io`] (`ELOOP` for too many links,
+/// [`Refusal::UntrustedSymlink`], [`StoreError::Io`] (`ELOOP` for too many links,
 /// `EAGAIN` for a directory swapped while it was being opened).
 pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
     let shown = if path.as_os_str().is_empty() {
@@ -125,11 +125,13 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
             }
             Step::Parent => {
                 if let Some((dir, uid)) = &movable {
-                    return Err(StoreError::Refused(Refusal::UntrustedParent {
+                    return Err(StoreError::Refused {
                         path: shown.to_path_buf(),
-                        dir: dir.clone(),
-                        reason: format!("owned by {}", who(*uid)),
-                    }));
+                        why: Refusal::UntrustedParent {
+                            dir: dir.clone(),
+                            reason: format!("owned by {}", who(*uid)),
+                        },
+                    });
                 }
                 OsString::from("..")
             }
@@ -149,11 +151,10 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
             FileType::Symlink => {
                 let dir_st = rustix::fs::fstat(&cur).map_err(|e| io("stat directory", e))?;
                 if let Some(reason) = distrust(st.st_uid, &dir_st) {
-                    return Err(StoreError::Refused(Refusal::UntrustedSymlink {
+                    return Err(StoreError::Refused {
                         path: shown.to_path_buf(),
-                        link: here,
-                        reason,
-                    }));
+                        why: Refusal::UntrustedSymlink { link: here, reason },
+                    });
                 }
                 links += 1;
                 if links > MAX_LINKS {
@@ -226,7 +227,7 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
 /// the fd it gets.
 ///
 /// # Errors
-/// Those of [`open_dir`] for the directories; [`StoreError::Refused(Refusal::UntrustedSymlink)`];
+/// Those of [`open_dir`] for the directories; [`Refusal::UntrustedSymlink`];
 /// [`StoreError::Io`] (`NotFound` when the file does not exist).
 pub(crate) fn open_file(path: &Path) -> Result<File> {
     let mut target = path.to_path_buf();
@@ -259,11 +260,10 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
             let dir_st = rustix::fs::fstat(&dir.file)
                 .map_err(|e| StoreError::io("stat directory", &parent, e))?;
             if let Some(reason) = distrust(st.st_uid, &dir_st) {
-                return Err(StoreError::Refused(Refusal::UntrustedSymlink {
+                return Err(StoreError::Refused {
                     path: path.to_path_buf(),
-                    link: here,
-                    reason,
-                }));
+                    why: Refusal::UntrustedSymlink { link: here, reason },
+                });
             }
             let link = rustix::fs::readlinkat(&dir.file, &name, Vec::new())
                 .map_err(|e| StoreError::io("read symbolic link", &here, e))?;
@@ -279,7 +279,10 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
         .map(File::from)
         .map_err(|e| match e {
             // Swapped for a link after the check: someone is racing us.
-            rustix::io::Errno::LOOP => StoreError::Refused(Refusal::Symlink { path: here }),
+            rustix::io::Errno::LOOP => StoreError::Refused {
+                path: here,
+                why: Refusal::Symlink,
+            },
             e => StoreError::io("open", path, e),
         });
     }

@@ -25,17 +25,19 @@ fn trusted(uid: u32) -> bool {
 fn check_tree_dir(dir: &DirHandle) -> Result<()> {
     let st = dir.stat()?;
     if !trusted(st.st_uid) {
-        return Err(StoreError::Refused(Refusal::NotRootOwned {
+        return Err(StoreError::Refused {
             path: dir.path.clone(),
-            owner: who(st.st_uid),
-        }));
+            why: Refusal::NotRootOwned {
+                owner: who(st.st_uid),
+            },
+        });
     }
     let mode = perm_bits(&st);
     if mode & 0o022 != 0 {
-        return Err(StoreError::Refused(Refusal::DirWritable {
+        return Err(StoreError::Refused {
             path: dir.path.clone(),
-            mode,
-        }));
+            why: Refusal::DirWritable { mode },
+        });
     }
     Ok(())
 }
@@ -104,11 +106,10 @@ fn open_error(e: rustix::io::Errno, dir: &DirHandle, comp: &str, path: &Path) ->
     let is_link = rustix::fs::statat(&dir.file, comp, rustix::fs::AtFlags::SYMLINK_NOFOLLOW)
         .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink());
     match e {
-        rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR if is_link => {
-            StoreError::Refused(Refusal::Symlink {
-                path: path.to_path_buf(),
-            })
-        }
+        rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR if is_link => StoreError::Refused {
+            path: path.to_path_buf(),
+            why: Refusal::Symlink,
+        },
         rustix::io::Errno::NOTDIR => StoreError::NotADirectory {
             path: path.to_path_buf(),
         },

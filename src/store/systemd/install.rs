@@ -110,8 +110,8 @@ pub struct SystemdChange {
 /// # Errors
 /// [`StoreError::InvalidValue`], [`StoreError::EnvVarNotExportable`] (fallback with a `-` in
 /// the user name), [`StoreError::CredsUnavailable`] (credential mode forced),
-/// [`StoreError::CredsFailed`], the tree's refusals ([`StoreError::Refused(Refusal::NotRootOwned)`],
-/// [`StoreError::Refused(Refusal::DirWritable)`], [`StoreError::Refused(Refusal::Symlink)`], [`StoreError::DirMissing`] for
+/// [`StoreError::CredsFailed`], the tree's refusals ([`Refusal::NotRootOwned`],
+/// [`Refusal::DirWritable`], [`Refusal::Symlink`], [`StoreError::DirMissing`] for
 /// `ROOT/etc`), [`StoreError::Io`], [`StoreError::LockTimeout`].
 pub fn install(
     unit: &Unit,
