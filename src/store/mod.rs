@@ -45,6 +45,7 @@ pub mod setenv;
 mod shell;
 pub mod systemd;
 mod walk;
+pub use walk::is_trusted_search_dir;
 
 mod edit;
 mod error;

@@ -1602,3 +1602,37 @@ fn trusted_files_follow_a_kubernetes_style_volume_and_refuse_others() {
         assert!(e.to_string().contains("uid 4242"), "{e}");
     }
 }
+
+#[test]
+fn a_search_dir_is_trusted_only_if_no_other_account_can_change_it() {
+    assert!(is_trusted_search_dir(Path::new("/")));
+    assert!(!is_trusted_search_dir(Path::new("relative/bin")));
+    assert!(!is_trusted_search_dir(Path::new("/nonexistent-amhash-dir")));
+    // Anyone may add a program to /tmp, sticky or not; a directory of ours inside it is fine.
+    assert!(!is_trusted_search_dir(Path::new("/tmp")));
+    let td = tempfile::tempdir().unwrap();
+    let bin = td.path().join("bin");
+    mkdir(&bin, 0o755);
+    assert!(is_trusted_search_dir(&bin));
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o775)).unwrap();
+    assert!(!is_trusted_search_dir(&bin), "group-writable");
+    std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::os::unix::fs::symlink(&bin, td.path().join("link")).unwrap();
+    assert!(is_trusted_search_dir(&td.path().join("link")));
+    if root() {
+        // Another account's directory, a directory inside one, a link it made: all theirs
+        // to change.
+        let theirs = td.path().join("theirs");
+        mkdir(&theirs, 0o755);
+        mkdir(&theirs.join("bin"), 0o755);
+        chown(&theirs, 4242, 4242);
+        assert!(!is_trusted_search_dir(&theirs));
+        assert!(!is_trusted_search_dir(&theirs.join("bin")));
+        let link = td.path().join("their-link");
+        std::os::unix::fs::symlink(&bin, &link).unwrap();
+        std::os::unix::fs::lchown(&link, Some(4242), Some(4242)).unwrap();
+        assert!(!is_trusted_search_dir(&link));
+        chown(&bin, 4242, 4242);
+        assert!(!is_trusted_search_dir(&bin));
+    }
+}

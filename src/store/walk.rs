@@ -292,3 +292,29 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
         rustix::io::Errno::LOOP,
     ))
 }
+
+/// Whether no account but root and the one amhash runs as can change which programs `dir`
+/// holds: for the search path of a program run as root (the Azure CLI, see
+/// `secrets::client::azure`).
+///
+/// `dir` must be absolute; every link on the way to it trusted as [`open_dir`] trusts links;
+/// every directory from `/` down to where it resolves owned by root or that user and closed to
+/// renames by others (no write bit for group or others, or the sticky bit, as `/tmp` has); and
+/// `dir` itself writable by nobody else, sticky or not: anyone may add a program to a sticky
+/// directory.
+pub fn is_trusted_search_dir(dir: &Path) -> bool {
+    if !dir.is_absolute() || open_dir(dir).is_err() {
+        return false;
+    }
+    let Ok(real) = std::fs::canonicalize(dir) else {
+        return false;
+    };
+    real.ancestors().all(|d| {
+        let Ok(st) = rustix::fs::stat(d) else {
+            return false;
+        };
+        let mode = perm_bits(&st);
+        let closed = mode & 0o022 == 0 || (d != real && mode & 0o1000 != 0);
+        FileType::from_raw_mode(st.st_mode) == FileType::Directory && trusted(st.st_uid) && closed
+    })
+}

@@ -349,7 +349,8 @@ fn app_service_managed_identity_is_used() {
 }
 
 /// A directory holding an `az` that answers `az account get-access-token -o json --scope
-/// SCOPE` with `token`, as Azure CLI 2.54+ does (and fails otherwise).
+/// SCOPE` with `token`, as Azure CLI 2.54+ does (and fails otherwise), after touching `ran`
+/// beside itself.
 fn fake_az(token: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let az = dir.path().join("az");
@@ -357,6 +358,7 @@ fn fake_az(token: &str) -> tempfile::TempDir {
         &az,
         format!(
             "#!/bin/sh\n\
+             touch \"$(dirname \"$0\")/ran\"\n\
              if [ \"$*\" != \"account get-access-token -o json --scope {SCOPE}\" ]; then\n\
              echo \"ERROR: unexpected arguments\" >&2; exit 2; fi\n\
              printf '%s' '{{\"accessToken\": \"{token}\", \"expiresOn\": \"2100-01-01 00:00:00.000000\", \
@@ -377,6 +379,34 @@ fn azure_cli_login_is_used_when_nothing_is_configured() {
     let az = fake_az(TOKEN);
     let path = format!("{}:/usr/bin:/bin", az.path().display());
     assert_fetched(&reference(&vault, "am-enc"), &[("PATH", &path)], HELD);
+    assert!(az.path().join("ran").exists());
+}
+
+#[test]
+fn an_az_another_account_could_place_is_not_run() {
+    // The AM account (uid 65534) owns a directory early on root's PATH and puts its own `az`
+    // there, which would hand out a token of its choosing (and run as root). amhash looks
+    // `az` up only in directories no other account can change: root's `az` answers.
+    crate::support::require_root();
+    let vault = key_vault(TOKEN);
+    let theirs = fake_az("ATTACKER-TOKEN");
+    crate::support::chown(theirs.path(), 65534, 65534);
+    let ours = fake_az(TOKEN);
+    let path = format!(
+        "{}:{}:/usr/bin:/bin",
+        theirs.path().display(),
+        ours.path().display()
+    );
+    assert_fetched(&reference(&vault, "am-enc"), &[("PATH", &path)], HELD);
+    assert!(
+        !theirs.path().join("ran").exists(),
+        "the AM account's az ran"
+    );
+    assert!(ours.path().join("ran").exists());
+    assert!(vault.requests().iter().all(|r| {
+        !r.header("authorization")
+            .is_some_and(|a| a.contains("ATTACKER"))
+    }));
 }
 
 /// Every failure class: exit 3 (2 for a malformed reference), one line naming the

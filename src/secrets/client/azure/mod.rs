@@ -31,13 +31,12 @@
 //!
 //! The Azure CLI and the Azure Developer CLI (row 4, the SDK's `DeveloperToolsCredential`)
 //! are run as `/bin/sh -c "cd /bin && az account get-access-token -o json --scope SCOPE"` and
-//! `... && azd auth token -o json --no-prompt --scope SCOPE`: `sh`, `az` and `azd` are looked up
-//! on the inherited `PATH`, and they run with amhash's whole environment (as root under sudo,
-//! `HOME`, hence root's `~/.azure` login, or `AZURE_CONFIG_DIR`) and its user. Whoever can put
-//! an `az` on that `PATH`, or write that `HOME`, chooses the token (and runs code as that user).
-//! The SDK would take a custom process executor that could pin the paths and clear the
-//! environment; this module does not use one. On a host with a configured identity (rows 1-3)
-//! or IMDS, no tool is run.
+//! `... && azd auth token -o json --no-prompt --scope SCOPE`, with `az` and `azd` looked up
+//! only in the directories of the inherited `PATH` that no other account can change
+//! ([`tools`]), and amhash's environment otherwise (as root under sudo, `HOME`, hence root's
+//! `~/.azure` login, or `AZURE_CONFIG_DIR`) and its user. Whoever can write that `HOME` or
+//! `AZURE_CONFIG_DIR` chooses the token. On a host with a configured identity (rows 1-3) or
+//! IMDS, no tool is run.
 //!
 //! # Challenge authentication
 //!
@@ -88,8 +87,9 @@ use azure_core::http::{
 };
 use azure_identity::{
     ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
-    DeveloperToolsCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    DeveloperToolsCredential, DeveloperToolsCredentialOptions, ManagedIdentityCredential,
+    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
+    WorkloadIdentityCredentialOptions,
 };
 use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
@@ -298,7 +298,11 @@ fn credential(options: ClientOptions, http: Arc<dyn HttpClient>) -> Result<Sourc
     // 4. Nothing configured: the VM's managed identity if IMDS is there, then the CLIs. No
     // IDENTITY_ENDPOINT here, so the SDK's managed identity is the IMDS one.
     let imds: Arc<dyn TokenCredential> = managed(options).map_err(setup)?;
-    let tools: Arc<dyn TokenCredential> = DeveloperToolsCredential::new(None).map_err(setup)?;
+    let tools: Arc<dyn TokenCredential> =
+        DeveloperToolsCredential::new(Some(DeveloperToolsCredentialOptions {
+            executor: Some(Arc::new(tools::TrustedPathExecutor::from_env())),
+        }))
+        .map_err(setup)?;
     Ok(Source::Unconfigured(Unconfigured { http, imds, tools }))
 }
 
@@ -600,6 +604,8 @@ fn tools_failure(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("; ")
 }
+
+mod tools;
 
 #[cfg(test)]
 mod tests;
