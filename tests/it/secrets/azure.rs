@@ -391,17 +391,20 @@ fn an_az_another_account_could_place_is_not_run() {
     let vault = key_vault(TOKEN);
     let theirs = fake_az("ATTACKER-TOKEN");
     crate::support::chown(theirs.path(), 65534, 65534);
+    // Or an `az` of its own in a directory of root's.
+    let planted = fake_az("ATTACKER-TOKEN");
+    crate::support::chown(&planted.path().join("az"), 65534, 65534);
     let ours = fake_az(TOKEN);
     let path = format!(
-        "{}:{}:/usr/bin:/bin",
+        "{}:{}:{}:/usr/bin:/bin",
         theirs.path().display(),
+        planted.path().display(),
         ours.path().display()
     );
     assert_fetched(&reference(&vault, "am-enc"), &[("PATH", &path)], HELD);
-    assert!(
-        !theirs.path().join("ran").exists(),
-        "the AM account's az ran"
-    );
+    for dir in [&theirs, &planted] {
+        assert!(!dir.path().join("ran").exists(), "the AM account's az ran");
+    }
     assert!(ours.path().join("ran").exists());
     assert!(vault.requests().iter().all(|r| {
         !r.header("authorization")

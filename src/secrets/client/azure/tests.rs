@@ -154,3 +154,25 @@ fn key_vault_errors_are_sorted_with_status_and_code() {
         "ClientSecretCredential authentication failed. AADSTS7000215: bad"
     );
 }
+
+#[test]
+fn path_keeps_only_directories_and_tools_no_other_account_can_change() {
+    let td = tempfile::tempdir().unwrap();
+    let [ours, theirs, planted] = ["ours", "theirs", "planted"].map(|n| {
+        let dir = td.path().join(n);
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("az"), "#!/bin/sh\n").unwrap();
+        dir
+    });
+    let joined = std::env::join_paths([&theirs, &planted, &ours, &"rel".into()]).unwrap();
+    if rustix::process::geteuid().is_root() {
+        std::os::unix::fs::lchown(&theirs, Some(4242), Some(4242)).unwrap();
+        std::os::unix::fs::lchown(planted.join("az"), Some(4242), Some(4242)).unwrap();
+        assert_eq!(tools::trusted_path(&joined), ours.as_os_str());
+    } else {
+        assert_eq!(
+            tools::trusted_path(&joined),
+            std::env::join_paths([&theirs, &planted, &ours]).unwrap()
+        );
+    }
+}
