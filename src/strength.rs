@@ -357,6 +357,7 @@ pub fn assess_with(path: &std::path::Path, password: &str) -> Result<Strength, E
         no_args,
         evaluated_prefix(password).as_bytes(),
         HELPER_MAX_OUTPUT,
+        helper::LOCAL_LIMIT,
     )
     .map_err(|e| match e {
         ExchangeError::Spawn(source) | ExchangeError::Pipe(source) => EstimateError::Run {
@@ -366,6 +367,13 @@ pub fn assess_with(path: &std::path::Path, password: &str) -> Result<Strength, E
         ExchangeError::NotReady(what) => EstimateError::Failed {
             path: path.to_owned(),
             what,
+        },
+        ExchangeError::TimedOut { after } => EstimateError::Failed {
+            path: path.to_owned(),
+            what: format!(
+                "{}: it hung; check that it is the amhash-strength installed with amhash",
+                ExchangeError::timed_out_phrase(after)
+            ),
         },
     })?;
     let failed = |what: String| EstimateError::Failed {

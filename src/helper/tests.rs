@@ -75,10 +75,21 @@ impl Script {
         max: usize,
         timeout: Duration,
     ) -> Result<Reply, ExchangeError> {
+        self.run_limited(input, max, timeout, LOCAL_LIMIT)
+    }
+
+    /// With `timeout` for the handshake and `limit` for the rest.
+    fn run_limited(
+        &self,
+        input: &[u8],
+        max: usize,
+        timeout: Duration,
+        limit: Duration,
+    ) -> Result<Reply, ExchangeError> {
         loop {
             let mut command = Command::new(self.path());
             command.arg(HANDSHAKE_FLAG);
-            match exchange_within(command, "sh", input, max, Some(timeout)) {
+            match exchange_within(command, "sh", input, max, Some(timeout), limit) {
                 // A test thread that forked while another wrote its script holds it open
                 // for writing until it execs: "text file busy". Try again.
                 Err(ExchangeError::Spawn(e)) if e.raw_os_error() == Some(26) => {
@@ -139,7 +150,8 @@ cat /proc/$$/fd/0 /proc/$$/fd/1 2>&1 | grep -c 'No such device or address'"#,
             Env::Inherit,
             ["x"],
             b"",
-            1
+            1,
+            LOCAL_LIMIT
         ),
         Err(ExchangeError::Spawn(_))
     ));
@@ -205,7 +217,7 @@ fn env_is_inherited_or_cleared() {
     let s = Script::new(&format!("{SAY_READY}\nexec /usr/bin/env -0"));
     let env = |mode| {
         let args: [&str; 0] = [];
-        exchange(&s.path(), "env", mode, args, b"", 1 << 16).unwrap()
+        exchange(&s.path(), "env", mode, args, b"", 1 << 16, LOCAL_LIMIT).unwrap()
     };
     let vars = |reply: &Reply| -> Vec<String> {
         reply
@@ -241,6 +253,7 @@ fn a_tool_gets_a_socket_and_an_empty_environment() {
         ["-0"],
         b"",
         4096,
+        LOCAL_LIMIT,
     )
     .unwrap();
     assert!(reply.status.success());
@@ -257,6 +270,7 @@ fn a_tool_gets_a_socket_and_an_empty_environment() {
         ["-c", script],
         b"secret",
         4096,
+        LOCAL_LIMIT,
     )
     .unwrap();
     assert!(reply.status.success(), "{}", reply.message);
@@ -274,6 +288,7 @@ fn a_tool_gets_a_socket_and_an_empty_environment() {
         ["-c", "cat"],
         &[b'x'; 100],
         10,
+        LOCAL_LIMIT,
     )
     .unwrap();
     assert_eq!(reply.stdout.len(), 11);
@@ -295,4 +310,102 @@ fn no_proxy_keeps_what_is_set_and_adds_loopback() {
         no_proxy_with_loopback([Some("".into()), Some(".corp".into())]),
         OsString::from(format!(".corp,{loopback}"))
     );
+}
+
+/// The stand-in's pid, written to `pid` next to it (`exec` keeps it), is gone: killed and
+/// reaped (an unreaped child of this test process would stay a zombie).
+#[track_caller]
+fn assert_reaped(s: &Script) {
+    let pid = crate::test_support::pid_in(&s.dir.path().join("pid"));
+    assert_eq!(crate::test_support::process_state(pid), None, "pid {pid}");
+}
+
+fn timed_out(result: Result<Reply, ExchangeError>) -> Duration {
+    match result {
+        Err(ExchangeError::TimedOut { after }) => after,
+        Err(e) => panic!("{e:?}"),
+        Ok(reply) => panic!("a reply: {:?} {}", reply.status, reply.message),
+    }
+}
+
+const WRITE_PID: &str = "echo $$ >\"${0%/*}/pid\"";
+const ONE_SECOND: Duration = Duration::from_secs(1);
+
+#[test]
+fn a_helper_that_hangs_after_ready_is_killed_at_the_limit() {
+    // It reads its input (recorded), starts an answer, then hangs; or it never reads its
+    // input, and a large one fills the socket (the write is bounded too).
+    let hangs_after_reading = format!(
+        "{WRITE_PID}\n{SAY_READY}\ncat >\"${{0%/*}}/got\"\nprintf 'part of an answer'\nexec sleep 600"
+    );
+    let s = Script::new(&hangs_after_reading);
+    let after = timed_out(s.run_limited(b"SECRET", 64, READY_TIMEOUT, ONE_SECOND));
+    assert_eq!(after, ONE_SECOND);
+    assert_eq!(
+        s.file("got"),
+        b"SECRET",
+        "the limit counts after the handshake"
+    );
+    assert_reaped(&s);
+
+    let s = Script::new(&format!("{WRITE_PID}\n{SAY_READY}\nexec sleep 600"));
+    let after = timed_out(s.run_limited(&vec![0u8; 8 << 20], 64, READY_TIMEOUT, ONE_SECOND));
+    assert_eq!(after, ONE_SECOND);
+    assert_reaped(&s);
+
+    // The message says it, with the limit rounded up.
+    assert_eq!(
+        ExchangeError::timed_out_phrase(Duration::from_millis(1500)),
+        "did not finish within 2 s and was stopped"
+    );
+}
+
+#[test]
+fn a_helper_that_closes_its_stdout_but_keeps_running_is_killed_at_the_limit() {
+    // Its answer ends (end of file on the socket), but it does not exit: the wait for its
+    // exit is bounded too, and the answer it gave is not returned.
+    let s = Script::new(&format!(
+        "{WRITE_PID}\n{SAY_READY}\ncat >/dev/null\nprintf answer\nexec sleep 600 <&- >&-"
+    ));
+    let after = timed_out(s.run_limited(b"SECRET", 64, READY_TIMEOUT, ONE_SECOND));
+    assert_eq!(after, ONE_SECOND);
+    assert_reaped(&s);
+}
+
+#[test]
+fn a_process_the_helper_left_holding_its_stderr_does_not_hold_amhash() {
+    // The shell runs `sleep` as its child, which inherits stderr (and the socket): killing
+    // the shell does not close them. amhash returns anyway and leaves the orphan behind.
+    let s = Script::new(&format!(
+        "{WRITE_PID}\n{SAY_READY}\ncat >/dev/null\nsleep 600 &\necho $! >\"${{0%/*}}/orphan\"\nwait"
+    ));
+    let after = timed_out(s.run_limited(b"SECRET", 64, READY_TIMEOUT, ONE_SECOND));
+    assert_eq!(after, ONE_SECOND);
+    assert_reaped(&s);
+    let orphan = crate::test_support::pid_in(&s.dir.path().join("orphan"));
+    assert!(
+        crate::test_support::process_state(orphan).is_some(),
+        "the orphan was meant to hold stderr open"
+    );
+    let _ = Command::new("kill").arg(orphan.to_string()).status();
+}
+
+#[test]
+fn a_tool_that_never_exits_is_killed_at_the_limit() {
+    // The systemd-creds path: no handshake, the limit counts from the start.
+    let dir = tempfile::tempdir().unwrap();
+    let pid_file = dir.path().join("pid");
+    let script = format!("echo $$ >'{}'; exec /bin/sleep 600", pid_file.display());
+    let result = exchange(
+        Path::new("/bin/sh"),
+        "sh",
+        Peer::Tool,
+        ["-c", &script],
+        b"secret",
+        64,
+        ONE_SECOND,
+    );
+    assert_eq!(timed_out(result), ONE_SECOND);
+    let pid = crate::test_support::pid_in(&pid_file);
+    assert_eq!(crate::test_support::process_state(pid), None, "pid {pid}");
 }

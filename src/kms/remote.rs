@@ -20,6 +20,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
+use std::time::Duration;
 
 use base64::Engine as _;
 use zeroize::Zeroizing;
@@ -93,6 +94,20 @@ pub enum KmsError {
         status: String,
         /// Its stderr, if any.
         message: String,
+    },
+    /// The helper did not finish within `--kms-timeout` plus [`helper::NETWORK_GRACE`] after it
+    /// said it was ready, and was killed.
+    #[error(
+        "{} {} (--kms-timeout plus {} s): it hung outside its calls to Cloud KMS, which that timeout bounds; check this host (a stuck file system or network) and that it is the amhash-kms installed with amhash, or raise --kms-timeout",
+        crate::escape::path(path),
+        ExchangeError::timed_out_phrase(*after),
+        helper::NETWORK_GRACE.as_secs()
+    )]
+    TimedOut {
+        /// The helper's path.
+        path: PathBuf,
+        /// The limit it was given.
+        after: Duration,
     },
     /// The helper succeeded but its output is not what the contract says (encrypt: one line of
     /// base64; either: at most 128 KiB).
@@ -205,6 +220,8 @@ impl Helper {
         input: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, KmsError> {
         let args = std::iter::once(op.to_owned()).chain(opts.to_args());
+        // The helper bounds its KMS calls by opts.timeout; amhash bounds the helper.
+        let limit = opts.timeout.saturating_add(helper::NETWORK_GRACE);
         // The helper needs the environment: Application Default Credentials, proxies.
         let reply = helper::exchange(
             &self.path,
@@ -213,6 +230,7 @@ impl Helper {
             args,
             input,
             MAX_OUTPUT,
+            limit,
         )
         .map_err(|e| match e {
             ExchangeError::Spawn(source) => KmsError::Spawn {
@@ -227,6 +245,10 @@ impl Helper {
                 path: self.path.clone(),
                 status: "no ready signal".to_owned(),
                 message: what,
+            },
+            ExchangeError::TimedOut { after } => KmsError::TimedOut {
+                path: self.path.clone(),
+                after,
             },
         })?;
         map_status(&self.path, reply.status, reply.message, reply.stdout)

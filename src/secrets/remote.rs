@@ -86,14 +86,19 @@ pub fn fetch(
         secs.to_string(),
         shown.clone(),
     ];
+    // The helper bounds its fetch by `timeout`; amhash bounds the helper.
+    let limit = timeout.saturating_add(helper::NETWORK_GRACE);
     // The clients look for their credentials in the environment, as their own CLIs do.
-    let reply =
-        helper::exchange(&path, HELPER_NAME, Env::Inherit, args, &[], MAX_SECRET).map_err(|e| {
-            match e {
-                ExchangeError::Spawn(e) => failed(format!("could not be started: {e}")),
-                ExchangeError::Pipe(e) => failed(format!("could not be talked to: {e}")),
-                ExchangeError::NotReady(what) => failed(format!("failed: {what}")),
-            }
+    let reply = helper::exchange(&path, HELPER_NAME, Env::Inherit, args, &[], MAX_SECRET, limit)
+        .map_err(|e| match e {
+            ExchangeError::Spawn(e) => failed(format!("could not be started: {e}")),
+            ExchangeError::Pipe(e) => failed(format!("could not be talked to: {e}")),
+            ExchangeError::NotReady(what) => failed(format!("failed: {what}")),
+            ExchangeError::TimedOut { after } => failed(format!(
+                "{} (--secrets-timeout plus {} s): it hung outside its calls to the secrets manager, which that timeout bounds; check this host (a stuck file system or network) and that it is the amhash-secrets installed with amhash, or raise --secrets-timeout",
+                ExchangeError::timed_out_phrase(after),
+                helper::NETWORK_GRACE.as_secs()
+            )),
         })?;
     let code = reply.status.code();
     if code == Some(EXIT_SUCCESS.into()) {

@@ -620,6 +620,46 @@ fn missing_helper_says_it_is_not_installed_next_to_amhash() {
     assert_hash_of_password(line.as_bytes());
 }
 
+/// An `amhash-kms` that says it is ready, takes its input, then hangs outside any KMS call
+/// (which its own `--kms-timeout` would bound): amhash stops it at `--kms-timeout` plus the
+/// grace, exits 3 with one line naming the helper and the limit, and the helper is gone.
+#[test]
+fn a_kms_helper_that_hangs_after_ready_is_stopped_and_amhash_exits_3() {
+    let (fake, key) = fake_with_key("sym", 1);
+    let dir = Fixture::empty();
+    let exe = dir.root().join("amhash");
+    std::fs::copy(Path::new(AMHASH), &exe).unwrap();
+    let helper = write_file(
+        dir.root(),
+        "amhash-kms",
+        format!(
+            "#!/bin/sh\necho $$ >\"${{0%/*}}/pid\"\n{}\ncat >/dev/null\nexec sleep 600\n",
+            say_ready()
+        ),
+        0o755,
+    );
+    let out = Run::new(&exe)
+        .args(args(
+            &["generate", "--encrypt", "kms"],
+            kms(&fake, &key),
+            &["--kms-timeout", "1"],
+        ))
+        .stdin(format!("{KMS_PW}\n"))
+        .output();
+    let line = assert_error(&out, 3, &["raise --kms-timeout"]);
+    let expected = format!(
+        "amhash: error: {} did not finish within 11 s and was stopped (--kms-timeout plus 10 s): ",
+        helper.display()
+    );
+    assert!(line.starts_with(&expected), "{line}");
+    let pid = pid_in(&dir.root().join("pid"));
+    assert!(
+        matches!(process_state(pid), None | Some('Z')),
+        "the helper (pid {pid}) still runs"
+    );
+    assert!(fake.requests().is_empty());
+}
+
 // --- local commands: no thread, no socket ---------------------------------------------------
 
 /// Run `amhash ARGS` under `strace -f -e trace=socket,connect,clone,clone3`; returns the

@@ -92,12 +92,6 @@ enum HelperKind {
     Script(String),
 }
 
-/// The shell command that sends the handshake's ready marker.
-fn say_ready() -> String {
-    let marker = std::str::from_utf8(amhash::helper::READY).unwrap();
-    format!("printf '%s\\n' {}", marker.trim_end())
-}
-
 /// A stand-in that says it is ready, then runs `body`.
 fn ready_then(body: &str) -> HelperKind {
     HelperKind::Script(format!("{}\n{body}", say_ready()))

@@ -166,7 +166,17 @@ impl Tool {
 }
 
 fn run(path: &Path, args: &[&str], input: &[u8]) -> std::result::Result<Reply, ExchangeError> {
-    helper::exchange(path, "systemd-creds", Peer::Tool, args, input, MAX_OUTPUT)
+    // systemd-creds has no time limit of its own.
+    let limit = helper::LOCAL_LIMIT;
+    helper::exchange(
+        path,
+        "systemd-creds",
+        Peer::Tool,
+        args,
+        input,
+        MAX_OUTPUT,
+        limit,
+    )
 }
 
 fn failed(op: &'static str, message: String) -> StoreError {
@@ -193,5 +203,9 @@ fn exchange_text(e: &ExchangeError) -> String {
         ExchangeError::Spawn(e) => format!("cannot start it: {e}"),
         ExchangeError::Pipe(e) => format!("cannot talk to it: {e}"),
         ExchangeError::NotReady(what) => what.clone(),
+        ExchangeError::TimedOut { after } => format!(
+            "it {}; check that the TPM2 answers (systemd-creds has-tpm2) and that /var/lib/systemd is not on a stuck file system",
+            ExchangeError::timed_out_phrase(*after)
+        ),
     }
 }

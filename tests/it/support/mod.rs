@@ -126,6 +126,12 @@ pub const AMHASH: &str = env!("CARGO_BIN_EXE_amhash");
 #[cfg(feature = "strength")]
 pub const STRENGTH_HELPER: &str = env!("CARGO_BIN_EXE_amhash-strength");
 
+/// The shell command with which a stand-in for a helper sends the handshake's ready marker.
+pub fn say_ready() -> String {
+    let marker = std::str::from_utf8(amhash::helper::READY).unwrap();
+    format!("printf '%s\\n' {}", marker.trim_end())
+}
+
 // ---- the runner --------------------------------------------------------------------------
 
 /// One run of an amhash binary (or any program): arguments, stdin bytes, environment and

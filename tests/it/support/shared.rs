@@ -68,3 +68,20 @@ pub fn secret_data(doc: &serde_norway::Value, key: &str) -> Vec<u8> {
         .decode(b64)
         .unwrap()
 }
+
+/// The state letter of process `pid` (`R`, `S`, `Z` for a zombie...), from
+/// `/proc/PID/stat`; `None` once it is gone (ended and reaped).
+pub fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "PID (COMM) STATE ...": COMM may hold blanks and parentheses, the last ')' ends it.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The pid a test's stand-in wrote (`echo $$ >FILE`) into `file`.
+pub fn pid_in(file: &Path) -> u32 {
+    let text = std::fs::read_to_string(file)
+        .unwrap_or_else(|e| panic!("{}: no pid written: {e}", file.display()));
+    text.trim()
+        .parse()
+        .unwrap_or_else(|e| panic!("{}: {text:?}: {e}", file.display()))
+}
