@@ -331,6 +331,17 @@ fn timed_out(result: Result<Reply, ExchangeError>) -> Duration {
 const WRITE_PID: &str = "echo $$ >\"${0%/*}/pid\"";
 const ONE_SECOND: Duration = Duration::from_secs(1);
 
+/// Runs `script` as a helper with `input` and a limit of one second: it timed out at that
+/// limit and was killed and reaped.
+#[track_caller]
+fn assert_stopped_at_the_limit(script: &str, input: &[u8]) -> Script {
+    let s = Script::new(script);
+    let after = timed_out(s.run_limited(input, 64, READY_TIMEOUT, ONE_SECOND));
+    assert_eq!(after, ONE_SECOND);
+    assert_reaped(&s);
+    s
+}
+
 #[test]
 fn a_helper_that_hangs_after_ready_is_killed_at_the_limit() {
     // It reads its input (recorded), starts an answer, then hangs; or it never reads its
@@ -338,20 +349,16 @@ fn a_helper_that_hangs_after_ready_is_killed_at_the_limit() {
     let hangs_after_reading = format!(
         "{WRITE_PID}\n{SAY_READY}\ncat >\"${{0%/*}}/got\"\nprintf 'part of an answer'\nexec sleep 600"
     );
-    let s = Script::new(&hangs_after_reading);
-    let after = timed_out(s.run_limited(b"SECRET", 64, READY_TIMEOUT, ONE_SECOND));
-    assert_eq!(after, ONE_SECOND);
+    let s = assert_stopped_at_the_limit(&hangs_after_reading, b"SECRET");
     assert_eq!(
         s.file("got"),
         b"SECRET",
         "the limit counts after the handshake"
     );
-    assert_reaped(&s);
-
-    let s = Script::new(&format!("{WRITE_PID}\n{SAY_READY}\nexec sleep 600"));
-    let after = timed_out(s.run_limited(&vec![0u8; 8 << 20], 64, READY_TIMEOUT, ONE_SECOND));
-    assert_eq!(after, ONE_SECOND);
-    assert_reaped(&s);
+    assert_stopped_at_the_limit(
+        &format!("{WRITE_PID}\n{SAY_READY}\nexec sleep 600"),
+        &vec![0u8; 8 << 20],
+    );
 
     // The message says it, with the limit rounded up.
     assert_eq!(
@@ -364,24 +371,22 @@ fn a_helper_that_hangs_after_ready_is_killed_at_the_limit() {
 fn a_helper_that_closes_its_stdout_but_keeps_running_is_killed_at_the_limit() {
     // Its answer ends (end of file on the socket), but it does not exit: the wait for its
     // exit is bounded too, and the answer it gave is not returned.
-    let s = Script::new(&format!(
-        "{WRITE_PID}\n{SAY_READY}\ncat >/dev/null\nprintf answer\nexec sleep 600 <&- >&-"
-    ));
-    let after = timed_out(s.run_limited(b"SECRET", 64, READY_TIMEOUT, ONE_SECOND));
-    assert_eq!(after, ONE_SECOND);
-    assert_reaped(&s);
+    assert_stopped_at_the_limit(
+        &format!("{WRITE_PID}\n{SAY_READY}\ncat >/dev/null\nprintf answer\nexec sleep 600 <&- >&-"),
+        b"SECRET",
+    );
 }
 
 #[test]
 fn a_process_the_helper_left_holding_its_stderr_does_not_hold_amhash() {
     // The shell runs `sleep` as its child, which inherits stderr (and the socket): killing
     // the shell does not close them. amhash returns anyway and leaves the orphan behind.
-    let s = Script::new(&format!(
-        "{WRITE_PID}\n{SAY_READY}\ncat >/dev/null\nsleep 600 &\necho $! >\"${{0%/*}}/orphan\"\nwait"
-    ));
-    let after = timed_out(s.run_limited(b"SECRET", 64, READY_TIMEOUT, ONE_SECOND));
-    assert_eq!(after, ONE_SECOND);
-    assert_reaped(&s);
+    let s = assert_stopped_at_the_limit(
+        &format!(
+            "{WRITE_PID}\n{SAY_READY}\ncat >/dev/null\nsleep 600 &\necho $! >\"${{0%/*}}/orphan\"\nwait"
+        ),
+        b"SECRET",
+    );
     let orphan = crate::test_support::pid_in(&s.dir.path().join("orphan"));
     assert!(
         crate::test_support::process_state(orphan).is_some(),

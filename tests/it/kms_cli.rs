@@ -593,8 +593,7 @@ fn kms_without_key_is_a_usage_error() {
 fn missing_helper_says_it_is_not_installed_next_to_amhash() {
     let (fake, key) = fake_with_key("sym", 1);
     let dir = Fixture::empty();
-    let exe = dir.root().join("amhash");
-    std::fs::copy(Path::new(AMHASH), &exe).unwrap();
+    let exe = dir.amhash_copy();
     assert!(!dir.root().join("amhash-kms").exists());
     let out = Run::new(&exe)
         .args(args(
@@ -627,8 +626,7 @@ fn missing_helper_says_it_is_not_installed_next_to_amhash() {
 fn a_kms_helper_that_hangs_after_ready_is_stopped_and_amhash_exits_3() {
     let (fake, key) = fake_with_key("sym", 1);
     let dir = Fixture::empty();
-    let exe = dir.root().join("amhash");
-    std::fs::copy(Path::new(AMHASH), &exe).unwrap();
+    let exe = dir.amhash_copy();
     let helper = write_file(
         dir.root(),
         "amhash-kms",

@@ -101,7 +101,7 @@ fn ready_then(body: &str) -> HelperKind {
 /// holding `password` and its newline, and an empty store `store`.
 fn installation(helper: Option<HelperKind>, password: &str) -> Fixture {
     let f = Fixture::new();
-    std::fs::copy(AMHASH, f.path("amhash")).unwrap();
+    f.amhash_copy();
     match helper {
         None => {}
         Some(HelperKind::Real) => {

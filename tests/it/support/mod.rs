@@ -550,6 +550,14 @@ impl Fixture {
         self.tmp.path().join(name)
     }
 
+    /// A copy of `amhash` in the scratch directory, alone: it looks for its helpers next to
+    /// itself, so a test puts a stand-in there, or none.
+    pub fn amhash_copy(&self) -> PathBuf {
+        let exe = self.path("amhash");
+        std::fs::copy(AMHASH, &exe).unwrap();
+        exe
+    }
+
     /// A string form of `path(name)` for command lines.
     pub fn arg(&self, name: &str) -> String {
         self.path(name).to_str().unwrap().to_owned()
