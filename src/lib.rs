@@ -26,6 +26,8 @@ pub mod cipher;
 pub mod endpoint;
 pub mod error;
 pub mod escape;
+#[cfg(any(feature = "kms", feature = "secrets"))]
+mod gcp_adc;
 pub mod hardening;
 pub mod helper;
 pub mod input;

@@ -255,6 +255,18 @@ pub enum Refusal {
         /// `uid N (name)`.
         owner: String,
     },
+    /// A credential file (a token, an ADC file, a CA bundle) lies in a directory another
+    /// account owns or can write: that account could put a file of root's (or of its own
+    /// choosing) under that name at any moment.
+    #[error(
+        "is in {}, a directory {reason}: that account could put another file under this name; keep credential files in a directory only root (or you) can write", crate::escape::path(.dir)
+    )]
+    CredentialDir {
+        /// The directory holding the file.
+        dir: PathBuf,
+        /// Who owns it or can write it.
+        reason: String,
+    },
     /// A directory amhash would write a systemd file in, or create one in, belongs to an
     /// account other than root (or the user amhash runs as).
     #[error(

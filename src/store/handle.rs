@@ -293,7 +293,48 @@ pub fn file_mode(path: &Path) -> Result<Option<u32>> {
 /// Those of [`walk::open_file`], [`StoreError::NotRegularFile`], [`Refusal::NotYours`].
 pub fn open_trusted_file(path: &Path) -> Result<File> {
     let file = walk::open_file(path)?;
-    let st = rustix::fs::fstat(&file).map_err(|e| StoreError::io("stat", path, e))?;
+    check_yours(&file, path)?;
+    Ok(file)
+}
+
+/// Opens a credential file another program would otherwise read by path (a Vault token, a
+/// Google ADC file, a CA bundle): [`open_trusted_file`]'s checks (the safe walk, a regular
+/// file, owned by root or the user amhash runs as), and the directory it is in (after any
+/// trusted link) owned by root or that user and writable by nobody else, so no other account
+/// can put another file (say a hard link to one of root's, or a file swapped in between two
+/// reads) under that name. Callers read the file through the returned fd, or hand the SDK
+/// `/proc/self/fd/N` of it, never the path again.
+///
+/// # Errors
+/// Those of [`open_trusted_file`], [`Refusal::CredentialDir`].
+pub fn open_credential_file(path: &Path) -> Result<File> {
+    let (dir, file) = walk::open_file_in(path)?;
+    check_yours(&file, path)?;
+    let st = dir.stat()?;
+    let mode = perm_bits(&st);
+    let me = rustix::process::geteuid().as_raw();
+    let reason = if st.st_uid != 0 && st.st_uid != me {
+        Some(format!("owned by {}", walk::who(st.st_uid)))
+    } else if mode & 0o022 != 0 {
+        Some(format!("that group or others can write (mode {mode:04o})"))
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(StoreError::Refused {
+            path: path.to_path_buf(),
+            why: Refusal::CredentialDir {
+                dir: dir.path,
+                reason,
+            },
+        }),
+        None => Ok(file),
+    }
+}
+
+/// The file opened at `path` is regular and owned by root or the user amhash runs as.
+fn check_yours(file: &File, path: &Path) -> Result<()> {
+    let st = rustix::fs::fstat(file).map_err(|e| StoreError::io("stat", path, e))?;
     if FileKind::of(&st) != FileKind::Regular {
         return Err(StoreError::NotRegularFile {
             path: path.to_path_buf(),
@@ -308,7 +349,7 @@ pub fn open_trusted_file(path: &Path) -> Result<File> {
             },
         });
     }
-    Ok(file)
+    Ok(())
 }
 
 /// Opens a file for reading through the safe walk (see `walk::open_file`), for callers with

@@ -57,8 +57,8 @@ pub use edit::{Action, EditChange, EditOptions, ReadValue, edited_mode};
 pub(crate) use edit::{append_line, apply_edit, check_shell_value, check_value, ct_eq};
 pub use error::{Refusal, Result, StoreError};
 pub use handle::{
-    DEFAULT_LOCK_TIMEOUT, FileKind, LockWait, check_writable_file, file_mode, open_file_safely,
-    open_parent_safely, open_trusted_file, read_secret_file,
+    DEFAULT_LOCK_TIMEOUT, FileKind, LockWait, check_writable_file, file_mode, open_credential_file,
+    open_file_safely, open_parent_safely, open_trusted_file, read_secret_file,
 };
 pub(crate) use handle::{DirHandle, perm_bits, read_file_with, split_file_path};
 pub use id::SecretId;

@@ -230,6 +230,15 @@ pub(crate) fn open_dir(path: &Path) -> Result<DirHandle> {
 /// Those of [`open_dir`] for the directories; [`Refusal::UntrustedSymlink`];
 /// [`StoreError::Io`] (`NotFound` when the file does not exist).
 pub(crate) fn open_file(path: &Path) -> Result<File> {
+    open_file_in(path).map(|(_, file)| file)
+}
+
+/// [`open_file`], with the directory the file was opened in (after any trusted link to it),
+/// for callers that also judge who can change that directory.
+///
+/// # Errors
+/// Those of [`open_file`].
+pub(crate) fn open_file_in(path: &Path) -> Result<(DirHandle, File)> {
     let mut target = path.to_path_buf();
     for _ in 0..=MAX_LINKS {
         let Some(name) = target.file_name().map(OsStr::to_os_string) else {
@@ -276,7 +285,7 @@ pub(crate) fn open_file(path: &Path) -> Result<File> {
             OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOFOLLOW | OFlags::NONBLOCK,
             Mode::empty(),
         )
-        .map(File::from)
+        .map(|fd| (dir, File::from(fd)))
         .map_err(|e| match e {
             // Swapped for a link after the check: someone is racing us.
             rustix::io::Errno::LOOP => StoreError::Refused {

@@ -8,60 +8,13 @@
 
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use crate::support::hostile::{
+    AM_GID, AM_OWNER, AM_UID, am_background, am_command, as_am, host, kill,
+};
 use crate::support::*;
-
-/// The AM account in these tests.
-const AM_UID: u32 = 65534;
-const AM_GID: u32 = 65534;
-const AM_OWNER: &str = "65534:65534";
-
-/// A fixture whose root the AM account can traverse (0755; the secrets in it stay 0600
-/// root's), with `am/`, a directory the AM account owns, as AM's tree on a real host.
-fn host() -> Fixture {
-    require_root();
-    let f = Fixture::new();
-    set_mode(f.root(), 0o755);
-    let am = f.dir("am", 0o755);
-    chown(&am, AM_UID, AM_GID);
-    f
-}
-
-/// Runs `script` with `sh -c` as the AM account, in the fixture's root; must succeed.
-#[track_caller]
-fn as_am(f: &Fixture, script: &str) {
-    let out = am_command(f, script).output().unwrap();
-    assert!(
-        out.status.success(),
-        "attacker script failed: {}",
-        describe(&out)
-    );
-}
-
-/// The same, left running (a lock holder, a racer).
-fn am_background(f: &Fixture, script: &str) -> Child {
-    am_command(f, script)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-fn am_command(f: &Fixture, script: &str) -> Command {
-    let mut c = Command::new("setpriv");
-    c.args([
-        &format!("--reuid={AM_UID}"),
-        &format!("--regid={AM_GID}"),
-        "--clear-groups",
-        "sh",
-        "-c",
-        script,
-    ])
-    .current_dir(f.root());
-    c
-}
 
 /// `install --password-file pw --salt-hex SALT ARGS` as root.
 fn install(f: &Fixture, args: &[&str]) -> Output {
@@ -232,11 +185,6 @@ fn an_am_account_swapping_the_store_directory_for_a_link_never_gets_root_to_writ
         names(&v).is_empty(),
         "root wrote into the victim directory ({outcomes:?})"
     );
-}
-
-fn kill(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 // ---- 2. --owner never re-owns an existing edited file --------------------------------------

@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::process::Output;
 
+use crate::support::hostile::start_snooper;
 use crate::support::*;
 
 const HELPER: &str = STRENGTH_HELPER;
@@ -418,81 +419,6 @@ fn a_traced_helper_refuses_to_say_ready() {
 
 // ---- the same attack for real, as root ------------------------------------------------------
 
-/// When set, [`snooper_process`] is the snooper of the test below (which starts this test
-/// binary again as uid 65534): the value is its log file.
-const SNOOPER_LOG: &str = "AMHASH_TEST_SNOOPER_LOG";
-
-/// Not a test of its own: the entry point of the snooper process that
-/// [`as_root_a_same_uid_snooper_never_reads_the_password`] starts. Does nothing otherwise.
-#[test]
-fn snooper_process() {
-    if let Some(log) = std::env::var_os(SNOOPER_LOG) {
-        snoop(Path::new(&log));
-    }
-}
-
-/// Polls /proc for processes named `amhash-strength` and tries to open and read their fd 0
-/// and 1, until `LOG.stop` exists (or 60 s). Logs `seen PID`, `error PID FD ERRNO` (once
-/// each) and `captured PID FD HEX`.
-fn snoop(log: &Path) {
-    use std::collections::HashSet;
-    use std::io::{Read, Write};
-    use std::os::unix::fs::OpenOptionsExt;
-    use std::time::{Duration, Instant};
-
-    let stop = log.with_extension("stop");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut out = std::fs::OpenOptions::new().append(true).open(log).unwrap();
-    let mut noted = HashSet::new();
-    let nonblock = i32::try_from(rustix::fs::OFlags::NONBLOCK.bits()).unwrap();
-    while !stop.exists() && Instant::now() < deadline {
-        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
-            if comm.trim_end() != "amhash-strength" {
-                continue;
-            }
-            if noted.insert((pid, 9, 0)) {
-                writeln!(out, "seen {pid}").unwrap();
-            }
-            for fd in [0, 1] {
-                match std::fs::OpenOptions::new()
-                    .read(true)
-                    .custom_flags(nonblock)
-                    .open(format!("/proc/{pid}/fd/{fd}"))
-                {
-                    Ok(mut file) => {
-                        // Read what arrives in the next second (the attack: wait for it).
-                        let mut got = Vec::new();
-                        let until = Instant::now() + Duration::from_secs(1);
-                        let mut buf = [0u8; 4096];
-                        while Instant::now() < until {
-                            match file.read(&mut buf) {
-                                Ok(0) => break,
-                                Ok(n) => got.extend_from_slice(&buf[..n]),
-                                Err(_) => std::thread::sleep(Duration::from_millis(2)),
-                            }
-                        }
-                        writeln!(out, "captured {pid} {fd} {}", hex::encode(&got)).unwrap();
-                    }
-                    Err(e) => {
-                        let errno = e.raw_os_error().unwrap_or(-1);
-                        if noted.insert((pid, fd, errno)) {
-                            writeln!(out, "error {pid} {fd} {errno}").unwrap();
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 /// As root: amhash runs as uid 65534 (`install`, which runs `amhash-strength`), and a
 /// snooper of the same uid polls /proc for the helper and tries to read its fd 0 and 1,
 /// over 20 or more installs. It never gets a password. Control: it does read a canary from
@@ -501,8 +427,7 @@ fn snoop(log: &Path) {
 fn as_root_a_same_uid_snooper_never_reads_the_password() {
     use secrecy::ExposeSecret;
     use std::os::unix::process::CommandExt;
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
+    use std::process::Command;
 
     if !rustix::process::geteuid().is_root() {
         println!("note: not root; the uid 65534 snooper test runs only as root (as in CI)");
@@ -518,7 +443,6 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
     };
     copy(Path::new(AMHASH), &dir.join("amhash"));
     copy(Path::new(HELPER), &dir.join("amhash-strength"));
-    copy(&std::env::current_exe().unwrap(), &dir.join("snooper"));
     std::fs::create_dir(dir.join("decoy")).unwrap();
     set_mode(&dir.join("decoy"), 0o755);
     copy(Path::new("/bin/sleep"), &dir.join("decoy/amhash-strength"));
@@ -526,40 +450,14 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
         set_mode(p, mode);
         chown(p, NOBODY, NOBODY);
     };
-    let log = dir.join("snoop.log");
-    std::fs::write(&log, b"").unwrap();
-    own(&log, 0o600);
     let as_nobody = |exe: &Path| {
         let mut cmd = Command::new(exe);
         // std drops the supplementary groups when it changes the uid.
         cmd.uid(NOBODY).gid(NOBODY).current_dir("/");
         cmd
     };
-    let read_log = || std::fs::read_to_string(&log).unwrap();
-    let wait_for = |what: &str, secs: u64, mut done: Box<dyn FnMut(&str) -> bool + '_>| {
-        let until = Instant::now() + Duration::from_secs(secs);
-        while !done(&read_log()) {
-            assert!(
-                Instant::now() < until,
-                "{what} within {secs} s:\n{}",
-                read_log()
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    };
-
-    // A copy of this binary: started through the retry of `spawn` (ETXTBSY, see there).
-    let mut snooper = spawn(
-        as_nobody(&dir.join("snooper"))
-            .args([
-                "--exact",
-                "strength_helper::snooper_process",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(SNOOPER_LOG, &log)
-            .stdout(Stdio::null()),
-    );
+    let snooper = start_snooper(dir, &["amhash-strength"], &["fd/0", "fd/1"]);
+    let read_log = || snooper.log();
 
     // Control: the snooper reads a pipe on a same-uid decoy's stdin. (A shell of that uid
     // makes the pipe: a pipe made by root could not be opened by uid 65534 at all.)
@@ -569,12 +467,8 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
         .arg(dir.join("decoy/amhash-strength"))
         .spawn()
         .unwrap();
-    let want = format!(" 0 {}", hex::encode(&canary));
-    wait_for(
-        "the control capture",
-        30,
-        Box::new(|l: &str| l.contains(&want)),
-    );
+    let want = format!(" fd/0 {}", hex::encode(&canary));
+    snooper.wait_for("the control capture", 30, |l| l.contains(&want));
     let text = read_log();
     let decoy_pid: i32 = text
         .lines()
@@ -593,7 +487,7 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
     // (at most 60).
     let helpers_seen = |l: &str| {
         l.lines()
-            .filter(|x| x.starts_with("seen ") && *x != format!("seen {decoy_pid}"))
+            .filter(|x| x.starts_with("seen ") && !x.starts_with(&format!("seen {decoy_pid} ")))
             .count()
     };
     // "error PID FD 6": the snooper reached a helper's fd before the helper protected itself,
@@ -628,14 +522,7 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
         assert!(store.join("password.amadmin").exists(), "run {run}");
         passwords.push(password);
     }
-    std::fs::write(log.with_extension("stop"), b"").unwrap();
-    let until = Instant::now() + Duration::from_secs(30);
-    while snooper.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < until, "the snooper did not stop");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-
-    let text = read_log();
+    let text = snooper.stop();
     for password in &passwords {
         let needle = hex::encode(password);
         assert!(

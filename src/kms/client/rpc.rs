@@ -52,11 +52,16 @@ impl<'a> Ctx<'a> {
         if let Some(e) = &opts.endpoint {
             builder = builder.with_endpoint(e.clone());
         }
-        if opts.anonymous {
-            builder = builder.with_credentials(
-                google_cloud_auth::credentials::anonymous::Builder::new().build(),
-            );
-        }
+        let credentials = if opts.anonymous {
+            google_cloud_auth::credentials::anonymous::Builder::new().build()
+        } else {
+            // ADC read by amhash, from a file no other account chose (see `crate::gcp_adc`).
+            crate::gcp_adc::credentials().map_err(|e| ClientError::Setup {
+                endpoint: opts.endpoint_for_display().to_owned(),
+                detail: one_line(&e.to_string()),
+            })?
+        };
+        builder = builder.with_credentials(credentials);
         let client = builder.build().await.map_err(|e| ClientError::Setup {
             endpoint: opts.endpoint_for_display().to_owned(),
             detail: one_line(&error_chain(&e)),

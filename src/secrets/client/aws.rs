@@ -34,9 +34,74 @@ use aws_sdk_secretsmanager::error::{BoxError, ProvideErrorMetadata as _, SdkErro
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 use zeroize::Zeroizing;
 
-use super::{Class, Failure, chain, with_retries};
+use super::{Class, Failure, chain, open_credential, with_retries};
 use crate::secrets::AwsRef;
 use crate::secrets::reference::AwsVersion;
+
+/// Largest shared config or credentials file read.
+const MAX_PROFILE_FILE: u64 = 1024 * 1024;
+
+/// The shared config and credentials files (`AWS_CONFIG_FILE`, else `~/.aws/config`;
+/// `AWS_SHARED_CREDENTIALS_FILE`, else `~/.aws/credentials`), read here and given to the SDK
+/// as contents, where the SDK would read them by path whoever owns them. They choose the keys,
+/// the role, the endpoint, and `credential_process` (a command the SDK runs), so each must
+/// pass [`open_credential`]: root's or the caller's, in a directory no other account can write.
+/// A missing file is an empty one, as for the SDK.
+#[allow(deprecated)] // aws-config's names for aws-runtime's `EnvConfigFiles`, not a direct dependency
+fn profile_files() -> Result<aws_config::profile::profile_file::ProfileFiles, Failure> {
+    use aws_config::profile::profile_file::{ProfileFileKind, ProfileFiles};
+    use std::io::Read as _;
+    let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+    let mut files = ProfileFiles::builder();
+    for (kind, var, default, what) in [
+        (
+            ProfileFileKind::Config,
+            "AWS_CONFIG_FILE",
+            ".aws/config",
+            "the AWS config file",
+        ),
+        (
+            ProfileFileKind::Credentials,
+            "AWS_SHARED_CREDENTIALS_FILE",
+            ".aws/credentials",
+            "the AWS credentials file",
+        ),
+    ] {
+        // `~/` at the start of an override is the home directory, as for the SDK.
+        let path = match std::env::var(var).ok().filter(|v| !v.is_empty()) {
+            Some(p) => match (p.strip_prefix("~/"), &home) {
+                (Some(rest), Some(h)) => Some(std::path::Path::new(h).join(rest)),
+                _ => Some(std::path::PathBuf::from(p)),
+            },
+            None => home.as_ref().map(|h| std::path::Path::new(h).join(default)),
+        };
+        let mut text = String::new();
+        if let Some(file) = path
+            .map(|p| open_credential(&p, what, Class::Credentials))
+            .transpose()?
+            .flatten()
+        {
+            file.take(MAX_PROFILE_FILE + 1)
+                .read_to_string(&mut text)
+                .map_err(|e| {
+                    Failure::new(
+                        Class::Credentials,
+                        "profile",
+                        format!("cannot read {what}: {e}"),
+                    )
+                })?;
+            if u64::try_from(text.len()).unwrap_or(u64::MAX) > MAX_PROFILE_FILE {
+                return Err(Failure::new(
+                    Class::Credentials,
+                    "profile",
+                    format!("{what} is over 1 MiB"),
+                ));
+            }
+        }
+        files = files.with_contents(kind, text);
+    }
+    Ok(files.build())
+}
 
 /// The endpoint variables the SDK reads for Secrets Manager, the specific one first.
 const ENDPOINT_VARS: [&str; 2] = ["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"];
@@ -45,7 +110,8 @@ pub(super) async fn fetch(r: &AwsRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
     check_endpoint_vars()?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         // One attempt a call: with_retries decides, by class.
-        .retry_config(RetryConfig::disabled());
+        .retry_config(RetryConfig::disabled())
+        .profile_files(profile_files()?);
     // An ARN says where the secret lives; asking another region could only fail (or, with
     // a same-named secret there, read the wrong one).
     if let Some(region) = arn_region(&r.id) {

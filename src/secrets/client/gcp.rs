@@ -1,6 +1,7 @@
 //! `gcp-sm:projects/P/secrets/S[/versions/V]` through Google's official
 //! `google-cloud-secretmanager-v1` client (REST transport), with Application Default
-//! Credentials as the Cloud KMS helper uses them.
+//! Credentials as the Cloud KMS helper uses them: found where Google's clients look, but read
+//! by `crate::gcp_adc` from a file only root (or the caller) could have chosen.
 //!
 //! One call, `AccessSecretVersion`, which needs `secretmanager.versions.access`. The answer's
 //! `payload.dataCrc32c`, when present, is checked against the data, as Google's guide on
@@ -23,7 +24,12 @@ use crate::secrets::GcpRef;
 const ENDPOINT_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER";
 
 pub(super) async fn fetch(r: &GcpRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let mut builder = SecretManagerService::builder().with_retry_policy(NeverRetry);
+    // ADC read by amhash, from a file no other account chose (see `crate::gcp_adc`).
+    let credentials = crate::gcp_adc::credentials()
+        .map_err(|e| Failure::new(Class::Credentials, "credentials", e))?;
+    let mut builder = SecretManagerService::builder()
+        .with_retry_policy(NeverRetry)
+        .with_credentials(credentials);
     if let Some(endpoint) = endpoint()? {
         builder = builder.with_endpoint(endpoint);
     }

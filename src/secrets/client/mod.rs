@@ -118,3 +118,32 @@ where
 
 /// An error and its causes on one line (see [`crate::error::chain`]).
 pub(crate) use crate::error::chain;
+
+/// Opens a credential file (a token, an ADC file, a CA bundle, a federated token) that the
+/// caller then reads through the fd, or hands to an SDK as [`fd_path`]: refused unless
+/// [`crate::store::open_credential_file`] trusts it (root's or the caller's regular file, not
+/// behind another account's link, in a directory no other account can write). `what` names
+/// the setting for the message, `class` the failure a refusal is; a missing file is
+/// `Ok(None)`.
+pub(crate) fn open_credential(
+    path: &std::path::Path,
+    what: &str,
+    class: Class,
+) -> Result<Option<std::fs::File>, Failure> {
+    match crate::store::open_credential_file(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(crate::store::StoreError::Io { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(Failure::new(class, "refused", format!("{what} {e}"))),
+    }
+}
+
+/// `/proc/self/fd/N` of an open file: an SDK that insists on a path reads exactly the file
+/// that [`open_credential`] checked, whatever is at its name by then.
+pub(crate) fn fd_path(file: &std::fs::File) -> String {
+    use std::os::fd::AsRawFd as _;
+    format!("/proc/self/fd/{}", file.as_raw_fd())
+}

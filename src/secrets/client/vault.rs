@@ -17,8 +17,7 @@
 //! | lookup answers 403 | permission denied (the token may not see the path at all) |
 
 use std::collections::HashMap;
-use std::io::{self, Read as _};
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
+use std::io::Read as _;
 
 use rustify_derive::Endpoint;
 use serde::Deserialize;
@@ -26,7 +25,7 @@ use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 use zeroize::Zeroizing;
 
-use super::{Class, Failure, chain, with_retries};
+use super::{Class, Failure, chain, fd_path, open_credential, with_retries};
 use crate::secrets::VaultRef;
 
 /// `GET /v1/sys/internal/ui/mounts/:path`: the mount a path is under.
@@ -54,7 +53,8 @@ enum Kv {
 }
 
 pub(super) async fn fetch(r: &VaultRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
-    let settings = settings()?;
+    // The CA files stay open until the client has read them through /proc/self/fd.
+    let (settings, _ca_files) = settings()?;
     let client = VaultClient::new(settings).map_err(|e| classify(&e))?;
 
     let lookup = with_retries(|| async {
@@ -133,9 +133,11 @@ pub(super) async fn fetch(r: &VaultRef) -> Result<Zeroizing<Vec<u8>>, Failure> {
 /// - `VAULT_SKIP_VERIFY` is read as the CLI reads it (Go's `ParseBool`: empty means verify,
 ///   anything unparsable is an error), where vaultrs turns verification off for any value
 ///   but `0`, `f` or `false`;
-/// - the CA files of `VAULT_CACERT` and `VAULT_CAPATH` are listed here, regular files only,
-///   so vaultrs' own listing (which panics on a file name that is not UTF-8) never runs.
-fn settings() -> Result<vaultrs::client::VaultClientSettings, Failure> {
+/// - the CA files of `VAULT_CACERT` and `VAULT_CAPATH` are opened here (see [`ca_files`]),
+///   so vaultrs' own listing (which panics on a file name that is not UTF-8) never runs, and
+///   vaultrs reads the very files that were checked; they are returned with the settings and
+///   must stay open until the client is built.
+fn settings() -> Result<(vaultrs::client::VaultClientSettings, Vec<std::fs::File>), Failure> {
     let setup = |what: &str, why: String| Failure::new(Class::Setup, what, why);
     let addr = env("VAULT_ADDR").ok_or_else(|| {
         setup(
@@ -165,23 +167,39 @@ fn settings() -> Result<vaultrs::client::VaultClientSettings, Failure> {
             ));
         }
     };
+    let ca = ca_files()?;
     let mut builder = VaultClientSettingsBuilder::default();
     builder
         .token(token()?.as_str())
         .verify(verify)
-        .ca_certs(ca_files()?);
+        .ca_certs(ca.iter().map(fd_path).collect());
     if let Some(ns) = env("VAULT_NAMESPACE") {
         builder.set_namespace(ns);
     }
     builder
         .build()
+        .map(|s| (s, ca))
         .map_err(|e| setup("configuration", e.to_string()))
 }
 
-/// The CA bundle files: `VAULT_CACERT`, and the regular files in `VAULT_CAPATH`.
-fn ca_files() -> Result<Vec<String>, Failure> {
+/// The CA bundle files, opened: `VAULT_CACERT`, and the regular files in `VAULT_CAPATH`.
+/// Whoever chooses a CA can stand in for Vault (and take the token, and answer any key), so
+/// each file must pass [`open_credential`]: root's or the caller's, in a directory no other
+/// account can write.
+fn ca_files() -> Result<Vec<std::fs::File>, Failure> {
     let bad = |why: String| Failure::new(Class::Setup, "CA bundle", why);
-    let mut files: Vec<String> = env("VAULT_CACERT").into_iter().collect();
+    let open = |path: &std::path::Path, what: &str| {
+        open_credential(path, what, Class::Setup)?.ok_or_else(|| {
+            bad(format!(
+                "{what} {}: no such file",
+                crate::escape::path(path)
+            ))
+        })
+    };
+    let mut files = Vec::new();
+    if let Some(file) = env("VAULT_CACERT") {
+        files.push(open(std::path::Path::new(&file), "VAULT_CACERT")?);
+    }
     if let Some(dir) = env("VAULT_CAPATH") {
         let entries = std::fs::read_dir(&dir).map_err(|e| {
             bad(format!(
@@ -190,15 +208,8 @@ fn ca_files() -> Result<Vec<String>, Failure> {
             ))
         })?;
         for entry in entries.flatten() {
-            let path = entry.path();
             if entry.file_type().is_ok_and(|t| t.is_file()) {
-                let name = path.to_str().ok_or_else(|| {
-                    bad(format!(
-                        "{} is not a UTF-8 path",
-                        crate::escape::path(&path)
-                    ))
-                })?;
-                files.push(name.to_owned());
+                files.push(open(&entry.path(), "a file of VAULT_CAPATH")?);
             }
         }
     }
@@ -211,8 +222,10 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// `VAULT_TOKEN`, else `~/.vault-token` (what `vault login` writes with the default token
-/// helper): a regular file of this user or root, opened without following a link and
-/// without blocking (a FIFO cannot hang the fetch), at most 4 KiB.
+/// helper), opened by [`open_credential`]: a regular file of this user or root, not behind
+/// another account's link, in a directory no other account can write (a `HOME` the AM
+/// account owns is refused, whatever it puts there), at most 4 KiB. A FIFO cannot hang the
+/// fetch (it is opened without blocking and refused).
 fn token() -> Result<Zeroizing<String>, Failure> {
     let none = |why: String| Failure::new(Class::Credentials, "no token", why);
     if let Some(t) = std::env::var_os("VAULT_TOKEN").filter(|t| !t.is_empty()) {
@@ -228,41 +241,18 @@ fn token() -> Result<Zeroizing<String>, Failure> {
     };
     let file = std::path::Path::new(&home).join(".vault-token");
     let shown = crate::escape::path(&file);
-    let opened = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(
-            i32::try_from((rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK).bits())
-                .unwrap_or(0),
-        )
-        .open(&file);
-    let mut f = match opened {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            return Err(none(format!(
-                "VAULT_TOKEN is not set and there is no {shown}"
-            )));
-        }
-        Err(e) => return Err(none(format!("cannot open {shown}: {e}"))),
+    let Some(f) = open_credential(&file, "the token file", Class::Credentials)? else {
+        return Err(none(format!(
+            "VAULT_TOKEN is not set and there is no {shown}"
+        )));
     };
-    let meta = f
-        .metadata()
-        .map_err(|e| none(format!("cannot inspect {shown}: {e}")))?;
-    let euid = rustix::process::geteuid().as_raw();
-    if !meta.is_file() || meta.len() > 4096 {
-        return Err(none(format!(
-            "{shown} is not a regular file of at most 4 KiB"
-        )));
-    }
-    // The rule of `file:` keys: a file another account owns holds what that account chose.
-    if meta.uid() != euid && meta.uid() != 0 {
-        return Err(none(format!(
-            "{shown} is owned by uid {}, not by you or root: its owner could have planted the token",
-            meta.uid()
-        )));
-    }
     let mut text = Zeroizing::new(String::new());
-    f.read_to_string(&mut text)
+    f.take(4097)
+        .read_to_string(&mut text)
         .map_err(|e| none(format!("cannot read {shown}: {e}")))?;
+    if text.len() > 4096 {
+        return Err(none(format!("{shown} is larger than 4 KiB")));
+    }
     match text.trim() {
         "" => Err(none(format!("VAULT_TOKEN is not set and {shown} is empty"))),
         t => Ok(Zeroizing::new(t.to_owned())),

@@ -42,7 +42,7 @@ fn env(endpoint: &str) -> Vec<(&str, &str)> {
 }
 
 /// The environment of a run against `endpoint`, with no credentials anywhere.
-fn no_credentials(endpoint: &str) -> Vec<(&str, &str)> {
+pub(super) fn no_credentials(endpoint: &str) -> Vec<(&str, &str)> {
     vec![
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_REGION", "us-east-1"),
@@ -55,7 +55,7 @@ fn no_credentials(endpoint: &str) -> Vec<(&str, &str)> {
     ]
 }
 
-fn without<'a>(env: &[(&'a str, &'a str)], name: &str) -> Vec<(&'a str, &'a str)> {
+pub(super) fn without<'a>(env: &[(&'a str, &'a str)], name: &str) -> Vec<(&'a str, &'a str)> {
     env.iter().copied().filter(|(n, _)| *n != name).collect()
 }
 
@@ -272,7 +272,7 @@ fn secret_id(req: &Req) -> String {
 }
 
 /// A Secrets Manager whose answer depends on the SecretId; `flaky` fails twice, then answers.
-fn fake_aws() -> FakeHttp {
+pub(super) fn fake_aws() -> FakeHttp {
     let flaky = AtomicU32::new(0);
     FakeHttp::start(move |req| {
         if req.header("x-amz-target") != Some("secretsmanager.GetSecretValue") {

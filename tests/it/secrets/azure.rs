@@ -22,13 +22,14 @@ use super::{HELD, assert_commands_work, assert_fails, assert_fetched};
 use crate::support::fake_http::{FakeHttp, Req, Resp, closed_port_url};
 use crate::support::{check_failure, describe};
 
-const TENANT: &str = "0b7f6c4e-3c1d-4a8e-9f55-2a9b1c3d4e5f";
-const CLIENT_ID: &str = "5d2c8a71-93e4-4f0b-b6a2-7c1e0d9f3a48";
-const CLIENT_SECRET: &str = "Xq~8Q~amhash.client-secret_0123456789ab";
-const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.amhash-test-access-token.c2ln";
+pub(super) const TENANT: &str = "0b7f6c4e-3c1d-4a8e-9f55-2a9b1c3d4e5f";
+pub(super) const CLIENT_ID: &str = "5d2c8a71-93e4-4f0b-b6a2-7c1e0d9f3a48";
+pub(super) const CLIENT_SECRET: &str = "Xq~8Q~amhash.client-secret_0123456789ab";
+pub(super) const TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.amhash-test-access-token.c2ln";
 const MI_TOKEN: &str = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.amhash-managed-identity.c2ln";
 const IDENTITY_HEADER: &str = "b2f8e3a4-6c1d-4e7f-9a0b-1c2d3e4f5a6b";
-const ASSERTION: &str = "eyJhbGciOiJSUzI1NiJ9.amhash-federated-service-account-token.c2ln";
+pub(super) const ASSERTION: &str =
+    "eyJhbGciOiJSUzI1NiJ9.amhash-federated-service-account-token.c2ln";
 /// The older version of `am-enc` (a key rotated away from).
 const OLD: &str = "Previous-Am-Encryption-Pwd_2025";
 const OLD_VERSION: &str = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -39,7 +40,7 @@ const SECRETS: [&str; 6] = [HELD, CLIENT_SECRET, TOKEN, MI_TOKEN, ASSERTION, OLD
 
 /// A Key Vault holding `am-enc` (two versions, text), `am-json` (a JSON object) and
 /// `am-locked` (which the caller may not read), accepting the bearer token `token` only.
-fn key_vault(token: &'static str) -> FakeHttp {
+pub(super) fn key_vault(token: &'static str) -> FakeHttp {
     FakeHttp::start(move |req| key_vault_answer(req, token))
 }
 
@@ -118,7 +119,7 @@ fn key_vault_answer(req: &Req, token: &str) -> Resp {
 
 /// Microsoft Entra ID for tenant [`TENANT`]: the app [`CLIENT_ID`] with the secret
 /// `secret`, or with the federated assertion [`ASSERTION`], gets [`TOKEN`].
-fn entra(secret: &'static str) -> FakeHttp {
+pub(super) fn entra(secret: &'static str) -> FakeHttp {
     FakeHttp::start(move |req| {
         let entra_error = |status: u16, error: &str, description: &str| {
             Resp::json(
@@ -227,7 +228,7 @@ fn decode(s: &str) -> String {
 }
 
 /// The reference of secret `path` (`NAME[/VERSION][#FIELD]`) in the fake vault.
-fn reference(vault: &FakeHttp, path: &str) -> String {
+pub(super) fn reference(vault: &FakeHttp, path: &str) -> String {
     format!("azure-kv:{}/secrets/{path}", vault.endpoint())
 }
 

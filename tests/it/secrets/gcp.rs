@@ -11,9 +11,9 @@ use super::{HELD, assert_commands_work, assert_fails, assert_fetched};
 use crate::support::fake_http::{FakeHttp, Req, Resp, closed_port_url};
 
 const ACCESS_TOKEN: &str = "ya29.amhash-test-access-token";
-const REFRESH_TOKEN: &str = "1//amhash-test-refresh-token";
-const CLIENT_SECRET: &str = "amhash-test-client-secret";
-const SECRET: &str = "projects/am-prod/secrets/am-encryption";
+pub(super) const REFRESH_TOKEN: &str = "1//amhash-test-refresh-token";
+pub(super) const CLIENT_SECRET: &str = "amhash-test-client-secret";
+pub(super) const SECRET: &str = "projects/am-prod/secrets/am-encryption";
 
 fn b64(data: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(data)
@@ -36,7 +36,7 @@ fn payload(name: &str, data: &[u8]) -> Resp {
 }
 
 /// The OAuth 2.0 token endpoint: a refresh-token grant for our client, else `invalid_grant`.
-fn token(req: &Req) -> Resp {
+pub(super) fn token(req: &Req) -> Resp {
     let body = &req.body;
     if body.contains("refresh_token")
         && body.contains(REFRESH_TOKEN.trim_start_matches("1//"))
@@ -59,7 +59,7 @@ fn refuse_token(_: &Req) -> Resp {
 }
 
 /// One server for both: `/token` goes to `token`, the rest to `api`.
-fn fake(
+pub(super) fn fake(
     token: impl Fn(&Req) -> Resp + Send + Sync + 'static,
     api: impl Fn(&Req) -> Resp + Send + Sync + 'static,
 ) -> FakeHttp {
@@ -73,7 +73,7 @@ fn fake(
 }
 
 /// Secret Manager's `:access`, with the bearer token checked.
-fn answer(req: &Req) -> Resp {
+pub(super) fn answer(req: &Req) -> Resp {
     if req.header("authorization") != Some(&format!("Bearer {ACCESS_TOKEN}")) {
         return error(
             401,

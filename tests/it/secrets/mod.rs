@@ -3,6 +3,7 @@
 //! tests start on 127.0.0.1: loopback fakes that follow each REST API as documented, and
 //! moto for AWS. One module a service; this one holds what they share.
 
+mod attack;
 mod aws;
 mod azure;
 mod gcp;

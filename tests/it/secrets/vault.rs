@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{HELD, assert_commands_work, assert_fails, assert_fetched};
 use crate::support::fake_http::{FakeHttp, Req, Resp, closed_port_url};
 
-const TOKEN: &str = "hvs.amhash-test-token-0123456789";
+pub(super) const TOKEN: &str = "hvs.amhash-test-token-0123456789";
 
 /// A Vault with a KV v2 mount `secret/`, a KV v1 mount `kv1/`, a two-segment KV v2 mount
 /// `team/kv/` and a transit mount; secrets `am/prod` in each KV mount.
@@ -41,7 +41,7 @@ fn errors(status: u16, messages: &[&str]) -> Resp {
     Resp::json(status, json!({"errors": messages}))
 }
 
-fn answer(req: &Req, token: &str) -> Resp {
+pub(super) fn answer(req: &Req, token: &str) -> Resp {
     if req.header("x-vault-token") != Some(token) {
         return errors(403, &["permission denied"]);
     }
@@ -322,7 +322,7 @@ fn loose_vault_settings_and_a_planted_token_file_are_refused() {
         ("VAULT_ADDR", fake.endpoint()),
         ("HOME", home.path().to_str().unwrap()),
     ];
-    assert_fails(reference, &env, 3, &["not by you or root"], &[TOKEN]);
+    assert_fails(reference, &env, 3, &["not by root or you"], &[TOKEN]);
     std::fs::remove_file(&file).unwrap();
     rustix::fs::mknodat(
         rustix::fs::CWD,
@@ -332,7 +332,13 @@ fn loose_vault_settings_and_a_planted_token_file_are_refused() {
         0,
     )
     .unwrap();
-    assert_fails(reference, &env, 3, &["not a regular file"], &[TOKEN]);
+    assert_fails(
+        reference,
+        &env,
+        3,
+        &["is a fifo, not a regular file"],
+        &[TOKEN],
+    );
     assert!(fake.requests().is_empty());
 }
 

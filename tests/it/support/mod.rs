@@ -3,7 +3,8 @@
 //! [`line`], [`json`]), one fixture type ([`Fixture`]), and the shared vectors and secrets.
 //! Submodules: [`child`] (tests that re-run this binary as a child process), [`fake_kms`]
 //! and [`kms`] (a loopback Cloud KMS and the runs against it), [`fake_http`] (the loopback
-//! server the secrets-manager fakes run on), [`moto`] (a local AWS for the `aws-sm:` tests),
+//! server the secrets-manager fakes run on), [`hostile`] (the AM account as uid 65534: its
+//! scripts and a /proc snooper), [`moto`] (a local AWS for the `aws-sm:` tests),
 //! [`shared`] (file helpers the library's unit tests use too).
 #![allow(dead_code)] // each test module uses a subset
 
@@ -12,6 +13,7 @@ pub mod child;
 pub mod fake_http;
 #[cfg(feature = "kms")]
 pub mod fake_kms;
+pub mod hostile;
 #[cfg(feature = "kms")]
 pub mod kms;
 #[cfg(feature = "secrets")]

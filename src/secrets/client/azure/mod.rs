@@ -11,7 +11,7 @@
 //! | order | configured by | credential |
 //! |-------|---------------|------------|
 //! | 1 | `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` | service principal (`ClientSecretCredential`) |
-//! | 2 | `AZURE_FEDERATED_TOKEN_FILE` + `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` | workload identity, e.g. AKS (`WorkloadIdentityCredential`) |
+//! | 2 | `AZURE_FEDERATED_TOKEN_FILE` + `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` | workload identity, e.g. AKS (`WorkloadIdentityCredential`; the token file must be root's or the caller's, in a directory no other account can write) |
 //! | 3 | `IDENTITY_ENDPOINT` + `IDENTITY_HEADER` | App Service / Functions / Container Apps managed identity (`ManagedIdentityCredential`) |
 //! | 4 | nothing of the above | the VM's managed identity through IMDS, if IMDS is there; else (or if it has no identity) the Azure CLI (`az login`), then the Azure Developer CLI (`azd auth login`) |
 //!
@@ -95,7 +95,7 @@ use azure_security_keyvault_secrets::models::SecretClientGetSecretOptions;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use zeroize::Zeroizing;
 
-use super::{Class, Failure, with_retries};
+use super::{Class, Failure, fd_path, open_credential, with_retries};
 use crate::secrets::AzureRef;
 
 /// How long the IMDS probe waits for an answer.
@@ -261,22 +261,40 @@ fn credential(options: ClientOptions, http: Arc<dyn HttpClient>) -> Result<Sourc
         return Ok(Source::Sdk(credential));
     }
 
-    // 2. Workload identity (a federated token in a file).
-    if env("AZURE_FEDERATED_TOKEN_FILE").is_some() {
+    // 2. Workload identity (a federated token in a file). The file's owner chooses the
+    // assertion, so it is opened by `open_credential` (root's or the caller's, in a directory
+    // no other account can write) and the SDK reads that very file through /proc/self/fd/N.
+    if let Some(path) = env("AZURE_FEDERATED_TOKEN_FILE") {
         if tenant.is_none() || client.is_none() {
             return Err(missing(
                 "AZURE_FEDERATED_TOKEN_FILE",
                 &["AZURE_TENANT_ID", "AZURE_CLIENT_ID"],
             ));
         }
+        let path = std::path::Path::new(&path);
+        let file = open_credential(path, "AZURE_FEDERATED_TOKEN_FILE", Class::Credentials)?
+            .ok_or_else(|| {
+                Failure::new(
+                    Class::Credentials,
+                    "no token file",
+                    format!(
+                        "AZURE_FEDERATED_TOKEN_FILE {}: no such file",
+                        crate::escape::path(path)
+                    ),
+                )
+            })?;
         let credential = WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
             credential_options: ClientAssertionCredentialOptions {
                 client_options: options,
             },
+            token_file_path: Some(fd_path(&file).into()),
             ..WorkloadIdentityCredentialOptions::default()
         }))
         .map_err(setup)?;
-        return Ok(Source::Sdk(credential));
+        return Ok(Source::Workload {
+            credential,
+            _token_file: file,
+        });
     }
 
     let managed = |options: ClientOptions| {
@@ -348,6 +366,12 @@ impl std::error::Error for ForeignScope {}
 /// or row 4, which tries two of them in turn.
 enum Source {
     Sdk(Arc<dyn TokenCredential>),
+    /// Workload identity, with the federated token file it reads through /proc/self/fd/N
+    /// (kept open as long as the credential).
+    Workload {
+        credential: Arc<dyn TokenCredential>,
+        _token_file: std::fs::File,
+    },
     Unconfigured(Unconfigured),
 }
 
@@ -373,7 +397,9 @@ impl TokenCredential for KeyVaultOnly {
     ) -> azure_core::Result<AccessToken> {
         key_vault_scopes_only(scopes)?;
         match &self.inner {
-            Source::Sdk(credential) => credential.get_token(scopes, options).await,
+            Source::Sdk(credential) | Source::Workload { credential, .. } => {
+                credential.get_token(scopes, options).await
+            }
             Source::Unconfigured(chain) => chain.token(scopes, options).await,
         }
     }
