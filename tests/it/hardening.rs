@@ -1153,7 +1153,7 @@ fn runnable_copy(exe: &Path, dir: &Path) -> PathBuf {
     let name = exe.file_name().unwrap();
     let dest = dir.join(name);
     if std::fs::hard_link(exe, &dest).is_err() {
-        std::fs::copy(exe, &dest).unwrap();
+        crate::support::copy_executable(exe, &dest);
     }
     std::fs::set_permissions(&dest, std::fs::Permissions::from_mode(0o755)).unwrap();
     dest

@@ -106,11 +106,10 @@ fn installation(helper: Option<HelperKind>, password: &str) -> Fixture {
     match helper {
         None => {}
         Some(HelperKind::Real) => {
-            std::fs::copy(HELPER, f.path("amhash-strength")).unwrap();
+            copy_executable(Path::new(HELPER), &f.path("amhash-strength"));
         }
         Some(HelperKind::Script(script)) => {
-            std::fs::write(f.path("amhash-strength"), format!("#!/bin/sh\n{script}\n")).unwrap();
-            set_mode(&f.path("amhash-strength"), 0o755);
+            write_executable(&f.path("amhash-strength"), format!("#!/bin/sh\n{script}\n"));
         }
     }
     f.secret_file("new", &format!("{password}\n"));
@@ -438,8 +437,7 @@ fn as_root_a_same_uid_snooper_never_reads_the_password() {
     let dir = tmp.root();
     set_mode(dir, 0o755);
     let copy = |from: &Path, to: &Path| {
-        std::fs::copy(from, to).unwrap();
-        set_mode(to, 0o755);
+        copy_executable(from, to);
     };
     copy(Path::new(AMHASH), &dir.join("amhash"));
     copy(Path::new(HELPER), &dir.join("amhash-strength"));

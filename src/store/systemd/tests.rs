@@ -139,8 +139,7 @@ fn require_creds() {
 /// A stand-in `systemd-creds` that reports `version` (root's, in a root-owned directory).
 fn fake_creds(dir: &Path, version: &str) -> String {
     let path = dir.join("systemd-creds");
-    std::fs::write(&path, format!("#!/bin/sh\necho '{version}'\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    crate::test_support::write_executable(&path, format!("#!/bin/sh\necho '{version}'\n"));
     path.to_str().unwrap().to_owned()
 }
 

@@ -472,8 +472,7 @@ fn a_snooper_of_the_am_account_reads_nothing_of_a_fetch_in_progress() {
     let dir = f.root();
     let decoy_dir = f.dir("decoy", 0o755);
     let decoy = decoy_dir.join("amhash-secrets");
-    std::fs::copy("/bin/sleep", &decoy).unwrap();
-    set_mode(&decoy, 0o755);
+    crate::support::copy_executable(std::path::Path::new("/bin/sleep"), &decoy);
     let snooper = start_snooper(
         dir,
         &["amhash", "amhash-secrets"],

@@ -355,7 +355,7 @@ fn app_service_managed_identity_is_used() {
 fn fake_az(token: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let az = dir.path().join("az");
-    std::fs::write(
+    crate::support::write_executable(
         &az,
         format!(
             "#!/bin/sh\n\
@@ -366,9 +366,7 @@ fn fake_az(token: &str) -> tempfile::TempDir {
              \"expires_on\": 4102444800, \"subscription\": \"00000000-0000-0000-0000-000000000000\", \
              \"tenant\": \"{TENANT}\", \"tokenType\": \"Bearer\"}}'\n"
         ),
-    )
-    .unwrap();
-    std::fs::set_permissions(&az, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    );
     dir
 }
 

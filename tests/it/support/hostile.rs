@@ -182,8 +182,7 @@ pub struct Snooper {
 /// theirs (see [`snoop`]).
 pub fn start_snooper(dir: &Path, names: &[&str], entries: &[&str]) -> Snooper {
     let exe = dir.join("snooper");
-    std::fs::copy(std::env::current_exe().unwrap(), &exe).unwrap();
-    set_mode(&exe, 0o755);
+    crate::support::copy_executable(&std::env::current_exe().unwrap(), &exe);
     let log = dir.join("snoop.log");
     std::fs::write(&log, b"").unwrap();
     set_mode(&log, 0o600);

@@ -556,7 +556,7 @@ impl Fixture {
     /// itself, so a test puts a stand-in there, or none.
     pub fn amhash_copy(&self) -> PathBuf {
         let exe = self.path("amhash");
-        std::fs::copy(AMHASH, &exe).unwrap();
+        copy_executable(Path::new(AMHASH), &exe);
         exe
     }
 
@@ -617,7 +617,12 @@ impl Fixture {
 /// Writes `content` to `dir/name` with exactly `mode`.
 pub fn write_file(dir: &Path, name: &str, content: impl AsRef<[u8]>, mode: u32) -> PathBuf {
     let path = dir.join(name);
-    std::fs::write(&path, content).unwrap();
+    if mode & 0o111 == 0 {
+        std::fs::write(&path, content).unwrap();
+    } else {
+        // A program: see `write_executable`.
+        write_executable(&path, content);
+    }
     set_mode(&path, mode);
     path
 }

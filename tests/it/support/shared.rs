@@ -25,6 +25,36 @@ pub fn names_if_any(dir: &Path) -> Vec<String> {
     if dir.exists() { names(dir) } else { Vec::new() }
 }
 
+/// Writes `content` to `path` as an executable (mode 0755) from a child process, never from
+/// this one. Tests run on many threads: a file this process had open for writing can still be
+/// open in a child another thread forked at that moment (until that child's exec closes it),
+/// and running the file then fails with ETXTBSY, "Text file busy".
+pub fn write_executable(path: &Path, content: impl AsRef<[u8]>) {
+    use std::io::Write as _;
+    let mut child = std::process::Command::new("/bin/sh")
+        .args(["-c", "cat >\"$1\" && chmod 755 \"$1\"", "sh"])
+        .arg(path)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(content.as_ref()).unwrap();
+    drop(stdin);
+    assert!(child.wait().unwrap().success(), "{}", path.display());
+}
+
+/// Copies the program `from` to `to` (mode 0755) from a child process (see
+/// [`write_executable`]).
+pub fn copy_executable(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg("--")
+        .args([from, to])
+        .status()
+        .unwrap();
+    assert!(status.success(), "cp {} {}", from.display(), to.display());
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
 /// A new directory `p` with permission bits `mode`.
 pub fn mkdir(p: &Path, mode: u32) {
     std::fs::create_dir(p).unwrap();
