@@ -182,7 +182,9 @@ impl ExchangeError {
     #[must_use]
     pub fn timed_out_phrase(after: Duration) -> String {
         // Rounded up: a limit of 1.5 s did not end "within 1 s".
-        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        let secs = after
+            .as_secs()
+            .saturating_add(u64::from(after.subsec_nanos() > 0));
         format!("did not finish within {secs} s and was stopped")
     }
 }
@@ -574,8 +576,14 @@ fn time_left(deadline: Instant) -> Option<Duration> {
 /// Waits for `child` until `deadline`: its status, or `None` if it still runs then.
 fn wait_until(child: &mut Child, deadline: Instant) -> Result<Option<ExitStatus>, ExchangeError> {
     loop {
-        if let Some(status) = child.try_wait().map_err(ExchangeError::Pipe)? {
-            return Ok(Some(status));
+        match child.try_wait() {
+            Ok(Some(status)) => return Ok(Some(status)),
+            Ok(None) => {}
+            Err(e) => {
+                // Not left running unwatched.
+                let _ = child.kill();
+                return Err(ExchangeError::Pipe(e));
+            }
         }
         if Instant::now() >= deadline {
             return Ok(None);

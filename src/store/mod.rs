@@ -45,7 +45,7 @@ pub mod setenv;
 mod shell;
 pub mod systemd;
 mod walk;
-pub use walk::is_trusted_search_dir;
+pub use walk::{Closed, resolve_closed};
 
 mod edit;
 mod error;

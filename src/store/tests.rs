@@ -1604,35 +1604,57 @@ fn trusted_files_follow_a_kubernetes_style_volume_and_refuse_others() {
 }
 
 #[test]
-fn a_search_dir_is_trusted_only_if_no_other_account_can_change_it() {
-    assert!(is_trusted_search_dir(Path::new("/")));
-    assert!(!is_trusted_search_dir(Path::new("relative/bin")));
-    assert!(!is_trusted_search_dir(Path::new("/nonexistent-amhash-dir")));
+fn a_search_path_resolves_closed_only_if_no_other_account_can_change_it() {
+    let dir = |p: &Path| resolve_closed(p, Closed::Dir);
+    let file = |p: &Path| resolve_closed(p, Closed::File);
+    assert_eq!(dir(Path::new("/")), Some(PathBuf::from("/")));
+    assert_eq!(dir(Path::new("relative/bin")), None);
+    assert_eq!(dir(Path::new("/nonexistent-amhash-dir")), None);
     // Anyone may add a program to /tmp, sticky or not; a directory of ours inside it is fine.
-    assert!(!is_trusted_search_dir(Path::new("/tmp")));
+    assert_eq!(dir(Path::new("/tmp")), None);
     let td = tempfile::tempdir().unwrap();
+    let real_td = std::fs::canonicalize(td.path()).unwrap();
     let bin = td.path().join("bin");
     mkdir(&bin, 0o755);
-    assert!(is_trusted_search_dir(&bin));
+    std::fs::write(bin.join("az"), "#!/bin/sh\n").unwrap();
+    assert_eq!(dir(&bin), Some(real_td.join("bin")));
+    assert_eq!(file(&bin.join("az")), Some(real_td.join("bin/az")));
+    assert_eq!(file(&bin), None, "a directory is not a program");
+    assert_eq!(dir(&bin.join("az")), None, "a program is not a directory");
+    assert_eq!(dir(&bin.join("../bin/..")), Some(real_td.clone()));
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o775)).unwrap();
-    assert!(!is_trusted_search_dir(&bin), "group-writable");
+    assert_eq!(dir(&bin), None, "group-writable");
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::os::unix::fs::symlink(&bin, td.path().join("link")).unwrap();
-    assert!(is_trusted_search_dir(&td.path().join("link")));
+    std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o757)).unwrap();
+    assert_eq!(file(&bin.join("az")), None, "other-writable program");
+    std::fs::set_permissions(bin.join("az"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Links, relative and absolute, are followed; the answer has none.
+    std::os::unix::fs::symlink("bin", td.path().join("rel")).unwrap();
+    std::os::unix::fs::symlink(&bin, td.path().join("abs")).unwrap();
+    std::os::unix::fs::symlink("../bin/az", bin.join("az-link")).unwrap();
+    assert_eq!(dir(&td.path().join("rel")), Some(real_td.join("bin")));
+    assert_eq!(dir(&td.path().join("abs")), Some(real_td.join("bin")));
+    assert_eq!(file(&bin.join("az-link")), Some(real_td.join("bin/az")));
     if root() {
-        // Another account's directory, a directory inside one, a link it made: all theirs
-        // to change.
+        // Another account's directory, a directory of root's inside one (that account can
+        // rename it away), a link it made, a program it owns, or a link of root's that leads
+        // through its tree: all theirs to change, now or later.
         let theirs = td.path().join("theirs");
         mkdir(&theirs, 0o755);
         mkdir(&theirs.join("bin"), 0o755);
+        std::fs::write(theirs.join("bin/az"), "#!/bin/sh\n").unwrap();
         chown(&theirs, 4242, 4242);
-        assert!(!is_trusted_search_dir(&theirs));
-        assert!(!is_trusted_search_dir(&theirs.join("bin")));
+        assert_eq!(dir(&theirs), None);
+        assert_eq!(dir(&theirs.join("bin")), None);
         let link = td.path().join("their-link");
         std::os::unix::fs::symlink(&bin, &link).unwrap();
         std::os::unix::fs::lchown(&link, Some(4242), Some(4242)).unwrap();
-        assert!(!is_trusted_search_dir(&link));
+        assert_eq!(dir(&link), None);
+        std::os::unix::fs::symlink(theirs.join("bin/az"), bin.join("via-theirs")).unwrap();
+        assert_eq!(file(&bin.join("via-theirs")), None);
+        chown(&bin.join("az"), 4242, 4242);
+        assert_eq!(file(&bin.join("az")), None);
         chown(&bin, 4242, 4242);
-        assert!(!is_trusted_search_dir(&bin));
+        assert_eq!(dir(&bin), None);
     }
 }

@@ -302,28 +302,79 @@ pub(crate) fn open_file_in(path: &Path) -> Result<(DirHandle, File)> {
     ))
 }
 
-/// Whether no account but root and the one amhash runs as can change which programs `dir`
-/// holds: for the search path of a program run as root (the Azure CLI, see
-/// `secrets::client::azure`).
+/// What a path run as a program, or searched for one, must end in (see [`resolve_closed`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// A directory writable by nobody but root and the user amhash runs as, sticky or not:
+    /// anyone may add a program to a sticky directory.
+    Dir,
+    /// A regular file nobody else can write.
+    File,
+}
+
+/// Where `path` leads, if no account but root and the one amhash runs as can change what it
+/// names, now or later: for the search path and the programs of a tool run as root (the Azure
+/// CLI, see `secrets::client::azure`), which the shell will look up again by name.
 ///
-/// `dir` must be absolute; every link on the way to it trusted as [`open_dir`] trusts links;
-/// every directory from `/` down to where it resolves owned by root or that user and closed to
-/// renames by others (no write bit for group or others, or the sticky bit, as `/tmp` has); and
-/// `dir` itself writable by nobody else, sticky or not: anyone may add a program to a sticky
-/// directory.
-pub fn is_trusted_search_dir(dir: &Path) -> bool {
-    if !dir.is_absolute() || open_dir(dir).is_err() {
-        return false;
+/// The path is followed as the kernel follows it, one name at a time from `/`: every
+/// directory on the way owned by root or that user and closed to renames by others (no write
+/// bit for group or others, or the sticky bit, as `/tmp` has), every link owned by them (so,
+/// in such a directory, fixed), and the end as `end` says. `None` for anything else, a
+/// relative path, or a missing one. The answer is the path without links.
+pub fn resolve_closed(path: &Path, end: Closed) -> Option<PathBuf> {
+    if !path.is_absolute() {
+        return None;
     }
-    let Ok(real) = std::fs::canonicalize(dir) else {
-        return false;
+    let closed = |st: &Stat, last: bool| {
+        let mode = perm_bits(st);
+        trusted(st.st_uid) && (mode & 0o022 == 0 || (!last && mode & 0o1000 != 0))
     };
-    real.ancestors().all(|d| {
-        let Ok(st) = rustix::fs::stat(d) else {
-            return false;
+    let root = rustix::fs::lstat("/").ok()?;
+    let mut rest: VecDeque<Step> = steps_of(path).into();
+    if !closed(&root, rest.iter().all(|s| !matches!(s, Step::Name(_)))) {
+        return None;
+    }
+    let mut real = PathBuf::from("/");
+    let mut links = 0usize;
+    while let Some(step) = rest.pop_front() {
+        let name = match step {
+            Step::Root => {
+                real = PathBuf::from("/");
+                continue;
+            }
+            // `real` holds no link, so its parent is the one the kernel goes to.
+            Step::Parent => {
+                real.pop();
+                continue;
+            }
+            Step::Name(name) => name,
         };
-        let mode = perm_bits(&st);
-        let closed = mode & 0o022 == 0 || (d != real && mode & 0o1000 != 0);
-        FileType::from_raw_mode(st.st_mode) == FileType::Directory && trusted(st.st_uid) && closed
-    })
+        let next = real.join(&name);
+        let st = rustix::fs::lstat(&next).ok()?;
+        let last = !rest.iter().any(|s| matches!(s, Step::Name(_)));
+        match FileType::from_raw_mode(st.st_mode) {
+            FileType::Symlink => {
+                links = links.saturating_add(1);
+                if links > MAX_LINKS || !trusted(st.st_uid) {
+                    return None;
+                }
+                let target = std::fs::read_link(&next).ok()?;
+                for step in steps_of(&target).into_iter().rev() {
+                    rest.push_front(step);
+                }
+            }
+            FileType::Directory if closed(&st, last && end == Closed::Dir) => real = next,
+            FileType::RegularFile if last && end == Closed::File && closed(&st, true) => {
+                real = next;
+            }
+            _ => return None,
+        }
+    }
+    // Checked again as the end: a `..` after the last name ends elsewhere.
+    let st = rustix::fs::lstat(&real).ok()?;
+    let kind = match end {
+        Closed::Dir => FileType::Directory,
+        Closed::File => FileType::RegularFile,
+    };
+    (FileType::from_raw_mode(st.st_mode) == kind && closed(&st, true)).then_some(real)
 }

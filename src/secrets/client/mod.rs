@@ -51,6 +51,13 @@ pub fn fetch(reference: &SecretRef, timeout: Duration) -> Result<Zeroizing<Vec<u
     let result = rt.block_on(async {
         let call = async {
             match &reference.location {
+                // The parser requires #FIELD for Vault; a reference built otherwise must not
+                // return the whole KV map as the key.
+                Location::Vault(_) if reference.field.is_none() => Err(Failure::new(
+                    Class::Field,
+                    "field",
+                    "a Vault KV secret is a map of fields: name one with #FIELD",
+                )),
                 Location::Vault(r) => vault::fetch(r).await,
                 Location::AwsSm(r) => aws::fetch(r).await,
                 Location::GcpSm(r) => gcp::fetch(r).await,
@@ -146,4 +153,24 @@ pub(crate) fn open_credential(
 pub(crate) fn fd_path(file: &std::fs::File) -> String {
     use std::os::fd::AsRawFd as _;
     format!("/proc/self/fd/{}", file.as_raw_fd())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::VaultRef;
+
+    #[test]
+    fn a_vault_reference_without_a_field_is_refused_before_any_request() {
+        // Only code can build one (the parser requires #FIELD); it must not yield the whole
+        // KV map. No VAULT_ADDR is needed: nothing is sent.
+        let reference = SecretRef {
+            location: Location::Vault(VaultRef {
+                path: "secret/am".into(),
+            }),
+            field: None,
+        };
+        let e = fetch(&reference, Duration::from_secs(1)).unwrap_err();
+        assert!(e.message.contains("name one with #FIELD"), "{e}");
+    }
 }

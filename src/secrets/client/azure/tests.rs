@@ -158,21 +158,35 @@ fn key_vault_errors_are_sorted_with_status_and_code() {
 #[test]
 fn path_keeps_only_directories_and_tools_no_other_account_can_change() {
     let td = tempfile::tempdir().unwrap();
+    let real = std::fs::canonicalize(td.path()).unwrap();
     let [ours, theirs, planted] = ["ours", "theirs", "planted"].map(|n| {
         let dir = td.path().join(n);
         std::fs::create_dir(&dir).unwrap();
         std::fs::write(dir.join("az"), "#!/bin/sh\n").unwrap();
         dir
     });
-    let joined = std::env::join_paths([&theirs, &planted, &ours, &"rel".into()]).unwrap();
+    std::os::unix::fs::symlink(&ours, td.path().join("link")).unwrap();
+    let given = [
+        &theirs,
+        &planted,
+        &ours,
+        &td.path().join("link"),
+        &"rel".into(),
+    ];
+    let joined = std::env::join_paths(given).unwrap();
+    let kept = |names: &[&str]| std::env::join_paths(names.iter().map(|n| real.join(n))).unwrap();
     if rustix::process::geteuid().is_root() {
         std::os::unix::fs::lchown(&theirs, Some(4242), Some(4242)).unwrap();
         std::os::unix::fs::lchown(planted.join("az"), Some(4242), Some(4242)).unwrap();
-        assert_eq!(tools::trusted_path(&joined), ours.as_os_str());
+        assert_eq!(tools::trusted_path(&joined), kept(&["ours", "ours"]));
     } else {
         assert_eq!(
             tools::trusted_path(&joined),
-            std::env::join_paths([&theirs, &planted, &ours]).unwrap()
+            kept(&["theirs", "planted", "ours", "ours"])
         );
     }
+    // Nothing trusted: a PATH that names no directory, never an empty one (`sh` would look in
+    // its working directory).
+    assert_eq!(tools::trusted_path("rel:/tmp:".as_ref()), "/nonexistent");
+    assert_eq!(tools::trusted_path("".as_ref()), "/nonexistent");
 }
