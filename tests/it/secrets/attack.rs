@@ -17,7 +17,9 @@ use serde_json::json;
 
 use super::{HELD, generate_with, vault};
 use crate::support::fake_http::{FakeHttp, Req};
-use crate::support::hostile::{AM_GID, AM_UID, am_background, as_am, host, kill, start_snooper};
+use crate::support::hostile::{
+    AM_GID, AM_UID, am_background, as_am, host, start_snooper, wait_stopped,
+};
 use crate::support::*;
 
 /// A token of the attacker's own, planted for root to use.
@@ -106,7 +108,7 @@ fn a_home_the_am_account_owns_never_gives_root_its_vault_token() {
         lines.insert(state);
     }
     std::fs::write(f.path("am/stop"), b"").unwrap();
-    kill(racer);
+    wait_stopped(racer);
     // The root file is in one of its two places: put it back in bin/.
     as_am(
         &f,
@@ -274,7 +276,7 @@ fn a_google_adc_file_another_account_could_choose_is_refused() {
         assert_no_secret(&out, &[ATTACKER_TOKEN, ROOT_MARKER, HELD]);
     }
     std::fs::write(f.path("am/stop"), b"").unwrap();
-    kill(racer);
+    wait_stopped(racer);
     let bodies: Vec<String> = fake.requests().iter().map(|r| r.body.clone()).collect();
     assert!(
         !bodies

@@ -70,6 +70,21 @@ pub fn kill(mut child: Child) {
     let _ = child.wait();
 }
 
+/// Waits for a racer that was told to stop (a `stop` file its loop checks) to end by itself,
+/// so no command of its loop is still running once this returns (killing the shell would
+/// leave a `mv` it started to finish later); kills it after 30 s.
+pub fn wait_stopped(mut child: Child) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    kill(child);
+    panic!("the racer did not stop within 30 s");
+}
+
 // ---- the /proc snooper ------------------------------------------------------------------------
 
 /// When set, [`snooper_process`] is a snooper: the value is its log file, and
