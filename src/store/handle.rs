@@ -310,17 +310,8 @@ pub fn open_trusted_file(path: &Path) -> Result<File> {
 pub fn open_credential_file(path: &Path) -> Result<File> {
     let (dir, file) = walk::open_file_in(path)?;
     check_yours(&file, path)?;
-    let st = dir.stat()?;
-    let mode = perm_bits(&st);
-    let me = rustix::process::geteuid().as_raw();
-    let reason = if st.st_uid != 0 && st.st_uid != me {
-        Some(format!("owned by {}", walk::who(st.st_uid)))
-    } else if mode & 0o022 != 0 {
-        Some(format!("that group or others can write (mode {mode:04o})"))
-    } else {
-        None
-    };
-    match reason {
+    // Not sticky_ok: in a sticky directory another account may still add this name.
+    match walk::dir_open_to_others(&dir.stat()?, false) {
         Some(reason) => Err(StoreError::Refused {
             path: path.to_path_buf(),
             why: Refusal::CredentialDir {

@@ -67,21 +67,27 @@ pub(super) fn who(uid: u32) -> String {
     }
 }
 
+/// Why another account could change what the directory `dir` holds, or `None` if none can:
+/// it is owned by root or the user amhash runs as, and group and others cannot write it (with
+/// `sticky_ok`, the sticky bit is enough: others may add names but not rename or remove
+/// ours). The one rule the walk, credential files and programs run by name are judged by.
+pub(super) fn dir_open_to_others(dir: &Stat, sticky_ok: bool) -> Option<String> {
+    if !trusted(dir.st_uid) {
+        return Some(format!("owned by {}", who(dir.st_uid)));
+    }
+    let mode = perm_bits(dir);
+    if mode & 0o022 != 0 && !(sticky_ok && mode & 0o1000 != 0) {
+        return Some(format!("that group or others can write (mode {mode:04o})"));
+    }
+    None
+}
+
 /// Why a link in `dir` owned by `link_uid` is not trusted, or `None` if it is.
 fn distrust(link_uid: u32, dir: &Stat) -> Option<String> {
     if !trusted(link_uid) {
         return Some(format!("owned by {}", who(link_uid)));
     }
-    if !trusted(dir.st_uid) {
-        return Some(format!("in a directory owned by {}", who(dir.st_uid)));
-    }
-    let mode = perm_bits(dir);
-    if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-        return Some(format!(
-            "in a directory that group or others can write (mode {mode:04o})"
-        ));
-    }
-    None
+    dir_open_to_others(dir, true).map(|why| format!("in a directory {why}"))
 }
 
 fn path_flags() -> OFlags {
@@ -325,10 +331,7 @@ pub fn resolve_closed(path: &Path, end: Closed) -> Option<PathBuf> {
     if !path.is_absolute() {
         return None;
     }
-    let closed = |st: &Stat, last: bool| {
-        let mode = perm_bits(st);
-        trusted(st.st_uid) && (mode & 0o022 == 0 || (!last && mode & 0o1000 != 0))
-    };
+    let closed = |st: &Stat, last: bool| dir_open_to_others(st, !last).is_none();
     let root = rustix::fs::lstat("/").ok()?;
     let mut rest: VecDeque<Step> = steps_of(path).into();
     if !closed(&root, rest.iter().all(|s| !matches!(s, Step::Name(_)))) {
